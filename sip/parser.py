@@ -1,0 +1,321 @@
+"""SIP message parsing, serialisation and stream framing (RFC 3261 sections 7 and 18.3).
+
+Sans-IO: bytes in, ``SipRequest``/``SipResponse`` out. The parser only splits
+the start line and header lines, checks framing and the headers every message
+needs (Via, From, To, Call-ID, CSeq), and leaves structured header values raw;
+``sip.headers`` parses them on demand and ``sip.validate`` does the semantic
+checks a UAS makes before processing a request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sip.headers import HeaderError, parse_cseq, parse_via, split_header_values
+from sip.message import Headers, SipRequest, SipResponse, canonical_name
+
+__all__ = ["MAX_MESSAGE_SIZE", "SipParseError", "StreamFramer", "parse_message", "serialize"]
+
+MAX_MESSAGE_SIZE = 65536
+
+# Headers whose grammar is a comma-separated list (RFC 3261 section 20); others
+# (WWW-Authenticate, Authorization, Date...) may contain commas inside one value.
+LIST_HEADERS = frozenset(
+    {
+        "Via",
+        "Contact",
+        "Route",
+        "Record-Route",
+        "Path",
+        "Service-Route",
+        "Allow",
+        "Allow-Events",
+        "Supported",
+        "Require",
+        "Proxy-Require",
+        "Unsupported",
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Content-Encoding",
+        "Content-Language",
+        "In-Reply-To",
+        "Alert-Info",
+        "Call-Info",
+        "Error-Info",
+        "Warning",
+    }
+)
+# Headers that may appear only once (RFC 3261 section 20 / RFC 4475 section 3.3.8).
+_SINGLE_HEADERS = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length")
+_REQUIRED_HEADERS = ("Call-ID", "From", "To", "CSeq", "Via")
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+_REQUEST_URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s<>]+")
+_VERSION_RE = re.compile(r"SIP/\d+\.\d+", re.I)
+
+# Canonical names of header names seen so far; bounded so junk names cannot grow it.
+_canon_cache: dict[str, str] = {}
+_CANON_CACHE_MAX = 2048
+
+
+class SipParseError(Exception):
+    """A message that cannot be parsed; ``status``/``reason`` form the answer to send.
+
+    ``message`` is the partially parsed request when a response can still be
+    routed (top Via parses, From/To/Call-ID present, CSeq parses), else None.
+    """
+
+    def __init__(
+        self, status: int, reason: str, message: SipRequest | SipResponse | None = None
+    ) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+def _canonical(name: str) -> str:
+    canon = _canon_cache.get(name)
+    if canon is None:
+        canon = canonical_name(name)
+        if len(_canon_cache) < _CANON_CACHE_MAX:
+            _canon_cache[name] = canon
+    return canon
+
+
+def parse_message(data: bytes) -> SipRequest | SipResponse:
+    """Parse one complete message (a UDP datagram or a framed TCP message).
+
+    Without Content-Length the body is the rest of the datagram; octets after
+    Content-Length bytes are ignored (RFC 3261 section 18.3). Raises only
+    ``SipParseError``.
+    """
+    try:
+        return _parse(data)
+    except SipParseError:
+        raise
+    except Exception as exc:  # last-resort guard: bad input must never crash a transport
+        raise SipParseError(400, "Malformed message") from exc
+
+
+def _parse(data: bytes) -> SipRequest | SipResponse:
+    if len(data) > MAX_MESSAGE_SIZE:
+        raise SipParseError(513, "Message Too Large")
+    start = 0
+    # RFC 3261 section 7.5: CRLFs before the start line are ignored.
+    while data.startswith(b"\r\n", start):
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    if end >= 0:
+        body_start = end + 4
+    else:
+        end = data.find(b"\n\n", start)
+        if end >= 0:
+            body_start = end + 2
+        else:
+            # No empty line: a datagram's end also ends its header section.
+            end = len(data.rstrip(b"\r\n"))
+            body_start = len(data)
+    if end <= start:
+        raise SipParseError(400, "Empty message")
+    head = data[start:end].decode("utf-8", "surrogateescape")
+    lines = head.split("\r\n")
+    if head.count("\n") != len(lines) - 1:  # bare LF line ends
+        lines = [line.rstrip("\r") for line in head.split("\n")]
+
+    msg = _parse_start_line(lines[0])
+    items, content_length = _parse_header_lines(lines)
+    headers = Headers()
+    headers._items = items  # names are already canonical: skip re-normalising
+    msg.headers = headers
+
+    if content_length is None:
+        msg.body = data[body_start:]
+    else:
+        available = len(data) - body_start
+        if content_length > available:
+            raise SipParseError(
+                400, "Content-Length exceeds message", _routable(msg, items, content_length)
+            )
+        msg.body = data[body_start : body_start + content_length]
+
+    missing = [name for name in _REQUIRED_HEADERS if not any(k == name for k, _ in items)]
+    if missing:
+        raise SipParseError(400, "Missing " + ", ".join(missing), None)
+    try:
+        parse_cseq(headers.get("CSeq") or "")
+    except HeaderError:
+        raise SipParseError(400, "Bad CSeq", None) from None
+    return msg
+
+
+def _parse_start_line(line: str) -> SipRequest | SipResponse:
+    if line.startswith("SIP/") or line[:4].upper() == "SIP/":
+        parts = line.split(" ", 2)
+        if len(parts) < 2 or _VERSION_RE.fullmatch(parts[0]) is None:
+            raise SipParseError(400, "Bad Status-Line")
+        code = parts[1]
+        if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] not in "123456":
+            raise SipParseError(400, "Bad Status-Line: status code")
+        reason = parts[2] if len(parts) == 3 else ""
+        return SipResponse(int(code), reason, version=parts[0].upper())
+    parts = line.split(" ")
+    if len(parts) != 3:
+        raise SipParseError(400, "Bad Request-Line")
+    method, uri, version = parts
+    if _TOKEN_RE.fullmatch(method) is None:
+        raise SipParseError(400, "Bad Request-Line: method")
+    if _REQUEST_URI_RE.fullmatch(uri) is None:
+        raise SipParseError(400, "Bad Request-URI")
+    if _VERSION_RE.fullmatch(version) is None:
+        raise SipParseError(400, "Bad Request-Line: version")
+    return SipRequest(method, uri, version=version.upper())
+
+
+def _parse_header_lines(lines: list[str]) -> tuple[list[tuple[str, str]], int | None]:
+    """Turn header lines into (canonical name, value) items; return them and Content-Length."""
+    items: list[tuple[str, str]] = []
+    pending_name: str | None = None
+    pending_value = ""
+    seen_single: set[str] = set()
+    content_length: int | None = None
+
+    def flush(name: str, value: str) -> None:
+        nonlocal content_length
+        value = value.strip()
+        if name in LIST_HEADERS and "," in value:
+            for part in split_header_values(value):
+                if not part:
+                    raise SipParseError(400, f"Bad {name}: empty list element")
+                items.append((name, part))
+            return
+        if name in _SINGLE_SET:
+            if name in seen_single:
+                raise SipParseError(400, f"Multiple {name} headers")
+            seen_single.add(name)
+            if name == "Content-Length":
+                if not value.isdigit() or not value.isascii() or len(value) > 9:
+                    raise SipParseError(400, "Bad Content-Length")
+                content_length = int(value)
+        items.append((name, value))
+
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):
+            if pending_name is None:
+                raise SipParseError(400, "Bad header line: continuation without header")
+            pending_value += " " + line.strip()
+            continue
+        if pending_name is not None:
+            flush(pending_name, pending_value)
+        colon = line.find(":")
+        if colon <= 0:
+            raise SipParseError(400, "Bad header line: missing ':'")
+        name = line[:colon].rstrip(" \t")
+        if _TOKEN_RE.fullmatch(name) is None:
+            raise SipParseError(400, "Bad header line: bad header name")
+        pending_name = _canonical(name)
+        pending_value = line[colon + 1 :]
+    if pending_name is not None:
+        flush(pending_name, pending_value)
+    return items, content_length
+
+
+_SINGLE_SET = frozenset(_SINGLE_HEADERS)
+
+
+def _routable(
+    msg: SipRequest | SipResponse, items: list[tuple[str, str]], content_length: int | None
+) -> SipRequest | None:
+    """The request itself when an error response to it can be built and routed."""
+    del content_length
+    if not isinstance(msg, SipRequest):
+        return None
+    present = {k for k, _ in items}
+    if any(name not in present for name in _REQUIRED_HEADERS):
+        return None
+    try:
+        parse_via(msg.headers.get("Via") or "")
+        parse_cseq(msg.headers.get("CSeq") or "")
+    except HeaderError:
+        return None
+    return msg
+
+
+def serialize(msg: SipRequest | SipResponse) -> bytes:
+    """Encode a message; Content-Length is always written from the body."""
+    if isinstance(msg, SipRequest):
+        out = [f"{msg.method} {msg.uri} {msg.version}\r\n"]
+    else:
+        out = [f"{msg.version} {msg.status} {msg.reason}\r\n"]
+    for name, value in msg.headers:
+        if name != "Content-Length":
+            out.append(f"{name}: {value}\r\n")
+    out.append(f"Content-Length: {len(msg.body)}\r\n\r\n")
+    return "".join(out).encode("utf-8", "surrogateescape") + msg.body
+
+
+class StreamFramer:
+    """Cuts a byte stream (TCP/TLS) into messages by Content-Length (RFC 3261 section 18.3).
+
+    CRLFs between messages (keep-alives, RFC 5626) are skipped. After an error
+    the stream cannot be resynchronised: every later ``feed`` raises it again.
+    """
+
+    def __init__(self, max_size: int = MAX_MESSAGE_SIZE) -> None:
+        self._buf = bytearray()
+        self._max = max_size
+        self._error: SipParseError | None = None
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._error is not None:
+            raise self._error
+        self._buf += data
+        out: list[bytes] = []
+        try:
+            while self._next(out):
+                pass
+        except SipParseError as exc:
+            self._error = exc
+            self._buf.clear()
+            raise
+        return out
+
+    def _next(self, out: list[bytes]) -> bool:
+        buf = self._buf
+        skip = 0
+        while buf[skip : skip + 2] == b"\r\n":
+            skip += 2
+        if skip:
+            del buf[:skip]
+        if buf == b"\r":  # half of a keep-alive CRLF
+            return False
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > self._max:
+                raise SipParseError(513, "Message Too Large")
+            return False
+        length = _stream_content_length(bytes(buf[:end]))
+        total = end + 4 + length
+        if total > self._max:
+            raise SipParseError(513, "Message Too Large")
+        if len(buf) < total:
+            return False
+        out.append(bytes(buf[:total]))
+        del buf[:total]
+        return True
+
+
+_CL_LINE_RE = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$", re.I | re.M)
+
+
+def _stream_content_length(head: bytes) -> int:
+    values = _CL_LINE_RE.findall(head)
+    if not values:
+        raise SipParseError(400, "Missing Content-Length")
+    if len(values) > 1:
+        raise SipParseError(400, "Multiple Content-Length headers")
+    value = values[0].rstrip(b"\r")
+    if not value.isdigit() or len(value) > 9:
+        raise SipParseError(400, "Bad Content-Length")
+    return int(value)
