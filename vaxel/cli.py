@@ -1,0 +1,105 @@
+"""Command line: ``vaxel serve``, ``vaxel check-config``, ``vaxel calendar``.
+
+Exit codes: 0 success, 2 bad configuration or a port that cannot be bound, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from config import DEMO_CONFIG, ConfigError, VaxelConfig, load_config
+
+from . import __version__
+from .logs import setup_logging
+
+EXIT_CONFIG = 2
+
+
+def _banner(config: VaxelConfig, config_path: Path) -> str:
+    sip = config.sip
+    lines = [
+        f"Vaxel {__version__} serving {config.server.name!r} (config: {config_path})",
+        f"  SIP   {sip.host}:{sip.port} over {', '.join(t.upper() for t in sip.transports)}"
+        f"  (domain {sip.domain}, realm {sip.realm})",
+        f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}",
+        f"  HTTP  http://{config.http.host}:{config.http.port}/api/health",
+        "  Numbers:",
+    ]
+    for number, target in config.numbers.items():
+        what = f"queue {target.queue}" if target.queue else f"service {target.service}"
+        lines.append(f"    {number:>6} -> {what}")
+    if config_path == DEMO_CONFIG:
+        lines.append("  Demo credentials:")
+        lines.append(f"    API token: {config.api.tokens[0]}")
+        for aid, agent in config.agents.items():
+            lines.append(
+                f"    agent {aid}: SIP password {agent.sip_password}, "
+                f"remote number {agent.remote_number or '-'}"
+            )
+        for name, admin in config.admins.items():
+            lines.append(f"    admin {name}: caller id {admin.caller_id}, PIN {admin.pin}")
+    return "\n".join(lines)
+
+
+def _load(path: str | None) -> tuple[VaxelConfig, Path]:
+    file = Path(path) if path else DEMO_CONFIG
+    return load_config(file), file
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config, file = _load(args.file)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"{file}: OK ({len(config.numbers)} numbers, {len(config.queues)} queues, "
+        f"{len(config.agents)} agents)"
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import StartupError, VaxelServer, run_until_signalled
+
+    try:
+        config, file = _load(args.config)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(args.log_level or config.server.log_level)
+    server = VaxelServer(config)
+    try:
+        asyncio.run(run_until_signalled(server, _banner(config, file)))
+    except StartupError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vaxel", description="Vaxel call-center server")
+    parser.add_argument("--version", action="version", version=f"vaxel {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--config", help="TOML file (default: the built-in demo configuration)")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check-config", help="validate a configuration file and exit")
+    check.add_argument("file", nargs="?", help="TOML file (default: the demo configuration)")
+    check.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""aiohttp application factory: middlewares plus the route tables of each area."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from . import calllog_routes, health_routes
+from .auth import token_middleware
+from .context import SERVER_KEY
+from .errors import error_middleware
+
+if TYPE_CHECKING:
+    from vaxel.server import VaxelServer
+
+def create_app(server: VaxelServer) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, token_middleware(server.config.api.tokens)],
+        client_max_size=6 * 1024 * 1024,  # prompt uploads are limited to 5 MB by the handler
+    )
+    app[SERVER_KEY] = server
+    app.add_routes(health_routes.routes)
+    app.add_routes(calllog_routes.routes)
+    return app

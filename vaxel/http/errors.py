@@ -1,0 +1,42 @@
+"""JSON errors: every failure the API reports is ``{"error": {"status", "message"}}``."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+log = logging.getLogger("vaxel.http")
+
+
+def json_error(status: int, message: str, **details: object) -> web.Response:
+    body = {"error": {"status": status, "message": message, **details}}
+    return web.json_response(body, status=status)
+
+
+class ApiError(Exception):
+    """Raised by handlers for an error response with a message a user can act on."""
+
+    def __init__(self, status: int, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, exc.message, **exc.details)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_error(exc.status, exc.reason)
+    except json.JSONDecodeError as exc:
+        return json_error(400, f"request body is not valid JSON: {exc.msg}")
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return json_error(500, "internal error (logged on the server)")

@@ -1,0 +1,143 @@
+"""The running server: wires storage, SIP, media, ACD and HTTP together and owns their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import time
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from config import VaxelConfig
+
+from .http import create_app
+from .logs import log_event
+from .storage import CallLog, create_engine, migrate
+
+log = logging.getLogger("vaxel.server")
+
+
+class StartupError(Exception):
+    """The server cannot start; the message says which setting to change."""
+
+
+def _bind_error(what: str, host: str, port: int, exc: OSError) -> StartupError:
+    if exc.errno == errno.EADDRINUSE:
+        return StartupError(f"{what}: {host}:{port} is already in use (another process listens)")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return StartupError(f"{what}: {host} is not an address of this machine")
+    if exc.errno == errno.EACCES:
+        return StartupError(f"{what}: no permission to bind {host}:{port}")
+    return StartupError(f"{what}: cannot bind {host}:{port}: {exc.strerror or exc}")
+
+
+def resolve_database_url(config: VaxelConfig, base_dir: Path) -> str:
+    """Relative SQLite paths are taken relative to the working directory the server runs in."""
+    url = make_url(config.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            url = url.set(database=str((base_dir / path).resolve()))
+    return url.render_as_string(hide_password=False)
+
+
+class VaxelServer:
+    def __init__(self, config: VaxelConfig, *, base_dir: Path | None = None) -> None:
+        self.config = config
+        self.base_dir = base_dir or Path.cwd()
+        self.data_dir = (self.base_dir / config.server.data_dir).resolve()
+        self._started_monotonic = time.monotonic()
+        self._engine = None
+        self.calllog: CallLog
+        self._runner: web.AppRunner | None = None
+        self._closers: list = []
+        self.http_url = f"http://{config.http.host}:{config.http.port}"
+
+    def uptime(self) -> float:
+        return time.monotonic() - self._started_monotonic
+
+    async def start(self) -> None:
+        """Start everything or nothing: on a failure the parts already started are closed."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db_url = resolve_database_url(self.config, self.base_dir)
+        self._engine = create_engine(db_url)
+        try:
+            await migrate(self._engine)
+        except Exception as exc:
+            raise StartupError(f"database.url: cannot open or migrate the database: {exc}") from exc
+        self.calllog = CallLog(self._engine)
+        self.calllog.start()
+
+        await self._start_http()
+        self._started_monotonic = time.monotonic()
+        log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
+
+    async def _start_http(self) -> None:
+        app = create_app(self)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise _bind_error("http.port", self.config.http.host, self.config.http.port, exc)
+
+    async def stop(self) -> None:
+        """Stop accepting, end live calls, flush the call log, close the database."""
+        log_event(log, "server.stopping")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for closer in reversed(self._closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while stopping")
+        self._closers.clear()
+        if getattr(self, "calllog", None) is not None:
+            await self.calllog.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+        log_event(log, "server.stopped")
+
+
+async def run_until_signalled(server: VaxelServer, ready_message: str | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; a second signal forces exit without the clean shutdown."""
+    import os
+    import signal
+    import sys
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals_seen = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen == 1:
+            log_event(log, "server.signal", signal=signal.Signals(signum).name)
+            stop.set()
+        else:
+            sys.stderr.write("second signal: forcing exit\n")
+            os._exit(130)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    await server.start()
+    if ready_message:
+        print(ready_message, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

@@ -1,0 +1,78 @@
+"""Database tables. The call log (``call_events``) is the source of truth; ``calls`` is a
+per-call summary derived from it when the call ends, kept for fast queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CallEvent(Base):
+    """One step of one call: arrived, queued, offered, answered, ended ..."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)
+    a_number: Mapped[str | None] = mapped_column(String(64))
+    b_number: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class CallRecord(Base):
+    """Summary of a finished call, written in the same transaction as its last event."""
+
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    a_number: Mapped[str | None] = mapped_column(String(64))
+    b_number: Mapped[str | None] = mapped_column(String(64))
+    queue: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    mos: Mapped[float | None] = mapped_column(Float)
+    quality: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PromptRow(Base):
+    __tablename__ = "prompts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    wording: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    duration: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # standard, upload, phone
+
+
+class VoicemailRow(Base):
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    a_number: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512))
+    duration: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    emailed_to: Mapped[str | None] = mapped_column(String(256))
+
+
+Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
