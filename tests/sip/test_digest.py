@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from sip.digest import (
@@ -154,7 +156,9 @@ def test_choose_challenge_prefers_strongest() -> None:
 @pytest.mark.parametrize("algorithm", ["SHA-256", "MD5"])
 def test_right_password_verifies_with_each_algorithm(algorithm: str) -> None:
     server = _auth()
-    result = server.verify("REGISTER", _answer(server, NOW, algorithm=algorithm), PASSWORDS.get, NOW)
+    result = server.verify(
+        "REGISTER", _answer(server, NOW, algorithm=algorithm), PASSWORDS.get, NOW
+    )
     assert result.ok and result.reason == "ok"
     assert result.username == "alice" and result.algorithm == algorithm
 
@@ -174,8 +178,9 @@ def test_sha512_256_verifies_when_enabled() -> None:
 def test_ha1_storage_verifies_without_clear_password() -> None:
     server = _auth()
     store = {"alice": HA1.from_password("alice", "vaxel.test", "s3cret")}
-    for alg in ("SHA-256", "MD5"):
-        assert server.verify("REGISTER", _answer(server, NOW, algorithm=alg), store.get, NOW).ok
+    for k, alg in enumerate(("SHA-256", "MD5")):
+        auth = _answer(server, NOW + k, algorithm=alg)
+        assert server.verify("REGISTER", auth, store.get, NOW + k).ok
 
 
 def test_wrong_password_is_reported() -> None:
@@ -210,7 +215,7 @@ def test_tampered_nonce_is_bad() -> None:
     stamp, _, mac = challenge.nonce.partition(".")
     # Move the timestamp forward to try to extend the nonce's life.
     forged_stamp = f"{int(stamp, 16) + 1_000_000:x}"
-    forged = Challenge_with_nonce(challenge, f"{forged_stamp}.{mac}")
+    forged = replace(challenge, nonce=f"{forged_stamp}.{mac}")
     auth = build_authorization(
         forged, method="REGISTER", uri="sip:x", username="alice", password="s3cret", cnonce="c"
     )
@@ -287,9 +292,3 @@ def test_failing_user_store_is_a_result_not_an_exception() -> None:
     server = _auth()
     result = server.verify("REGISTER", _answer(server, NOW), broken, NOW)
     assert not result.ok and "lookup failed" in result.reason
-
-
-def Challenge_with_nonce(challenge, nonce):  # noqa: N802 - tiny local helper
-    from dataclasses import replace
-
-    return replace(challenge, nonce=nonce)
