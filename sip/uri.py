@@ -73,7 +73,7 @@ def parse_uri(text: str) -> SipUri:
     if scheme not in ("sip", "sips"):
         raise UnsupportedScheme(scheme)
     rest = text[m.end() :]
-    if not rest or any(c in rest for c in " \t\r\n<>\""):
+    if not rest or any(c in rest for c in ' \t\r\n<>"'):
         raise HeaderError("Bad URI: empty or contains whitespace, '<', '>' or '\"'")
     user: str | None = None
     password: str | None = None
