@@ -19,10 +19,10 @@ a time that occurs twice in autumn means its first occurrence.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-import datetime as _dt
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, Literal
@@ -287,7 +287,10 @@ def _format_errors(exc: ValidationError, where: str) -> str:
         for part in err["loc"]:
             loc += f"[{part}]" if isinstance(part, int) else f".{part}"
         msg = str(err["msg"]).removeprefix("Value error, ")
-        lines.append(f"{loc}: {msg} (got {err.get('input')!r})")
+        value = err.get("input")
+        if "got" not in msg and not isinstance(value, Mapping):
+            msg += f" (got {value!r})"
+        lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 
 
