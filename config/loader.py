@@ -68,7 +68,7 @@ def _find_duplicate_key(text: str) -> tuple[int, str, str] | None:
     for lineno, line in enumerate(text.splitlines(), start=1):
         if m := _TABLE.match(line):
             table = m.group(1)
-            if line.lstrip().startswith("[[") :
+            if line.lstrip().startswith("[["):
                 continue
             if ("", table) in seen:
                 return lineno, "", f"[{table}]"

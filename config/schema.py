@@ -202,7 +202,9 @@ class VaxelConfig(_Strict):
                     (f"queues.{qid}.overflow_queue", f"unknown queue {queue.overflow_queue!r}")
                 )
             if queue.overflow_queue == qid:
-                problems.append((f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself"))
+                problems.append(
+                    (f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself")
+                )
         seen_numbers: dict[str, str] = {}
         for aid, agent in self.agents.items():
             for group in agent.answer_groups:
@@ -217,7 +219,10 @@ class VaxelConfig(_Strict):
                     continue
                 if num in seen_numbers:
                     problems.append(
-                        (f"agents.{aid}.{field}", f"duplicate number {num} (also {seen_numbers[num]})")
+                        (
+                            f"agents.{aid}.{field}",
+                            f"duplicate number {num} (also {seen_numbers[num]})",
+                        )
                     )
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"

@@ -90,7 +90,9 @@ class VaxelServer:
         try:
             await site.start()
         except OSError as exc:
-            raise _bind_error("http.port", self.config.http.host, self.config.http.port, exc)
+            raise _bind_error(
+                "http.port", self.config.http.host, self.config.http.port, exc
+            ) from None
 
     async def stop(self) -> None:
         """Stop accepting, end live calls, flush the call log, close the database."""

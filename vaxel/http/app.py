@@ -14,6 +14,7 @@ from .errors import error_middleware
 if TYPE_CHECKING:
     from vaxel.server import VaxelServer
 
+
 def create_app(server: VaxelServer) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, token_middleware(server.config.api.tokens)],

@@ -6,9 +6,8 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from .params import int_param, iso_time
-
 from .context import server_of
+from .params import int_param, iso_time
 
 routes = web.RouteTableDef()
 

@@ -16,7 +16,7 @@ def iso_time(request: web.Request, name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, f"query parameter {name!r}: expected an ISO 8601 time, got {raw!r}")
+        raise ApiError(400, f"query parameter {name!r}: expected an ISO 8601 time, got {raw!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -27,7 +27,7 @@ def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, f"query parameter {name!r}: expected an integer, got {raw!r}")
+        raise ApiError(400, f"query parameter {name!r}: expected an integer, got {raw!r}") from None
     if not lo <= value <= hi:
         raise ApiError(400, f"query parameter {name!r}: must be between {lo} and {hi}")
     return value

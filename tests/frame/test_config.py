@@ -1,0 +1,93 @@
+"""Configuration: a bad file gives one clear message naming file, key path and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_config, parse_config
+from config.loader import DEMO_CONFIG
+
+MINIMAL = '[api]\ntokens = ["a-long-token"]\n'
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, source="bad.toml")
+    return info.value.problems
+
+
+def test_demo_config_defines_the_contract_numbers_and_agents() -> None:
+    cfg = load_config()
+    assert cfg.sip.host == "127.0.0.1" and cfg.sip.port == 5060
+    assert set(cfg.sip.transports) == {"udp", "tcp"}
+    assert (cfg.rtp.port_min, cfg.rtp.port_max) == (20000, 20999)
+    assert (cfg.http.host, cfg.http.port) == ("127.0.0.1", 8080)
+    assert cfg.numbers["100"].queue == "support"
+    assert cfg.numbers["101"].queue == "sales"
+    assert cfg.numbers["190"].service == "remote-login"
+    assert cfg.numbers["191"].service == "prompt-recording"
+    assert sorted(cfg.agents) == ["1001", "1002", "1003", "1004"]
+    assert all(a.sip_password and a.remote_number for a in cfg.agents.values())
+    assert set(cfg.answer_groups) == {"support", "sales"}
+    assert cfg.api.tokens
+
+
+def test_wrong_type_names_the_key_and_the_value() -> None:
+    (msg,) = problems(MINIMAL + '[sip]\nport = "five"\n')
+    assert msg.startswith("bad.toml: sip.port: ")
+    assert "integer" in msg and "'five'" in msg
+
+
+def test_unknown_key_is_an_error_not_ignored() -> None:
+    (msg,) = problems(MINIMAL + "[sip]\nprot = 5060\n")
+    assert msg == "bad.toml: sip.prot: unknown key"
+
+
+def test_duplicate_number_names_the_line() -> None:
+    text = MINIMAL + (
+        '[answer_groups.g]\n[queues.q]\nanswer_groups = ["g"]\n'
+        '[numbers]\n"100" = { queue = "q" }\n"100" = { queue = "q" }\n'
+    )
+    (msg,) = problems(text)
+    assert "line 8:" in msg and "duplicate key '100'" in msg and "[numbers]" in msg
+
+
+def test_unknown_queue_in_number_plan() -> None:
+    (msg,) = problems(MINIMAL + '[numbers]\n"100" = { queue = "suport" }\n')
+    assert msg == "bad.toml: numbers.100.queue: unknown queue 'suport'"
+
+
+def test_number_needs_exactly_one_target() -> None:
+    (msg,) = problems(MINIMAL + '[numbers]\n"100" = { }\n')
+    assert "numbers.100" in msg and "exactly one of 'queue' or 'service'" in msg
+
+
+def test_duplicate_remote_number_between_agents_is_refused() -> None:
+    text = MINIMAL + (
+        '[agents.a]\nname="A"\nsip_password="pass1"\nremote_number="0701"\n'
+        '[agents.b]\nname="B"\nsip_password="pass2"\nalternative_number="0701"\n'
+    )
+    (msg,) = problems(text)
+    assert "agents.b.alternative_number: duplicate number 0701" in msg
+
+
+def test_several_problems_are_all_reported() -> None:
+    found = problems('[api]\ntokens = ["short"]\n[http]\nport = 0\n')
+    assert len(found) == 2
+    assert any(p.startswith("bad.toml: api.tokens.0:") for p in found)
+    assert any(p.startswith("bad.toml: http.port:") for p in found)
+
+
+def test_invalid_toml_syntax() -> None:
+    (msg,) = problems("[api\n")
+    assert msg.startswith("bad.toml: invalid TOML")
+
+
+def test_missing_file_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml")
+    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: file not found"]
+
+
+def test_demo_config_file_is_shipped_in_the_package() -> None:
+    assert DEMO_CONFIG.name == "demo.toml" and DEMO_CONFIG.is_file()
