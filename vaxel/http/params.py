@@ -16,7 +16,9 @@ def iso_time(request: web.Request, name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, f"query parameter {name!r}: expected an ISO 8601 time, got {raw!r}") from None
+        raise ApiError(
+            400, f"query parameter {name!r}: expected an ISO 8601 time, got {raw!r}"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
