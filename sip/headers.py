@@ -50,6 +50,8 @@ def split_header_values(value: str) -> list[str]:
     """
     if "," not in value:
         return [value.strip()]
+    if '"' not in value and "<" not in value:
+        return [part.strip() for part in value.split(",")]
     parts: list[str] = []
     start = 0
     in_quotes = False

@@ -125,7 +125,9 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
         lines = [line.rstrip("\r") for line in head.split("\n")]
 
     msg = _parse_start_line(lines[0])
-    items, content_length = _parse_header_lines(lines)
+    if "\n " in head or "\n\t" in head:
+        lines = _unfold(lines)
+    items, content_length, seen = _parse_header_lines(lines)
     headers = Headers()
     headers._items = items  # names are already canonical: skip re-normalising
     msg.headers = headers
@@ -140,7 +142,7 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
             )
         msg.body = data[body_start : body_start + content_length]
 
-    missing = [name for name in _REQUIRED_HEADERS if not any(k == name for k, _ in items)]
+    missing = [name for name in _REQUIRED_HEADERS if name not in seen]
     if missing:
         raise SipParseError(400, "Missing " + ", ".join(missing), None)
     try:
@@ -173,52 +175,64 @@ def _parse_start_line(line: str) -> SipRequest | SipResponse:
     return SipRequest(method, uri, version=version.upper())
 
 
-def _parse_header_lines(lines: list[str]) -> tuple[list[tuple[str, str]], int | None]:
-    """Turn header lines into (canonical name, value) items; return them and Content-Length."""
+def _parse_header_lines(
+    lines: list[str],
+) -> tuple[list[tuple[str, str]], int | None, set[str]]:
+    """Turn header lines into (canonical name, value) items.
+
+    Returns the items, the Content-Length value and the names of single-valued
+    headers seen (plus "Via" when present).
+    """
     items: list[tuple[str, str]] = []
-    pending_name: str | None = None
-    pending_value = ""
+    append = items.append
     seen_single: set[str] = set()
     content_length: int | None = None
-
-    def flush(name: str, value: str) -> None:
-        nonlocal content_length
+    cache = _canon_cache
+    for i in range(1, len(lines)):
+        line = lines[i]
+        name, colon, value = line.partition(":")
+        name = name.rstrip(" \t")
+        canon = cache.get(name)
+        if canon is None:
+            if not colon:
+                raise SipParseError(400, "Bad header line: missing ':'")
+            if _TOKEN_RE.fullmatch(name) is None:
+                raise SipParseError(400, "Bad header line: bad header name")
+            canon = _canonical(name)
+        elif not colon:
+            raise SipParseError(400, "Bad header line: missing ':'")
         value = value.strip()
-        if name in LIST_HEADERS and "," in value:
+        if canon == "Via":
+            seen_single.add(canon)
+        if canon in LIST_HEADERS and "," in value:
             for part in split_header_values(value):
                 if not part:
-                    raise SipParseError(400, f"Bad {name}: empty list element")
-                items.append((name, part))
-            return
-        if name in _SINGLE_SET:
-            if name in seen_single:
-                raise SipParseError(400, f"Multiple {name} headers")
-            seen_single.add(name)
-            if name == "Content-Length":
+                    raise SipParseError(400, f"Bad {canon}: empty list element")
+                append((canon, part))
+            continue
+        if canon in _SINGLE_SET:
+            if canon in seen_single:
+                raise SipParseError(400, f"Multiple {canon} headers")
+            seen_single.add(canon)
+            if canon == "Content-Length":
                 if not value.isdigit() or not value.isascii() or len(value) > 9:
                     raise SipParseError(400, "Bad Content-Length")
                 content_length = int(value)
-        items.append((name, value))
+        append((canon, value))
+    return items, content_length, seen_single
 
+
+def _unfold(lines: list[str]) -> list[str]:
+    """Join continuation lines (leading SP/HTAB) to the header line they continue."""
+    out = [lines[0]]
     for line in lines[1:]:
         if line[:1] in (" ", "\t"):
-            if pending_name is None:
+            if len(out) == 1:
                 raise SipParseError(400, "Bad header line: continuation without header")
-            pending_value += " " + line.strip()
-            continue
-        if pending_name is not None:
-            flush(pending_name, pending_value)
-        colon = line.find(":")
-        if colon <= 0:
-            raise SipParseError(400, "Bad header line: missing ':'")
-        name = line[:colon].rstrip(" \t")
-        if _TOKEN_RE.fullmatch(name) is None:
-            raise SipParseError(400, "Bad header line: bad header name")
-        pending_name = _canonical(name)
-        pending_value = line[colon + 1 :]
-    if pending_name is not None:
-        flush(pending_name, pending_value)
-    return items, content_length
+            out[-1] = out[-1].rstrip(" \t") + " " + line.strip(" \t")
+        else:
+            out.append(line)
+    return out
 
 
 _SINGLE_SET = frozenset(_SINGLE_HEADERS)

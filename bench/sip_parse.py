@@ -1,0 +1,104 @@
+"""Parser/serializer throughput: parses per second of typical messages on one core.
+
+Run: .venv/bin/python bench/sip_parse.py   (prints the median of several runs)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sip.parser import parse_message, serialize  # noqa: E402
+
+SDP = (
+    b"v=0\r\n"
+    b"o=alice 2890844526 2890844526 IN IP4 198.51.100.10\r\n"
+    b"s=-\r\n"
+    b"c=IN IP4 198.51.100.10\r\n"
+    b"t=0 0\r\n"
+    b"m=audio 49170 RTP/AVP 0 8 101\r\n"
+    b"a=rtpmap:0 PCMU/8000\r\n"
+    b"a=rtpmap:8 PCMA/8000\r\n"
+    b"a=rtpmap:101 telephone-event/8000\r\n"
+    b"a=fmtp:101 0-16\r\n"
+    b"a=sendrecv\r\n"
+)
+
+INVITE = (
+    b"INVITE sip:support@pbx.example.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK776asdhds;rport\r\n"
+    b"Max-Forwards: 70\r\n"
+    b'From: "Alice Caller" <sip:alice@example.org>;tag=1928301774\r\n'
+    b"To: <sip:support@pbx.example.com>\r\n"
+    b"Call-ID: a84b4c76e66710@198.51.100.10\r\n"
+    b"CSeq: 314159 INVITE\r\n"
+    b"Contact: <sip:alice@198.51.100.10:5060>\r\n"
+    b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY\r\n"
+    b"Supported: replaces, timer\r\n"
+    b"User-Agent: bench-ua/1.0\r\n"
+    b"Content-Type: application/sdp\r\n"
+    b"Content-Length: " + str(len(SDP)).encode() + b"\r\n"
+    b"\r\n" + SDP
+)
+
+OK_200 = (
+    b"SIP/2.0 200 OK\r\n"
+    b"Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bKnashds8;received=203.0.113.5\r\n"
+    b"From: <sip:support@pbx.example.com>;tag=88sja8x\r\n"
+    b'To: "Agent 7" <sip:agent7@example.org>;tag=a6c85cf\r\n'
+    b"Call-ID: 3848276298220188511@pbx.example.com\r\n"
+    b"CSeq: 1 BYE\r\n"
+    b"Content-Length: 0\r\n"
+    b"\r\n"
+)
+
+REGISTER = (
+    b"REGISTER sip:pbx.example.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/TCP 192.0.2.44:49152;branch=z9hG4bKnashds7;rport\r\n"
+    b"Max-Forwards: 70\r\n"
+    b"From: <sip:agent7@pbx.example.com>;tag=a73kszlfl\r\n"
+    b"To: <sip:agent7@pbx.example.com>\r\n"
+    b"Call-ID: 1j9FpLxk3uxtm8tn@192.0.2.44\r\n"
+    b"CSeq: 2 REGISTER\r\n"
+    b"Contact: <sip:agent7@192.0.2.44:49152;transport=tcp>;expires=3600\r\n"
+    b"Expires: 3600\r\n"
+    b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
+    b"Content-Length: 0\r\n"
+    b"\r\n"
+)
+
+
+def rate(fn: Callable[[], object], seconds: float = 0.4) -> float:
+    """Calls per second of fn, measured in batches for about ``seconds``."""
+    batch = 1000
+    count = 0
+    start = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            fn()
+        count += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count / elapsed
+
+
+def median_rate(fn: Callable[[], object], runs: int = 7) -> float:
+    return statistics.median(rate(fn) for _ in range(runs))
+
+
+def main() -> None:
+    cases = {"INVITE with SDP": INVITE, "200 OK": OK_200, "REGISTER": REGISTER}
+    for name, data in cases.items():
+        parse_message(data)  # fail loudly before timing
+        print(f"parse {name:<16} {median_rate(lambda d=data: parse_message(d)):>10,.0f} /s")
+    invite = parse_message(INVITE)
+    print(f"serialize {'INVITE with SDP':<12} {median_rate(lambda: serialize(invite)):>10,.0f} /s")
+
+
+if __name__ == "__main__":
+    main()
