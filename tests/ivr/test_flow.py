@@ -98,7 +98,7 @@ async def test_closed_deviation_plays_its_own_prompt_in_the_callers_language() -
             **WEEKDAYS_8_17,
             "deviations": [
                 {
-                    "open": False,
+                    "status": "closed",
                     "time": "10:00-11:00",
                     "prompt": {"sv": "mote-sv", "en": "meeting-en"},
                 }
