@@ -1,0 +1,307 @@
+"""The standard prompts shipped with a fresh install (SPEC S7): names, wordings, files.
+
+Other packages refer to prompts by these names (``"you-are-number"``,
+``"digit-3"``, ``"n-20"`` …). The audio lives in ``prompts/standard/<lang>/<name>.wav``
+as 8 kHz mono 16-bit PCM, generated from this table by ``prompts/generate_standard.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "LANGUAGES",
+    "STANDARD_DIR",
+    "STANDARD_PROMPTS",
+    "PROMPT_DESCRIPTIONS",
+    "PROMPT_KINDS",
+    "StandardPrompt",
+    "list_standard_prompts",
+    "number_prompts",
+    "standard_prompt_path",
+]
+
+LANGUAGES: tuple[str, ...] = ("sv", "en")
+STANDARD_DIR = Path(__file__).resolve().parent / "standard"
+
+PromptKind = Literal["speech", "tone", "music"]
+
+# name -> (description, {lang: wording}). Wordings are what callers hear
+# (speech) or a bracketed note for generated non-speech audio.
+_TABLE: dict[str, tuple[str, dict[str, str]]] = {
+    "welcome": (
+        "Greeting played when an open queue answers",
+        {"sv": "Välkommen till kundtjänst.", "en": "Welcome to customer service."},
+    ),
+    "queue-message": (
+        "Comfort message while waiting: all agents busy, please hold",
+        {
+            "sv": "Alla våra handläggare är upptagna just nu. Var vänlig vänta, "
+            "du kopplas fram så snart någon blir ledig.",
+            "en": "All our agents are busy at the moment. Please hold, "
+            "you will be connected as soon as someone is available.",
+        },
+    ),
+    "you-are-number": (
+        "Position announcement, first part (followed by a number)",
+        {"sv": "Du är nummer", "en": "You are number"},
+    ),
+    "in-queue": (
+        "Position announcement, last part (after the number)",
+        {"sv": "i kön", "en": "in the queue"},
+    ),
+    "estimated-wait": (
+        "Wait-time announcement (followed by a number and minutes/seconds)",
+        {"sv": "Beräknad väntetid är", "en": "The estimated waiting time is"},
+    ),
+    "minute": ("Unit after the number one", {"sv": "minut", "en": "minute"}),
+    "minutes": ("Unit after other numbers", {"sv": "minuter", "en": "minutes"}),
+    "second": ("Unit after the number one", {"sv": "sekund", "en": "second"}),
+    "seconds": ("Unit after other numbers", {"sv": "sekunder", "en": "seconds"}),
+    "and": ("Joins parts of an announcement", {"sv": "och", "en": "and"}),
+    "hundred": ("Number word for composing numbers", {"sv": "hundra", "en": "hundred"}),
+    "thousand": ("Number word for composing numbers", {"sv": "tusen", "en": "thousand"}),
+    "closed": (
+        "Night message: the queue is closed",
+        {
+            "sv": "Vi har tyvärr stängt just nu. Välkommen att ringa igen under våra öppettider.",
+            "en": "We are closed at the moment. Please call again during our opening hours.",
+        },
+    ),
+    "callback-offer": (
+        "Offer to be called back while keeping the place in the queue",
+        {
+            "sv": "Vill du hellre bli uppringd när det är din tur? Tryck 1, "
+            "så ringer vi upp dig och du behåller din plats i kön.",
+            "en": "Would you rather be called back when it is your turn? Press 1, "
+            "and we will call you back while you keep your place in the queue.",
+        },
+    ),
+    "callback-confirm": (
+        "Confirmation that a callback was booked",
+        {
+            "sv": "Tack. Vi ringer upp dig när det är din tur. Du kan lägga på nu.",
+            "en": "Thank you. We will call you back when it is your turn. You can hang up now.",
+        },
+    ),
+    "survey-welcome": (
+        "Introduction to the keypad satisfaction survey",
+        {
+            "sv": "Vi vill gärna veta vad du tyckte om samtalet. "
+            "Svara med en siffra från 1 till 5, där 5 är bäst.",
+            "en": "We would like to know what you thought of the call. "
+            "Answer with a digit from 1 to 5, where 5 is best.",
+        },
+    ),
+    "survey-thanks": (
+        "End of the satisfaction survey",
+        {"sv": "Tack för dina svar. Hej då.", "en": "Thank you for your answers. Goodbye."},
+    ),
+    "survey-invalid": (
+        "Survey answer outside 1-5",
+        {
+            "sv": "Ogiltigt svar. Tryck en siffra från 1 till 5.",
+            "en": "Invalid answer. Please press a digit from 1 to 5.",
+        },
+    ),
+    "remote-login-in": (
+        "Remote login: the agent is now logged in",
+        {"sv": "Du är nu inloggad.", "en": "You are now logged in."},
+    ),
+    "remote-login-out": (
+        "Remote login: the agent is now logged out",
+        {"sv": "Du är nu utloggad.", "en": "You are now logged out."},
+    ),
+    "remote-login-refused": (
+        "Remote login refused: caller id not registered or hidden",
+        {
+            "sv": "Ditt nummer är inte registrerat för distansinloggning.",
+            "en": "Your number is not registered for remote login.",
+        },
+    ),
+    "record-instructions": (
+        "Prompt recording by phone: how to record",
+        {
+            "sv": "Spela in ditt meddelande efter tonen. Tryck fyrkant när du är klar.",
+            "en": "Record your message after the tone. Press hash when you are done.",
+        },
+    ),
+    "record-menu": (
+        "Prompt recording by phone: listen, re-record or save",
+        {
+            "sv": "Tryck 1 för att lyssna, 2 för att spela in igen, 3 för att spara.",
+            "en": "Press 1 to listen, 2 to record again, 3 to save.",
+        },
+    ),
+    "record-saved": (
+        "Prompt recording by phone: saved (followed by the prompt number)",
+        {"sv": "Ljudfilen har sparats som nummer", "en": "The prompt has been saved as number"},
+    ),
+    "enter-pin": (
+        "Ask for a PIN code",
+        {
+            "sv": "Ange din pinkod, följd av fyrkant.",
+            "en": "Enter your PIN code, followed by hash.",
+        },
+    ),
+    "pin-wrong": (
+        "Wrong PIN code",
+        {"sv": "Fel pinkod. Försök igen.", "en": "Wrong PIN code. Please try again."},
+    ),
+    "goodbye": (
+        "Closing phrase before hanging up",
+        {"sv": "Tack för att du ringde. Hej då.", "en": "Thank you for calling. Goodbye."},
+    ),
+    "beep": ("Recording tone: 1 kHz for 300 ms", {"sv": "[ton]", "en": "[tone]"}),
+    "invalid-choice": (
+        "A keypad choice that is not on the menu",
+        {"sv": "Ogiltigt val. Försök igen.", "en": "Invalid choice. Please try again."},
+    ),
+    "voicemail-prompt": (
+        "Voicemail: leave a message after the tone",
+        {"sv": "Lämna ett meddelande efter tonen.", "en": "Please leave a message after the tone."},
+    ),
+    "voicemail-saved": (
+        "Voicemail: the message was saved",
+        {
+            "sv": "Ditt meddelande har sparats. Tack.",
+            "en": "Your message has been saved. Thank you.",
+        },
+    ),
+    "menu-example": (
+        "Example menu for a new queue",
+        {
+            "sv": "Tryck 1 för support, 2 för försäljning.",
+            "en": "Press 1 for support, 2 for sales.",
+        },
+    ),
+    "hold-music": (
+        "About 20 seconds of calm synthesized chords for callers on hold",
+        {"sv": "[väntmusik]", "en": "[hold music]"},
+    ),
+    "connection-warning": (
+        "Told to a caller whose media path shows poor quality",
+        {
+            "sv": "Det är problem med din samtalsförbindelse.",
+            "en": "Your call connection is having issues.",
+        },
+    ),
+}
+
+_SV_DIGITS = ("noll", "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio")
+_EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_SV_TEENS = (
+    "tio",
+    "elva",
+    "tolv",
+    "tretton",
+    "fjorton",
+    "femton",
+    "sexton",
+    "sjutton",
+    "arton",
+    "nitton",
+)
+_EN_TEENS = (
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
+_SV_TENS = ("tjugo", "trettio", "fyrtio", "femtio", "sextio", "sjuttio", "åttio", "nittio")
+_EN_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+for _i in range(10):
+    _TABLE[f"digit-{_i}"] = (f"Digit {_i}", {"sv": _SV_DIGITS[_i], "en": _EN_DIGITS[_i]})
+for _i in range(10):
+    _TABLE[f"n-{10 + _i}"] = (f"Number {10 + _i}", {"sv": _SV_TEENS[_i], "en": _EN_TEENS[_i]})
+for _i in range(8):
+    _n = 20 + 10 * _i
+    _TABLE[f"n-{_n}"] = (f"Number {_n}", {"sv": _SV_TENS[_i], "en": _EN_TENS[_i]})
+
+STANDARD_PROMPTS: dict[str, dict[str, str]] = {name: w for name, (_, w) in _TABLE.items()}
+PROMPT_DESCRIPTIONS: dict[str, str] = {name: d for name, (d, _) in _TABLE.items()}
+PROMPT_KINDS: dict[str, PromptKind] = {
+    name: ("tone" if name == "beep" else "music" if name == "hold-music" else "speech")
+    for name in _TABLE
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StandardPrompt:
+    """One shipped prompt: short name, description, wording per language, audio kind."""
+
+    name: str
+    description: str
+    wording: dict[str, str]
+    kind: PromptKind
+
+    def path(self, lang: str) -> Path:
+        return standard_prompt_path(self.name, lang)
+
+
+def list_standard_prompts() -> list[StandardPrompt]:
+    """All shipped prompts in catalog order."""
+    return [
+        StandardPrompt(name, PROMPT_DESCRIPTIONS[name], dict(wording), PROMPT_KINDS[name])
+        for name, wording in STANDARD_PROMPTS.items()
+    ]
+
+
+def standard_prompt_path(name: str, lang: str) -> Path:
+    """Path of the shipped WAV for ``name`` in ``lang``; unknown names/languages raise KeyError."""
+    if name not in STANDARD_PROMPTS:
+        raise KeyError(f"no standard prompt named {name!r}")
+    if lang not in LANGUAGES:
+        raise KeyError(f"standard prompts exist in {', '.join(LANGUAGES)}, not {lang!r}")
+    return STANDARD_DIR / lang / f"{name}.wav"
+
+
+def number_prompts(n: int, lang: str) -> list[str]:
+    """Prompt names that speak the integer ``n`` (0..999999) in ``lang``.
+
+    Swedish joins tens and units without a word ("tjugo" "tre"); English puts
+    "and" after hundreds ("three hundred and five"), as spoken in the UK.
+    """
+    if lang not in LANGUAGES:
+        raise KeyError(f"numbers can be spoken in {', '.join(LANGUAGES)}, not {lang!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 999_999:
+        raise ValueError(f"can speak whole numbers 0..999999, got {n!r}")
+    if n == 0:
+        return ["digit-0"]
+    out: list[str] = []
+    thousands, rest = divmod(n, 1000)
+    if thousands:
+        out += _below_thousand(thousands, lang) + ["thousand"]
+    if rest:
+        if thousands and rest < 100 and lang == "en":
+            out.append("and")
+        out += _below_thousand(rest, lang)
+    return out
+
+
+def _below_thousand(n: int, lang: str) -> list[str]:
+    out: list[str] = []
+    hundreds, rest = divmod(n, 100)
+    if hundreds:
+        out += [f"digit-{hundreds}", "hundred"]
+        if rest and lang == "en":
+            out.append("and")
+    if rest >= 20:
+        tens, unit = divmod(rest, 10)
+        out.append(f"n-{tens * 10}")
+        if unit:
+            out.append(f"digit-{unit}")
+    elif rest >= 10:
+        out.append(f"n-{rest}")
+    elif rest:
+        out.append(f"digit-{rest}")
+    return out
