@@ -16,9 +16,9 @@ import secrets
 from collections.abc import Hashable
 from typing import Protocol
 
-from sip.headers import parse_address, parse_cseq, parse_via
+from sip.headers import Via, parse_address, parse_cseq, parse_via
 from sip.message import Headers, SipRequest, SipResponse
-from sip.timers import Timers, TimerEntry
+from sip.timers import TimerEntry, Timers
 
 MAGIC_COOKIE = "z9hG4bK"
 RELIABLE_TRANSPORTS = frozenset({"TCP", "TLS", "SCTP", "WS", "WSS"})
@@ -94,19 +94,17 @@ def header_tag(value: str | None) -> str | None:
     return parse_address(value).tag
 
 
-def server_key(request: SipRequest) -> Hashable:
-    """Server transaction key (RFC 3261 17.2.3): branch + sent-by + method, ACK as INVITE."""
-    method = "INVITE" if request.method == "ACK" else request.method
-    via_value = request.headers.get("Via")
-    if via_value is None:
-        raise ValueError("request without Via")
-    via = parse_via(via_value)
+def server_key(request: SipRequest, via: Via, method: str) -> Hashable:
+    """Server transaction key (RFC 3261 17.2.3): branch + sent-by + ``method``.
+
+    Pass "INVITE" as ``method`` to find the INVITE an ACK or a CANCEL refers to.
+    """
     branch = via.branch or ""
     sent_by = f"{via.host.lower()}:{via.port or 0}"
     if branch.startswith(MAGIC_COOKIE):
         return (branch, sent_by, method)
     # RFC 2543 peers: no unique branch, fall back on the request's identity.
-    cseq_num, _ = parse_cseq(request.headers.get("CSeq", ""))
+    cseq_num, _ = parse_cseq(request.headers.get("CSeq") or "")
     from_tag = header_tag(request.headers.get("From"))
     return ("rfc2543", request.headers.get("Call-ID"), from_tag, cseq_num, sent_by, branch, method)
 
@@ -184,8 +182,9 @@ class TransactionUser(Protocol):
 
     timers: Timers
 
-    def tx_send(self, msg: SipRequest | SipResponse, destination: Address, transport: str) -> None:
-        ...
+    def tx_send(
+        self, msg: SipRequest | SipResponse, destination: Address, transport: str
+    ) -> None: ...
 
     def tx_schedule(self, when: float, callback: TimerCallback) -> TimerEntry: ...
 
@@ -325,7 +324,7 @@ class InviteClientTransaction(ClientTransaction):
                 self._cancel_timers()
                 self.state = ACCEPTED
                 self._terminate_after(now, self.tu.timers.b)  # timer M
-            if self.state in (ACCEPTED, TERMINATED) and state != COMPLETED:
+            if self.state == ACCEPTED:  # every 2xx (retransmissions too): the TU re-ACKs
                 self.tu.tx_response(self, response, now)
         elif state in (CALLING, PROCEEDING):
             self._cancel_timers()
@@ -357,8 +356,8 @@ class NonInviteClientTransaction(ClientTransaction):
             return
         self.tu.tx_send(self.request, self.peer, self.transport)
         timers = self.tu.timers
-        self._interval = timers.t2 if self.state == PROCEEDING else timers.next_interval(
-            self._interval
+        self._interval = (
+            timers.t2 if self.state == PROCEEDING else timers.next_interval(self._interval)
         )
         self._at(when + self._interval, self._timer_e)
 
