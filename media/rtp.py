@@ -1,0 +1,379 @@
+"""RTP/RTCP session state for one call leg (RFC 3550), without sockets or clocks.
+
+The send path writes headers with ``struct.pack_into`` into a per-session buffer (the media
+clock calls it tens of thousands of times a second); the receive path parses with
+``struct.unpack_from``. RTCP packets are built and parsed with aiortc's RTCP classes.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from dataclasses import dataclass, field
+
+from aiortc.rtp import (
+    RtcpByePacket,
+    RtcpPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
+)
+
+_HEADER = struct.Struct("!BBHII")
+HEADER_SIZE = 12
+NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+RTCP_INTERVAL = 5.0
+_MAX_DROPOUT = 3000
+_MAX_MISORDER = 100
+_MIN_SEQUENTIAL = 2
+
+
+class MalformedPacket(ValueError):
+    """A datagram that is not a usable RTP/RTCP packet; the leg counts and drops it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RtpHeader:
+    """The parsed fields of a received RTP packet; ``payload`` excludes padding."""
+
+    payload_type: int
+    marker: bool
+    sequence_number: int
+    timestamp: int
+    ssrc: int
+    payload: bytes
+
+
+def parse_rtp(data: bytes) -> RtpHeader:
+    """Parse an RTP packet, raising MalformedPacket naming what is wrong."""
+    n = len(data)
+    if n < HEADER_SIZE:
+        raise MalformedPacket(f"RTP packet too short ({n} bytes, header needs 12)")
+    b0, b1, seq, ts, ssrc = _HEADER.unpack_from(data)
+    if b0 >> 6 != 2:
+        raise MalformedPacket(f"RTP version {b0 >> 6}, expected 2")
+    pos = HEADER_SIZE + 4 * (b0 & 0x0F)
+    if b0 & 0x10:
+        if n < pos + 4:
+            raise MalformedPacket("RTP header extension truncated")
+        pos += 4 + 4 * struct.unpack_from("!H", data, pos + 2)[0]
+    end = n
+    if b0 & 0x20:
+        pad = data[-1]
+        if pad == 0 or pad > n - pos:
+            raise MalformedPacket("RTP padding length invalid")
+        end -= pad
+    if pos > end:
+        raise MalformedPacket("RTP header longer than packet")
+    pt = b1 & 0x7F
+    if 72 <= pt <= 76:
+        raise MalformedPacket(f"payload type {pt} collides with RTCP (probably RTCP on RTP port)")
+    return RtpHeader(pt, bool(b1 & 0x80), seq, ts, ssrc, bytes(data[pos:end]))
+
+
+@dataclass(slots=True)
+class ReceiveStats:
+    """RFC 3550 A.1/A.3/A.8 reception statistics for one remote source."""
+
+    ssrc: int | None = None
+    base_seq: int = 0
+    max_seq: int = 0
+    cycles: int = 0
+    bad_seq: int = -1
+    probation: int = _MIN_SEQUENTIAL
+    received: int = 0
+    expected_prior: int = 0
+    received_prior: int = 0
+    transit: float | None = None
+    jitter: float = 0.0  # in timestamp units
+
+    def reset(self, ssrc: int, seq: int) -> None:
+        self.ssrc = ssrc
+        self.base_seq = seq
+        self.max_seq = seq
+        self.cycles = 0
+        self.bad_seq = -1
+        self.received = 0
+        self.expected_prior = 0
+        self.received_prior = 0
+        self.transit = None
+        self.jitter = 0.0
+
+    def update(self, seq: int, timestamp: int, arrival_units: float) -> bool:
+        """Account one packet; False when it is a probable duplicate/stray (not counted)."""
+        udelta = (seq - self.max_seq) & 0xFFFF
+        if udelta < _MAX_DROPOUT:
+            if seq < self.max_seq:
+                self.cycles += 1 << 16
+            self.max_seq = seq
+        elif udelta <= 65536 - _MAX_MISORDER:
+            if seq == self.bad_seq:
+                self.reset(self.ssrc or 0, seq)  # peer restarted its sequence: resync
+            else:
+                self.bad_seq = (seq + 1) & 0xFFFF
+                return False
+        self.received += 1
+        transit = arrival_units - timestamp
+        if self.transit is not None:
+            d = abs(transit - self.transit)
+            self.jitter += (d - self.jitter) / 16.0
+        self.transit = transit
+        return True
+
+    @property
+    def extended_max(self) -> int:
+        return self.cycles + self.max_seq
+
+    @property
+    def expected(self) -> int:
+        return self.extended_max - self.base_seq + 1
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.received
+
+    def report_block(self, lsr: int, dlsr: int) -> RtcpReceiverInfo:
+        expected_interval = self.expected - self.expected_prior
+        received_interval = self.received - self.received_prior
+        self.expected_prior = self.expected
+        self.received_prior = self.received
+        lost_interval = expected_interval - received_interval
+        fraction = (
+            0
+            if expected_interval <= 0 or lost_interval <= 0
+            else ((lost_interval << 8) // expected_interval)
+        )
+        lost = max(-(1 << 23), min(self.lost, (1 << 23) - 1))
+        return RtcpReceiverInfo(
+            ssrc=self.ssrc or 0,
+            fraction_lost=min(fraction, 255),
+            packets_lost=lost,
+            highest_sequence=self.extended_max & 0xFFFFFFFF,
+            jitter=int(self.jitter),
+            lsr=lsr,
+            dlsr=dlsr,
+        )
+
+
+@dataclass(slots=True)
+class SessionCounters:
+    """Counters of one leg, read by the quality/statistics modules."""
+
+    packets_sent: int = 0
+    octets_sent: int = 0
+    packets_received: int = 0
+    octets_received: int = 0
+    malformed: int = 0
+    foreign: int = 0  # valid packets from an address other than the latched one
+    duplicates: int = 0
+    rtcp_sent: int = 0
+    rtcp_received: int = 0
+    frames_skipped: int = 0  # clock frames not sent because the loop was late
+    rtt: float | None = None  # seconds, from RTCP LSR/DLSR
+    remote_fraction_lost: float | None = None  # what the peer reports about our stream
+    remote_jitter: float | None = None  # seconds, as reported by the peer
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class RtpSession:
+    """One RTP session: our outgoing stream's seq/ts/SSRC, latching, stats and RTCP.
+
+    ``now`` is a monotonic clock in seconds; ``wall_offset`` converts it to Unix time for
+    NTP timestamps in sender reports.
+    """
+
+    def __init__(
+        self,
+        *,
+        payload_type: int = 0,
+        clock_rate: int = 8000,
+        ssrc: int | None = None,
+        sequence: int | None = None,
+        timestamp: int | None = None,
+        cname: str = "vaxel",
+        wall_offset: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        rnd = rng or random.SystemRandom()
+        self.payload_type = payload_type
+        self.clock_rate = clock_rate
+        self.ssrc = rnd.getrandbits(32) if ssrc is None else ssrc
+        self.sequence = rnd.getrandbits(16) if sequence is None else sequence
+        self.timestamp = rnd.getrandbits(32) if timestamp is None else timestamp
+        self.cname = cname.encode()
+        self.wall_offset = wall_offset
+        self.counters = SessionCounters()
+        self.recv = ReceiveStats()
+        self.accepted_payload_types: set[int] = {payload_type}
+        # Symmetric RTP: until latched, send to the signalled address.
+        self.remote_rtp: tuple[str, int] | None = None
+        self.remote_rtcp: tuple[str, int] | None = None
+        self.latched = False
+        self.rtcp_latched = False
+        self.latching = True
+        self._buf = bytearray(HEADER_SIZE + 1500)
+        self._frame_buf = bytearray(HEADER_SIZE + 160)  # the common 20 ms G.711 packet
+        self._last_sr_ntp_mid: int = 0
+        self._last_sr_arrival: float | None = None
+        self._sent_since_report = False
+        self._last_send_ts = self.timestamp
+        self._last_send_now: float | None = None
+        self.last_received: float | None = None
+        self._rtcp_rng = rnd
+        self.next_rtcp: float | None = None
+
+    # --- sending -------------------------------------------------------------------------
+    def set_remote(self, host: str, port: int, rtcp_port: int | None = None) -> None:
+        self.remote_rtp = (host, port)
+        self.remote_rtcp = (host, rtcp_port if rtcp_port is not None else port + 1)
+        self.latched = False
+        self.rtcp_latched = False
+
+    def build(
+        self,
+        payload: bytes,
+        *,
+        marker: bool = False,
+        payload_type: int | None = None,
+        timestamp: int | None = None,
+    ) -> bytes:
+        """Build the next packet of our stream (sequence number advances by one)."""
+        pt = self.payload_type if payload_type is None else payload_type
+        ts = self.timestamp if timestamp is None else timestamp
+        n = HEADER_SIZE + len(payload)
+        buf = self._frame_buf if n == 172 else self._buf
+        _HEADER.pack_into(buf, 0, 0x80, pt | 0x80 if marker else pt, self.sequence, ts, self.ssrc)
+        buf[HEADER_SIZE:n] = payload
+        self.sequence = (self.sequence + 1) & 0xFFFF
+        c = self.counters
+        c.packets_sent += 1
+        c.octets_sent += n - HEADER_SIZE
+        self._sent_since_report = True
+        self._last_send_ts = ts
+        return bytes(buf) if n == 172 else bytes(memoryview(buf)[:n])
+
+    def advance(self, samples: int) -> None:
+        """Advance our stream's timestamp by one frame, whether or not a packet was sent."""
+        self.timestamp = (self.timestamp + samples) & 0xFFFFFFFF
+
+    def note_send_time(self, now: float) -> None:
+        self._last_send_now = now
+
+    # --- receiving -----------------------------------------------------------------------
+    def receive(self, data: bytes, addr: tuple[str, int], now: float) -> RtpHeader | None:
+        """Feed one datagram from the RTP socket.
+
+        Returns the parsed packet, or None when it was dropped (malformed, foreign source
+        after latching, duplicate); the reason is counted.
+        """
+        try:
+            pkt = parse_rtp(data)
+        except MalformedPacket:
+            self.counters.malformed += 1
+            return None
+        if pkt.payload_type not in self.accepted_payload_types:
+            self.counters.malformed += 1
+            return None
+        if self.latched:
+            if addr != self.remote_rtp:
+                self.counters.foreign += 1
+                return None
+        elif self.latching:
+            # First valid packet: from now on answer where the peer really sends from (NAT).
+            self.remote_rtp = (addr[0], addr[1])
+            if not self.rtcp_latched:
+                self.remote_rtcp = (addr[0], addr[1] + 1)
+            self.latched = True
+        if self.recv.ssrc != pkt.ssrc:
+            self.recv.reset(pkt.ssrc, pkt.sequence_number)
+            self.recv.max_seq = (pkt.sequence_number - 1) & 0xFFFF
+        if not self.recv.update(pkt.sequence_number, pkt.timestamp, now * self.clock_rate):
+            self.counters.duplicates += 1
+            return None
+        c = self.counters
+        c.packets_received += 1
+        c.octets_received += len(pkt.payload)
+        self.last_received = now
+        return pkt
+
+    # --- RTCP ----------------------------------------------------------------------------
+    def schedule_rtcp(self, now: float) -> None:
+        # RFC 3550 6.3.5: randomize to 0.5..1.5 times the interval to avoid synchronisation.
+        self.next_rtcp = now + RTCP_INTERVAL * (0.5 + self._rtcp_rng.random())
+
+    def rtcp_due(self, now: float) -> bool:
+        return self.next_rtcp is not None and now >= self.next_rtcp
+
+    def _ntp(self, now: float) -> int:
+        t = now + self.wall_offset + NTP_EPOCH_OFFSET
+        return (int(t) << 32) | int((t % 1.0) * (1 << 32))
+
+    def build_rtcp(self, now: float, *, bye: bool = False) -> bytes:
+        """A compound RTCP packet: SR (if we sent since the last report) or RR, SDES CNAME."""
+        reports = []
+        if self.recv.ssrc is not None and self.recv.received:
+            if self._last_sr_arrival is None:
+                lsr = dlsr = 0
+            else:
+                lsr = self._last_sr_ntp_mid
+                dlsr = int((now - self._last_sr_arrival) * 65536) & 0xFFFFFFFF
+            reports.append(self.recv.report_block(lsr, dlsr))
+        if self._sent_since_report:
+            # RTP timestamp corresponding to `now`, extrapolated from the last packet sent.
+            rtp_ts = self._last_send_ts
+            if self._last_send_now is not None:
+                rtp_ts = (rtp_ts + int((now - self._last_send_now) * self.clock_rate)) & 0xFFFFFFFF
+            info = RtcpSenderInfo(
+                ntp_timestamp=self._ntp(now),
+                rtp_timestamp=rtp_ts,
+                packet_count=self.counters.packets_sent & 0xFFFFFFFF,
+                octet_count=self.counters.octets_sent & 0xFFFFFFFF,
+            )
+            head: bytes = bytes(RtcpSrPacket(ssrc=self.ssrc, sender_info=info, reports=reports))
+        else:
+            head = bytes(RtcpRrPacket(ssrc=self.ssrc, reports=reports))
+        self._sent_since_report = False
+        sdes = RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=self.ssrc, items=[(1, self.cname)])])
+        out = head + bytes(sdes)
+        if bye:
+            out += bytes(RtcpByePacket(sources=[self.ssrc]))
+        self.counters.rtcp_sent += 1
+        self.schedule_rtcp(now)
+        return out
+
+    def receive_rtcp(self, data: bytes, addr: tuple[str, int], now: float) -> list[object]:
+        """Feed one datagram from the RTCP socket; returns the parsed aiortc packets."""
+        try:
+            packets = RtcpPacket.parse(data)
+        except (ValueError, struct.error):
+            self.counters.malformed += 1
+            return []
+        if not packets:
+            self.counters.malformed += 1
+            return []
+        self.counters.rtcp_received += 1
+        if self.latching and not self.rtcp_latched:
+            self.remote_rtcp = (addr[0], addr[1])
+            self.rtcp_latched = True
+        for p in packets:
+            if isinstance(p, RtcpSrPacket):
+                self._last_sr_ntp_mid = (p.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF
+                self._last_sr_arrival = now
+            if isinstance(p, RtcpSrPacket | RtcpRrPacket):
+                for block in p.reports:
+                    if block.ssrc == self.ssrc:
+                        self._account_report(block, now)
+        return packets
+
+    def _account_report(self, block: RtcpReceiverInfo, now: float) -> None:
+        c = self.counters
+        c.remote_fraction_lost = block.fraction_lost / 256.0
+        c.remote_jitter = block.jitter / self.clock_rate
+        if block.lsr:
+            now_mid = (self._ntp(now) >> 16) & 0xFFFFFFFF
+            rtt = ((now_mid - block.lsr - block.dlsr) & 0xFFFFFFFF) / 65536.0
+            if rtt < 60.0:  # garbage LSR values wrap to huge numbers
+                c.rtt = rtt
