@@ -227,6 +227,9 @@ for _i in range(8):
     _n = 20 + 10 * _i
     _TABLE[f"n-{_n}"] = (f"Number {_n}", {"sv": _SV_TENS[_i], "en": _EN_TENS[_i]})
 
+# Swedish "en" (common gender) as in "en minut"; digit-1 is the counting "ett".
+_TABLE["one-common"] = ("The number one before a common-gender noun", {"sv": "en", "en": "one"})
+
 STANDARD_PROMPTS: dict[str, dict[str, str]] = {name: w for name, (_, w) in _TABLE.items()}
 PROMPT_DESCRIPTIONS: dict[str, str] = {name: d for name, (d, _) in _TABLE.items()}
 PROMPT_KINDS: dict[str, PromptKind] = {
@@ -265,11 +268,13 @@ def standard_prompt_path(name: str, lang: str) -> Path:
     return STANDARD_DIR / lang / f"{name}.wav"
 
 
-def number_prompts(n: int, lang: str) -> list[str]:
+def number_prompts(n: int, lang: str, common_gender: bool = False) -> list[str]:
     """Prompt names that speak the integer ``n`` (0..999999) in ``lang``.
 
     Swedish joins tens and units without a word ("tjugo" "tre"); English puts
     "and" after hundreds ("three hundred and five"), as spoken in the UK.
+    ``common_gender`` makes a final Swedish one "en" ("en minut", "tjugoen
+    sekunder") instead of the counting "ett" ("nummer ett").
     """
     if lang not in LANGUAGES:
         raise KeyError(f"numbers can be spoken in {', '.join(LANGUAGES)}, not {lang!r}")
@@ -285,6 +290,8 @@ def number_prompts(n: int, lang: str) -> list[str]:
         if thousands and rest < 100 and lang == "en":
             out.append("and")
         out += _below_thousand(rest, lang)
+    if common_gender and out[-1] == "digit-1":
+        out[-1] = "one-common"
     return out
 
 

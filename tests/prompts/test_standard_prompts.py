@@ -87,7 +87,7 @@ def test_swedish_wordings_are_swedish() -> None:
     assert sv["estimated-wait"] == "Beräknad väntetid är"
     assert sv["remote-login-in"] == "Du är nu inloggad."
     assert sv["welcome"].startswith("Välkommen")
-    speech = [n for n, k in PROMPT_KINDS.items() if k == "speech" and not n[0].isdigit()]
+    speech = [n for n, k in PROMPT_KINDS.items() if k == "speech"]
     differing = [n for n in speech if STANDARD_PROMPTS[n]["sv"] != STANDARD_PROMPTS[n]["en"]]
     assert differing == speech
 
@@ -190,6 +190,13 @@ def test_hold_music_is_not_a_single_tone_and_stays_in_the_telephone_band() -> No
 def test_number_prompts_compose_catalog_names(n: int, lang: str, names: list[str]) -> None:
     assert number_prompts(n, lang) == names
     assert all(name in STANDARD_PROMPTS for name in names)
+
+
+def test_common_gender_one_in_swedish() -> None:
+    assert number_prompts(1, "sv", common_gender=True) == ["one-common"]
+    assert number_prompts(21, "sv", common_gender=True) == ["n-20", "one-common"]
+    assert number_prompts(1, "sv") == ["digit-1"]
+    assert STANDARD_PROMPTS["one-common"]["sv"] == "en"
 
 
 @pytest.mark.parametrize("bad", [-1, 1_000_000, 2.5, True])
