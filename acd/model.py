@@ -8,7 +8,7 @@ construction so a bad configuration fails with a message that names the field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from acd.errors import AcdConfigError
@@ -167,7 +167,6 @@ class QueueConfig:
     service_level_seconds: float = 20.0
     announce_interval: float | None = None
     default_aht: float = 180.0
-    channel_hint: Channel = field(default=Channel.CALL)
 
     def __post_init__(self) -> None:
         owner = f"queue {self.id!r}"

@@ -1,0 +1,56 @@
+"""Automatic call distribution: queues, answer groups, agents (SPEC S3-S5).
+
+A pure core: events in (with ``now``), commands out.  It imports nothing from
+``sip/`` or ``media/``; the composition root carries the commands out and
+re-arms one timer from :meth:`Acd.next_deadline`.
+"""
+
+from acd.commands import (
+    AgentLoggedOut,
+    AgentStateChanged,
+    AnnouncePosition,
+    CancelOffer,
+    Command,
+    LogEvent,
+    OfferCall,
+    Overflow,
+)
+from acd.core import Acd, AgentView, CallView
+from acd.errors import AcdConfigError, AcdError
+from acd.ewt import AhtTracker, estimated_wait
+from acd.model import (
+    AgentConfig,
+    AgentState,
+    AnswerGroup,
+    Call,
+    Channel,
+    GroupMembership,
+    QueueConfig,
+    Strategy,
+)
+
+__all__ = [
+    "Acd",
+    "AcdConfigError",
+    "AcdError",
+    "AgentConfig",
+    "AgentLoggedOut",
+    "AgentState",
+    "AgentStateChanged",
+    "AgentView",
+    "AhtTracker",
+    "AnnouncePosition",
+    "AnswerGroup",
+    "Call",
+    "CallView",
+    "CancelOffer",
+    "Channel",
+    "Command",
+    "GroupMembership",
+    "LogEvent",
+    "OfferCall",
+    "Overflow",
+    "QueueConfig",
+    "Strategy",
+    "estimated_wait",
+]
