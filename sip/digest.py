@@ -1,9 +1,9 @@
 """HTTP Digest authentication for SIP (RFC 2617, RFC 7616 algorithms per RFC 8760).
 
 Sans-IO and clock-free: the server side takes ``now`` and keeps no state per
-challenge. A nonce is ``<timestamp hex>.<HMAC(secret, timestamp:realm)>``, so
-any process holding the secret can check it, and its age tells "stale" apart
-from "forged". The only memory kept is a bounded table of the highest
+challenge. A nonce is ``<ms timestamp>.<serial>.<HMAC(secret, stamp:realm)>``,
+so any process holding the secret can check it, and its age tells "stale"
+apart from "forged". The only memory kept is a bounded table of the highest
 nonce-count seen per nonce, to refuse replayed credentials.
 
 Client side: :func:`parse_challenge` / :func:`choose_challenge` and
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -375,11 +376,14 @@ class DigestAuthenticator:
         self._max_tracked = max_tracked_nonces
         # nonce -> highest nonce-count accepted; oldest evicted first.
         self._seen_nc: OrderedDict[str, int] = OrderedDict()
+        self._serial = itertools.count()
 
     # nonces
 
     def make_nonce(self, now: float) -> str:
-        stamp = f"{int(now * 1000):x}"
+        # The serial keeps nonces unique when many clients are challenged in the same
+        # millisecond, so their nonce-counts do not collide in the replay table.
+        stamp = f"{int(now * 1000):x}.{next(self._serial):x}"
         return f"{stamp}.{self._mac(stamp)}"
 
     def _mac(self, stamp: str) -> str:
@@ -388,11 +392,11 @@ class DigestAuthenticator:
 
     def _nonce_age(self, nonce: str, now: float) -> float | None:
         """Age in seconds of a nonce we issued, or None if we did not issue it."""
-        stamp, sep, mac = nonce.partition(".")
+        stamp, sep, mac = nonce.rpartition(".")
         if not sep or not hmac.compare_digest(mac, self._mac(stamp)):
             return None
         try:
-            issued = int(stamp, 16) / 1000
+            issued = int(stamp.partition(".")[0], 16) / 1000
         except ValueError:
             return None
         age = now - issued

@@ -292,3 +292,11 @@ def test_failing_user_store_is_a_result_not_an_exception() -> None:
     server = _auth()
     result = server.verify("REGISTER", _answer(server, NOW), broken, NOW)
     assert not result.ok and "lookup failed" in result.reason
+
+
+def test_clients_challenged_in_the_same_millisecond_get_distinct_nonces() -> None:
+    server = _auth()
+    first, second = _answer(server, NOW), _answer(server, NOW)
+    assert parse_auth_params(first)[1]["nonce"] != parse_auth_params(second)[1]["nonce"]
+    assert server.verify("REGISTER", first, PASSWORDS.get, NOW).ok
+    assert server.verify("REGISTER", second, PASSWORDS.get, NOW).ok
