@@ -7,8 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# Debian packages of the real peers the interop tests talk to.
-PEER_PACKAGES := sip-tester baresip-core espeak-ng sox
+# Debian packages of the real peers the interop tests talk to (PostgreSQL: the
+# storage tests start a throwaway server of their own).
+PEER_PACKAGES := sip-tester baresip-core espeak-ng sox postgresql
 
 .PHONY: run test lint peers bench clean
 
@@ -33,6 +34,7 @@ peers:
 	command -v baresip >/dev/null || missing="$$missing baresip-core"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing test peers:$$missing"; \
