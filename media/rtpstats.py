@@ -1,0 +1,912 @@
+"""Receive statistics of one RTP stream (one leg, one direction), sans-IO.
+
+Fed packet by packet from the media receive path with
+``ReceiveStats.on_packet(seq, rtp_timestamp, arrival, ssrc)``; keeps:
+
+- packets expected / received / lost and fraction lost per RFC 3550
+  Appendix A.1 (sequence validation) and A.3 (loss);
+- interarrival jitter per RFC 3550 Appendix A.8;
+- duplicates and reordered packets;
+- a simulated fixed playout buffer: a packet arriving after its playout
+  time (first packet's arrival + nominal delay + RTP time since the first
+  packet) is *discarded*, and counts as lost for the E-model;
+- burst/gap metrics per RFC 3611 section 4.7.2 (Gmin = 16) with the
+  counting scheme of RFC 3611 Appendix A.2, and the 2-state Markov (Gilbert)
+  transition probabilities p, q that give G.107's BurstR = 1 / (p + q).
+
+Loss decisions for the burst metrics are made ``LOSS_DECISION_LAG``
+sequence numbers behind the highest sequence seen, so a packet reordered by
+fewer positions is not mistaken for a loss.
+
+SSRC change: RFC 3550 keeps state per source; Vaxel keeps only the current
+sender of a leg. A packet with a new SSRC (or a new clock rate) starts a new
+source with probation; the RFC 3550 counters (used for RTCP report blocks)
+restart, while the call-level totals (``snapshot``/``interval``) carry on
+across sources. The same holds for a resynchronisation after a large
+sequence jump (RFC 3550 A.1 ``bad_seq``).
+
+Also here: RTCP report-block values and round-trip time (RFC 3550 6.4), the
+far end's reports, and the RTCP XR VoIP Metrics block (RFC 3611 4.7).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+__all__ = [
+    "GMIN",
+    "LOSS_DECISION_LAG",
+    "MAX_DROPOUT",
+    "MAX_MISORDER",
+    "MIN_SEQUENTIAL",
+    "BurstMetrics",
+    "ReceiveFigures",
+    "ReceiveStats",
+    "StatsMark",
+    "RemoteStats",
+    "ReportBlock",
+    "VoipMetrics",
+    "build_voip_metrics_block",
+    "build_xr_packet",
+    "ntp_timestamp",
+    "ntp_middle32",
+    "parse_voip_metrics_block",
+    "parse_xr_packet",
+    "rtt_from_report_block",
+    "voip_metrics_from_figures",
+]
+
+RTP_SEQ_MOD = 1 << 16
+MAX_DROPOUT = 3000  # RFC 3550 A.1
+MAX_MISORDER = 100  # RFC 3550 A.1
+MIN_SEQUENTIAL = 2  # RFC 3550 A.1
+GMIN = 16  # RFC 3611 4.7.2 recommended minimum gap length
+LOSS_DECISION_LAG = 64  # packets; must be a power of two (ring index mask)
+_MASK = LOSS_DECISION_LAG - 1
+
+# Status of a sequence number in the decision ring.
+_MISSING = 0
+_ON_TIME = 1
+_LATE = 2  # arrived after its playout time: discarded
+_NONE = 3  # before the first packet of the source: not a packet
+
+_TS_MOD = float(1 << 32)
+_TS_HALF = float(1 << 31)
+
+
+@dataclass(frozen=True, slots=True)
+class BurstMetrics:
+    """RFC 3611 4.7.2 burst/gap metrics and the 2-state Markov figures.
+
+    Densities are fractions 0..1 (RFC 3611 carries them as x/256);
+    durations in ms. ``p``: P(lost | previous arrived), ``q``:
+    P(arrived | previous lost), ``burst_ratio`` = 1 / (p + q) (G.107).
+    """
+
+    burst_density: float
+    gap_density: float
+    burst_duration_ms: float
+    gap_duration_ms: float
+    p: float
+    q: float
+    burst_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveFigures:
+    """Cumulative (``snapshot``) or since-last-interval (``interval``) figures.
+
+    packets_expected/received/lost follow RFC 3550 A.3 (duplicates count as
+    received, so lost can be negative). ``decided``/``lost_decided``/
+    ``discarded`` come from the per-sequence playout decisions and give the
+    E-model loss ``effective_loss`` = (lost + discarded) / decided.
+    """
+
+    ssrc: int | None
+    packets_expected: int
+    packets_received: int
+    packets_lost: int
+    fraction_lost: float
+    duplicates: int
+    reordered: int
+    decided: int
+    lost_decided: int
+    discarded: int
+    effective_loss: float
+    jitter_ts: float
+    jitter_ms: float
+    max_jitter_ms: float
+    packet_ms: float
+    burst: BurstMetrics
+
+
+@dataclass(slots=True)
+class _Counters:
+    expected: int = 0
+    received: int = 0
+    duplicates: int = 0
+    reordered: int = 0
+    found: int = 0
+    lost: int = 0
+    discarded: int = 0
+    trans_fl: int = 0  # found -> lost transitions
+    trans_lf: int = 0  # lost -> found transitions
+    c11: int = 0
+    c13: int = 0
+    c14: int = 0
+    c22: int = 0
+    c23: int = 0
+    c33: int = 0
+
+    def minus(self, other: _Counters) -> _Counters:
+        return _Counters(*(a - b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class StatsMark:
+    """Counters of a ``ReceiveStats`` at one moment (see ``ReceiveStats.mark``)."""
+
+    counters: _Counters
+
+
+class ReceiveStats:
+    """Statistics of the RTP stream received on one leg.
+
+    ``playout_delay`` is the nominal delay (seconds) of the simulated fixed
+    jitter buffer. ``on_packet`` is the only per-packet call and is kept
+    cheap; everything else is computed on demand.
+    """
+
+    __slots__ = (
+        "playout_delay",
+        "_ssrc",
+        "_rate",
+        "_inv_rate",
+        "_probation",
+        "_max_seq",
+        "_base_seq",
+        "_bad_seq",
+        "_cycles",
+        "_received",
+        "_ext_max",
+        "_transit",
+        "_jitter",
+        "_jitter_max",
+        "_jitter_max_call",
+        "_anchor",
+        "_base_ts",
+        "_max_ts",
+        "_ring",
+        "_dup",
+        "_reord",
+        "_found",
+        "_lostd",
+        "_disc",
+        "_prev_lost",
+        "_tfl",
+        "_tlf",
+        "_pkt",
+        "_burst_lost",
+        "_c11",
+        "_c13",
+        "_c14",
+        "_c22",
+        "_c23",
+        "_c33",
+        "_carried",
+        "_interval_prev",
+        "_rtcp_expected_prior",
+        "_rtcp_received_prior",
+        "_lsr",
+        "_lsr_time",
+    )
+
+    def __init__(self, playout_delay: float = 0.060) -> None:
+        if playout_delay < 0:
+            raise ValueError(f"playout_delay must be >= 0 seconds, got {playout_delay}")
+        self.playout_delay = playout_delay
+        self._ssrc: int | None = None
+        self._rate = 0
+        self._inv_rate = 0.0
+        self._probation = 0
+        self._max_seq = 0
+        self._base_seq = 0
+        self._bad_seq = RTP_SEQ_MOD + 1
+        self._cycles = 0
+        self._received = 0
+        self._ext_max = -1
+        self._transit = 0.0
+        self._jitter = 0.0
+        self._jitter_max = 0.0
+        self._jitter_max_call = 0.0
+        self._anchor = 0.0
+        self._base_ts = 0
+        self._max_ts = 0
+        self._ring = bytearray([_NONE]) * LOSS_DECISION_LAG
+        self._dup = self._reord = 0
+        self._found = self._lostd = self._disc = 0
+        self._prev_lost = False
+        self._tfl = self._tlf = 0
+        self._pkt = self._burst_lost = 0
+        self._c11 = self._c13 = self._c14 = self._c22 = self._c23 = self._c33 = 0
+        # Expected/received of earlier sources (SSRC change, resync).
+        self._carried = [0, 0]
+        self._interval_prev = _Counters()
+        self._rtcp_expected_prior = 0
+        self._rtcp_received_prior = 0
+        self._lsr = 0
+        self._lsr_time = 0.0
+
+    # ------------------------------------------------------------------ per packet
+
+    def on_packet(
+        self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int = 8000
+    ) -> None:
+        """Account one received RTP packet (arrival in seconds, any clock)."""
+        if ssrc != self._ssrc or clock_rate != self._rate:
+            self._new_source(seq, ssrc, clock_rate)
+        max_seq = self._max_seq
+        udelta = (seq - max_seq) & 0xFFFF
+        if self._probation:
+            # RFC 3550 A.1: a source is valid after MIN_SEQUENTIAL in-order packets.
+            if udelta == 1:
+                self._probation -= 1
+                self._max_seq = seq
+                if self._probation == 0:
+                    self._init_seq(seq, rtp_timestamp, arrival)
+                    self._received += 1
+            else:
+                self._probation = MIN_SEQUENTIAL - 1
+                self._max_seq = seq
+            return
+
+        # RFC 3550 A.8 interarrival jitter, in timestamp units.
+        transit = arrival * self._rate - rtp_timestamp
+        d = transit - self._transit
+        self._transit = transit
+        if d < 0:
+            d = -d
+        if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
+            d = _TS_MOD - d
+        jitter = self._jitter + (d - self._jitter) * 0.0625
+        self._jitter = jitter
+        if jitter > self._jitter_max:
+            self._jitter_max = jitter
+
+        if udelta < MAX_DROPOUT:
+            if udelta == 0:  # duplicate of the highest packet
+                self._received += 1
+                self._dup += 1
+                return
+            if seq < max_seq:
+                self._cycles += RTP_SEQ_MOD
+            self._max_seq = seq
+            ext = self._cycles + seq
+        elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
+            if seq != self._bad_seq:
+                self._bad_seq = (seq + 1) & 0xFFFF
+                return
+            # Two sequential packets after a big jump: the sender restarted.
+            self._flush_ring()
+            self._carry_source()
+            self._init_seq(seq, rtp_timestamp, arrival)
+            self._received += 1
+            return
+        else:
+            self._received += 1
+            self._old_packet(seq, rtp_timestamp, arrival)
+            return
+        self._received += 1
+
+        # A new highest packet: decide the sequence numbers leaving the window.
+        ring = self._ring
+        prev = self._ext_max
+        self._ext_max = ext
+        self._max_ts = rtp_timestamp
+        if ext - prev == 1:
+            idx = ext & _MASK
+            st = ring[idx]
+            if st == _ON_TIME:
+                self._pkt += 1
+                self._found += 1
+                if self._prev_lost:
+                    self._tlf += 1
+                    self._prev_lost = False
+            elif st != _NONE:
+                self._decide_loss(st)
+        else:
+            for s in range(prev + 1, ext + 1):
+                idx = s & _MASK
+                self._decide(ring[idx])
+                ring[idx] = _MISSING
+        dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
+        if dts >= 0x80000000:
+            dts -= 0x100000000
+        ring[ext & _MASK] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
+
+    def _old_packet(self, seq: int, rtp_timestamp: int, arrival: float) -> None:
+        """A duplicate or reordered packet (older than the highest seen)."""
+        max_seq = self._max_seq
+        ext = self._cycles + seq - (RTP_SEQ_MOD if seq > max_seq else 0)
+        if ext <= self._ext_max - LOSS_DECISION_LAG:
+            # Already decided as lost; too late for any playout buffer.
+            self._reord += 1
+            return
+        idx = ext & _MASK
+        if self._ring[idx] != _MISSING:
+            self._dup += 1
+            return
+        self._reord += 1
+        dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
+        if dts >= 0x80000000:
+            dts -= 0x100000000
+        on_time = arrival <= self._anchor + dts * self._inv_rate
+        self._ring[idx] = _ON_TIME if on_time else _LATE
+
+    def _decide(self, st: int) -> None:
+        if st == _ON_TIME:
+            self._pkt += 1
+            self._found += 1
+            if self._prev_lost:
+                self._tlf += 1
+                self._prev_lost = False
+        elif st != _NONE:
+            self._decide_loss(st)
+
+    def _decide_loss(self, st: int) -> None:
+        if st == _LATE:
+            self._disc += 1
+        else:
+            self._lostd += 1
+        if not self._prev_lost:
+            self._tfl += 1
+            self._prev_lost = True
+        # RFC 3611 Appendix A.2 burst/gap counting.
+        pkt = self._pkt
+        if pkt >= GMIN:
+            if self._burst_lost == 1:
+                self._c14 += 1
+            elif self._burst_lost > 1:
+                self._c13 += 1
+            self._burst_lost = 1
+            self._c11 += pkt
+        else:
+            self._burst_lost += 1
+            if pkt == 0:
+                self._c33 += 1
+            else:
+                self._c23 += 1
+                self._c22 += pkt - 1
+        self._pkt = 0
+
+    def _new_source(self, seq: int, ssrc: int, clock_rate: int) -> None:
+        if clock_rate <= 0:
+            raise ValueError(f"RTP clock rate must be a positive integer, got {clock_rate}")
+        if self._ssrc is not None:
+            self._flush_ring()
+            self._carry_source()
+        self._ssrc = ssrc
+        self._rate = clock_rate
+        self._inv_rate = 1.0 / clock_rate
+        # RFC 3550 A.1: first packet of a source.
+        self._max_seq = (seq - 1) & 0xFFFF
+        self._probation = MIN_SEQUENTIAL
+        self._bad_seq = RTP_SEQ_MOD + 1
+
+    def _init_seq(self, seq: int, rtp_timestamp: int, arrival: float) -> None:
+        """RFC 3550 A.1 init_seq, plus jitter/playout anchors of the source."""
+        self._base_seq = seq
+        self._max_seq = seq
+        self._bad_seq = RTP_SEQ_MOD + 1
+        self._cycles = 0
+        self._received = 0
+        self._rtcp_expected_prior = 0
+        self._rtcp_received_prior = 0
+        self._ext_max = seq
+        self._transit = arrival * self._rate - rtp_timestamp
+        self._anchor = arrival + self.playout_delay
+        self._base_ts = rtp_timestamp
+        self._max_ts = rtp_timestamp
+        ring = self._ring
+        ring[:] = bytes([_NONE]) * LOSS_DECISION_LAG
+        ring[seq & _MASK] = _ON_TIME
+
+    def _flush_ring(self) -> None:
+        """Decide every pending sequence number (end of a source)."""
+        if self._probation or self._ext_max < 0:
+            return
+        ring = self._ring
+        for s in range(self._ext_max + 1, self._ext_max + 1 + LOSS_DECISION_LAG):
+            idx = s & _MASK
+            self._decide(ring[idx])
+            ring[idx] = _NONE
+
+    def _carry_source(self) -> None:
+        expected, received = self._source_expected_received()
+        self._carried[0] += expected
+        self._carried[1] += received
+        self._received = 0
+        self._ext_max = -1
+
+    def _source_expected_received(self) -> tuple[int, int]:
+        if self._ssrc is None or self._probation or self._ext_max < 0:
+            return 0, 0
+        return self._cycles + self._max_seq - self._base_seq + 1, self._received
+
+    # ------------------------------------------------------------------ figures
+
+    def _counters(self) -> _Counters:
+        expected, received = self._source_expected_received()
+        return _Counters(
+            expected=self._carried[0] + expected,
+            received=self._carried[1] + received,
+            duplicates=self._dup,
+            reordered=self._reord,
+            found=self._found,
+            lost=self._lostd,
+            discarded=self._disc,
+            trans_fl=self._tfl,
+            trans_lf=self._tlf,
+            c11=self._c11,
+            c13=self._c13,
+            c14=self._c14,
+            c22=self._c22,
+            c23=self._c23,
+            c33=self._c33,
+        )
+
+    def mark(self) -> StatsMark:
+        """An opaque copy of the counters, for ``figures_since`` (sliding windows)."""
+        return StatsMark(self._counters())
+
+    def figures_since(self, mark: StatsMark) -> ReceiveFigures:
+        """Figures for the packets decided since ``mark`` was taken."""
+        return self._figures(self._counters().minus(mark.counters), self._jitter_max)
+
+    def snapshot(self) -> ReceiveFigures:
+        """Cumulative figures for the whole call so far."""
+        return self._figures(self._counters(), max(self._jitter_max, self._jitter_max_call))
+
+    def interval(self) -> ReceiveFigures:
+        """Figures since the previous ``interval()`` call (or the start)."""
+        now = self._counters()
+        figures = self._figures(now.minus(self._interval_prev), self._jitter_max)
+        self._interval_prev = now
+        self._jitter_max_call = max(self._jitter_max_call, self._jitter_max)
+        self._jitter_max = self._jitter
+        return figures
+
+    @property
+    def jitter_ms(self) -> float:
+        """Current RFC 3550 interarrival jitter in milliseconds."""
+        return self._jitter * self._inv_rate * 1000.0 if self._rate else 0.0
+
+    def _packet_ms(self) -> float:
+        span = self._ext_max - self._base_seq
+        if self._probation or self._ext_max < 0 or span <= 0:
+            return 20.0
+        dts = (self._max_ts - self._base_ts) & 0xFFFFFFFF
+        return dts * self._inv_rate * 1000.0 / span
+
+    def _figures(self, c: _Counters, jitter_max_ts: float) -> ReceiveFigures:
+        lost = c.expected - c.received
+        fraction = lost / c.expected if c.expected > 0 and lost > 0 else 0.0
+        decided = c.found + c.lost + c.discarded
+        bad = c.lost + c.discarded
+        to_ms = self._inv_rate * 1000.0
+        packet_ms = self._packet_ms()
+        return ReceiveFigures(
+            ssrc=self._ssrc,
+            packets_expected=c.expected,
+            packets_received=c.received,
+            packets_lost=lost,
+            fraction_lost=fraction,
+            duplicates=c.duplicates,
+            reordered=c.reordered,
+            decided=decided,
+            lost_decided=c.lost,
+            discarded=c.discarded,
+            effective_loss=bad / decided if decided else 0.0,
+            jitter_ts=self._jitter,
+            jitter_ms=self._jitter * to_ms,
+            max_jitter_ms=jitter_max_ts * to_ms,
+            packet_ms=packet_ms,
+            burst=self._burst_metrics(c, packet_ms),
+        )
+
+    def _burst_metrics(self, c: _Counters, packet_ms: float) -> BurstMetrics:
+        # Close the cluster in progress (RFC 3611 A.2 only counts a cluster
+        # when the next one starts) so a burst at the end is not ignored.
+        c11, c13, c14 = c.c11, c.c13, c.c14
+        if self._burst_lost == 1:
+            c14 += 1
+            c11 += self._pkt
+        elif self._burst_lost > 1:
+            c13 += 1
+            c11 += self._pkt
+        c22, c23, c33 = c.c22, c.c23, c.c33
+        c31, c32 = c13, c23
+        ctotal = c11 + c14 + c13 + c22 + c23 + c31 + c32 + c33
+        if c13 == 0:
+            burst_density = 0.0
+            burst_ms = 0.0
+            gap_density = c14 / (c11 + c14) if c11 + c14 else 0.0
+            gap_ms = (c11 + c14) * packet_ms
+        else:
+            p32 = c32 / (c31 + c32 + c33) if c31 + c32 + c33 else 0.0
+            p23 = 1.0 if c22 + c23 < 1 else 1.0 - c22 / (c22 + c23)
+            burst_density = p23 / (p23 + p32) if p23 + p32 else 0.0
+            gap_density = c14 / (c11 + c14) if c11 + c14 else 0.0
+            gap_ms = (c11 + c14 + c13) * packet_ms / c13
+            burst_ms = ctotal * packet_ms / c13 - gap_ms
+        lost = c.lost + c.discarded
+        p = c.trans_fl / c.found if c.found else (1.0 if lost else 0.0)
+        q = c.trans_lf / lost if lost else 1.0
+        p, q = min(p, 1.0), min(q, 1.0)
+        if p <= 0.0:
+            ratio = 1.0
+        elif p + q <= 0.0:
+            ratio = 1.0 / p
+        else:
+            ratio = 1.0 / (p + q)
+        return BurstMetrics(burst_density, gap_density, burst_ms, gap_ms, p, q, ratio)
+
+    # ------------------------------------------------------------------ RTCP
+
+    def on_sender_report(self, ntp_time: int, now: float) -> None:
+        """Remember a received SR (64-bit NTP timestamp) for LSR/DLSR."""
+        self._lsr = (ntp_time >> 16) & 0xFFFFFFFF
+        self._lsr_time = now
+
+    def report_block(self, now: float) -> ReportBlock | None:
+        """Values of an RTCP RR/SR report block for the current source.
+
+        Fraction lost is since the previous report block (RFC 3550 A.3);
+        None until the source has been validated.
+        """
+        if self._ssrc is None or self._probation or self._ext_max < 0:
+            return None
+        expected, received = self._source_expected_received()
+        lost = expected - received
+        lost = max(-0x800000, min(0x7FFFFF, lost))
+        expected_interval = expected - self._rtcp_expected_prior
+        received_interval = received - self._rtcp_received_prior
+        self._rtcp_expected_prior = expected
+        self._rtcp_received_prior = received
+        lost_interval = expected_interval - received_interval
+        if expected_interval == 0 or lost_interval <= 0:
+            fraction = 0
+        else:
+            fraction = min(255, (lost_interval << 8) // expected_interval)
+        dlsr = 0
+        if self._lsr:
+            dlsr = int(max(0.0, now - self._lsr_time) * 65536) & 0xFFFFFFFF
+        return ReportBlock(
+            ssrc=self._ssrc,
+            fraction_lost=fraction,
+            cumulative_lost=lost,
+            highest_seq=(self._cycles + self._max_seq) & 0xFFFFFFFF,
+            jitter=int(self._jitter) & 0xFFFFFFFF,
+            lsr=self._lsr,
+            dlsr=dlsr,
+        )
+
+
+# ---------------------------------------------------------------------- RTCP
+
+
+@dataclass(frozen=True, slots=True)
+class ReportBlock:
+    """RTCP report block (RFC 3550 6.4.1), raw wire values."""
+
+    ssrc: int
+    fraction_lost: int  # 8-bit fixed point, /256
+    cumulative_lost: int  # signed 24-bit
+    highest_seq: int  # extended highest sequence number received
+    jitter: int  # timestamp units
+    lsr: int  # middle 32 bits of the last SR's NTP timestamp, 0 if none
+    dlsr: int  # delay since last SR, 1/65536 s
+
+    def to_bytes(self) -> bytes:
+        lost = self.cumulative_lost & 0xFFFFFF
+        return struct.pack(
+            "!IIIIII",
+            self.ssrc & 0xFFFFFFFF,
+            ((self.fraction_lost & 0xFF) << 24) | lost,
+            self.highest_seq & 0xFFFFFFFF,
+            self.jitter & 0xFFFFFFFF,
+            self.lsr & 0xFFFFFFFF,
+            self.dlsr & 0xFFFFFFFF,
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ReportBlock:
+        if len(data) < 24:
+            raise ValueError(f"RTCP report block: need 24 bytes, got {len(data)}")
+        ssrc, word, ext, jitter, lsr, dlsr = struct.unpack("!IIIIII", data[:24])
+        lost = word & 0xFFFFFF
+        if lost & 0x800000:
+            lost -= 0x1000000
+        return cls(ssrc, word >> 24, lost, ext, jitter, lsr, dlsr)
+
+
+_NTP_UNIX_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+
+
+def ntp_timestamp(unix_time: float) -> int:
+    """64-bit NTP timestamp of a Unix time in seconds."""
+    return int(round((unix_time + _NTP_UNIX_OFFSET) * 4294967296.0)) & 0xFFFFFFFFFFFFFFFF
+
+
+def ntp_middle32(ntp_time: int) -> int:
+    """The middle 32 bits of a 64-bit NTP timestamp (RTCP LSR format)."""
+    return (ntp_time >> 16) & 0xFFFFFFFF
+
+
+def rtt_from_report_block(block: ReportBlock, arrival_ntp: int) -> float | None:
+    """Round-trip time in seconds from a received report block (RFC 3550 6.4.1).
+
+    RTT = A - LSR - DLSR with A the arrival time's NTP middle 32 bits.
+    None when the peer has not seen an SR yet (LSR = 0) or the result is
+    negative (clock error).
+    """
+    if block.lsr == 0:
+        return None
+    rtt = (ntp_middle32(arrival_ntp) - block.lsr - block.dlsr) & 0xFFFFFFFF
+    if rtt >= 0x80000000:
+        return None
+    return rtt / 65536.0
+
+
+class RemoteStats:
+    """What the far end reports about the stream we send on one leg."""
+
+    def __init__(self) -> None:
+        self.rtt: float | None = None  # seconds, latest
+        self.fraction_lost: float | None = None
+        self.cumulative_lost: int | None = None
+        self.jitter_ms: float | None = None
+        self.voip_metrics: VoipMetrics | None = None
+        self.updated_at: float | None = None
+
+    @property
+    def rtt_ms(self) -> float | None:
+        return None if self.rtt is None else self.rtt * 1000.0
+
+    def on_report_block(
+        self, block: ReportBlock, arrival_ntp: int, now: float, clock_rate: int = 8000
+    ) -> None:
+        """Store a report block about our stream and update the RTT."""
+        rtt = rtt_from_report_block(block, arrival_ntp)
+        if rtt is not None:
+            self.rtt = rtt
+        self.fraction_lost = block.fraction_lost / 256.0
+        self.cumulative_lost = block.cumulative_lost
+        self.jitter_ms = block.jitter * 1000.0 / clock_rate
+        self.updated_at = now
+
+    def on_voip_metrics(self, metrics: VoipMetrics, now: float) -> None:
+        self.voip_metrics = metrics
+        if metrics.round_trip_delay_ms and self.rtt is None:
+            self.rtt = metrics.round_trip_delay_ms / 1000.0
+        self.updated_at = now
+
+
+# ---------------------------------------------------------------------- RTCP XR
+
+XR_PACKET_TYPE = 207
+VOIP_METRICS_BLOCK_TYPE = 7
+_VOIP_BLOCK_LEN = 36
+_UNAVAILABLE = 127
+
+
+@dataclass(frozen=True, slots=True)
+class VoipMetrics:
+    """RTCP XR VoIP Metrics report block (RFC 3611 4.7), in natural units.
+
+    Rates and densities are fractions 0..1 (wire: x/256); durations and
+    delays in ms; levels in dBm / dB. ``None`` means "unavailable" (127 on
+    the wire). MOS values are 1.0..5.0 (wire: x10). ``rx_config`` is the
+    raw byte (PLC 2 bits, JBA 2 bits, JB rate 4 bits).
+    """
+
+    ssrc: int
+    loss_rate: float
+    discard_rate: float
+    burst_density: float
+    gap_density: float
+    burst_duration_ms: int
+    gap_duration_ms: int
+    round_trip_delay_ms: int
+    end_system_delay_ms: int
+    signal_level_dbm: int | None = None
+    noise_level_dbm: int | None = None
+    rerl_db: int | None = None
+    gmin: int = GMIN
+    r_factor: int | None = None
+    ext_r_factor: int | None = None
+    mos_lq: float | None = None
+    mos_cq: float | None = None
+    rx_config: int = 0
+    jb_nominal_ms: int = 0
+    jb_maximum_ms: int = 0
+    jb_abs_max_ms: int = 0
+
+
+def _fraction_byte(x: float) -> int:
+    return max(0, min(255, int(x * 256.0)))
+
+
+def _u16(x: float) -> int:
+    return max(0, min(0xFFFF, int(round(x))))
+
+
+def _opt(x: int | None, signed: bool = False) -> int:
+    if x is None:
+        return _UNAVAILABLE
+    return (max(-128, min(126, x)) & 0xFF) if signed else max(0, min(126, x))
+
+
+def _mos_byte(x: float | None) -> int:
+    return _UNAVAILABLE if x is None else max(10, min(50, int(round(x * 10))))
+
+
+def build_voip_metrics_block(m: VoipMetrics) -> bytes:
+    """Encode a VoIP Metrics block (36 bytes, BT=7, length field 8)."""
+    return struct.pack(
+        "!BBHIBBBBHHHHBBBBBBBBBBHHH",
+        VOIP_METRICS_BLOCK_TYPE,
+        0,
+        8,
+        m.ssrc & 0xFFFFFFFF,
+        _fraction_byte(m.loss_rate),
+        _fraction_byte(m.discard_rate),
+        _fraction_byte(m.burst_density),
+        _fraction_byte(m.gap_density),
+        _u16(m.burst_duration_ms),
+        _u16(m.gap_duration_ms),
+        _u16(m.round_trip_delay_ms),
+        _u16(m.end_system_delay_ms),
+        _opt(m.signal_level_dbm, signed=True),
+        _opt(m.noise_level_dbm, signed=True),
+        _opt(m.rerl_db),
+        max(0, min(255, m.gmin)),
+        _opt(m.r_factor),
+        _opt(m.ext_r_factor),
+        _mos_byte(m.mos_lq),
+        _mos_byte(m.mos_cq),
+        m.rx_config & 0xFF,
+        0,
+        _u16(m.jb_nominal_ms),
+        _u16(m.jb_maximum_ms),
+        _u16(m.jb_abs_max_ms),
+    )
+
+
+def _signed8(b: int) -> int | None:
+    if b == _UNAVAILABLE:
+        return None
+    return b - 256 if b >= 128 else b
+
+
+def parse_voip_metrics_block(data: bytes) -> VoipMetrics:
+    """Decode one VoIP Metrics block (the 36 bytes starting at BT=7)."""
+    if len(data) < _VOIP_BLOCK_LEN:
+        raise ValueError(f"RTCP XR VoIP metrics block: need 36 bytes, got {len(data)}")
+    f = struct.unpack("!BBHIBBBBHHHHBBBBBBBBBBHHH", data[:_VOIP_BLOCK_LEN])
+    if f[0] != VOIP_METRICS_BLOCK_TYPE:
+        raise ValueError(f"RTCP XR: block type {f[0]} is not VoIP metrics (7)")
+    if f[2] != 8:
+        raise ValueError(f"RTCP XR VoIP metrics block: length must be 8, got {f[2]}")
+
+    def opt(b: int) -> int | None:
+        return None if b == _UNAVAILABLE else b
+
+    def mos(b: int) -> float | None:
+        return None if b == _UNAVAILABLE or b == 0 else b / 10.0
+
+    return VoipMetrics(
+        ssrc=f[3],
+        loss_rate=f[4] / 256.0,
+        discard_rate=f[5] / 256.0,
+        burst_density=f[6] / 256.0,
+        gap_density=f[7] / 256.0,
+        burst_duration_ms=f[8],
+        gap_duration_ms=f[9],
+        round_trip_delay_ms=f[10],
+        end_system_delay_ms=f[11],
+        signal_level_dbm=_signed8(f[12]),
+        noise_level_dbm=_signed8(f[13]),
+        rerl_db=opt(f[14]),
+        gmin=f[15],
+        r_factor=opt(f[16]),
+        ext_r_factor=opt(f[17]),
+        mos_lq=mos(f[18]),
+        mos_cq=mos(f[19]),
+        rx_config=f[20],
+        jb_nominal_ms=f[22],
+        jb_maximum_ms=f[23],
+        jb_abs_max_ms=f[24],
+    )
+
+
+def build_xr_packet(sender_ssrc: int, blocks: list[VoipMetrics]) -> bytes:
+    """An RTCP XR packet (PT=207) carrying VoIP Metrics blocks."""
+    body = b"".join(build_voip_metrics_block(b) for b in blocks)
+    length_words = (4 + len(body)) // 4  # packet length in words minus one
+    header = struct.pack("!BBHI", 0x80, XR_PACKET_TYPE, length_words, sender_ssrc & 0xFFFFFFFF)
+    return header + body
+
+
+def parse_xr_packet(data: bytes) -> tuple[int, list[VoipMetrics]]:
+    """VoIP Metrics blocks of the first XR packet in a (compound) RTCP datagram.
+
+    Returns (sender SSRC, blocks); other XR block types are skipped. Raises
+    ValueError naming the problem for malformed input or no XR packet.
+    """
+    offset = 0
+    while offset + 4 <= len(data):
+        first, pt, length = struct.unpack_from("!BBH", data, offset)
+        if first >> 6 != 2:
+            raise ValueError(f"RTCP: version must be 2 at byte {offset}, got {first >> 6}")
+        end = offset + (length + 1) * 4
+        if end > len(data):
+            raise ValueError(f"RTCP: packet at byte {offset} runs past the datagram end")
+        if pt == XR_PACKET_TYPE:
+            if end - offset < 8:
+                raise ValueError("RTCP XR: packet too short for the sender SSRC")
+            (sender,) = struct.unpack_from("!I", data, offset + 4)
+            blocks: list[VoipMetrics] = []
+            pos = offset + 8
+            while pos + 4 <= end:
+                bt, _, block_len = struct.unpack_from("!BBH", data, pos)
+                block_end = pos + (block_len + 1) * 4
+                if block_end > end:
+                    raise ValueError(f"RTCP XR: block type {bt} runs past the packet end")
+                if bt == VOIP_METRICS_BLOCK_TYPE:
+                    blocks.append(parse_voip_metrics_block(data[pos:block_end]))
+                pos = block_end
+            return sender, blocks
+        offset = end
+    raise ValueError("RTCP: no XR packet (PT=207) in datagram")
+
+
+def voip_metrics_from_figures(
+    figures: ReceiveFigures,
+    *,
+    ssrc: int,
+    round_trip_delay_ms: float = 0.0,
+    end_system_delay_ms: float = 0.0,
+    jb_nominal_ms: float = 0.0,
+    r_factor: float | None = None,
+    mos_lq: float | None = None,
+    mos_cq: float | None = None,
+) -> VoipMetrics:
+    """Fill a VoIP Metrics block from Vaxel's own receive figures.
+
+    The fixed simulated buffer is reported as non-adaptive (JBA = 10) and
+    PLC as unspecified.
+    """
+    decided = figures.decided
+    return VoipMetrics(
+        ssrc=ssrc,
+        loss_rate=figures.lost_decided / decided if decided else 0.0,
+        discard_rate=figures.discarded / decided if decided else 0.0,
+        burst_density=figures.burst.burst_density,
+        gap_density=figures.burst.gap_density,
+        burst_duration_ms=_u16(figures.burst.burst_duration_ms),
+        gap_duration_ms=_u16(figures.burst.gap_duration_ms),
+        round_trip_delay_ms=_u16(round_trip_delay_ms),
+        end_system_delay_ms=_u16(end_system_delay_ms),
+        r_factor=None if r_factor is None else int(round(r_factor)),
+        mos_lq=mos_lq,
+        mos_cq=mos_cq,
+        rx_config=0b0010_0000,
+        jb_nominal_ms=_u16(jb_nominal_ms),
+        jb_maximum_ms=_u16(jb_nominal_ms),
+        jb_abs_max_ms=_u16(jb_nominal_ms),
+    )
