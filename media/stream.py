@@ -63,10 +63,9 @@ class _ToneSender:
         self.done = False
 
     def step(self) -> bytes | None:
-        if not self._frames:
-            self.done = True
-            return None
-        return self._frames.popleft()
+        frame = self._frames.popleft() if self._frames else None
+        self.done = not self._frames
+        return frame
 
 
 class OutboundStream:
