@@ -65,18 +65,26 @@ def speech_minute(tmp: Path) -> tuple[np.ndarray, str]:
     espeak = shutil.which("espeak-ng")
     if espeak:
         wav = tmp / "speech.wav"
-        subprocess.run([espeak, "-v", "en", "-s", "160", "-w", str(wav), SPEECH_TEXT * 6],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [espeak, "-v", "en", "-s", "160", "-w", str(wav), SPEECH_TEXT * 6],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         x, rate = sf.read(str(wav), dtype="float64")
         x = resample_poly(x, 8000 // 50, rate // 50) if rate % 50 == 0 else x
         source = "espeak-ng"
     else:
         rng = np.random.default_rng(7)
         t = np.arange(60 * 8000) / 8000
-        f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t) + 15 * rng.standard_normal(len(t)).cumsum() / 400
+        f0 = (
+            120 + 40 * np.sin(2 * np.pi * 0.7 * t) + 15 * rng.standard_normal(len(t)).cumsum() / 400
+        )
         phase = 2 * np.pi * np.cumsum(f0) / 8000
-        x = sum(np.sin(k * phase) / k * (1 + np.sin(2 * np.pi * (0.3 + k / 10) * t))
-                for k in range(1, 30))
+        x = sum(
+            np.sin(k * phase) / k * (1 + np.sin(2 * np.pi * (0.3 + k / 10) * t))
+            for k in range(1, 30)
+        )
         source = "synthetic"
     x = x[: 60 * 8000]
     pcm = (x / np.max(np.abs(x)) * 20000).astype(np.int16)

@@ -14,7 +14,11 @@ from media.numbers import PROMPT_NAMES, duration_words, number_words
         (100, ["digit-1", "hundred"], ["digit-1", "hundred"]),
         (305, ["digit-3", "hundred", "and", "digit-5"], ["digit-3", "hundred", "digit-5"]),
         (1013, ["digit-1", "thousand", "and", "n-13"], ["digit-1", "thousand", "n-13"]),
-        (2500, ["digit-2", "thousand", "digit-5", "hundred"], ["digit-2", "thousand", "digit-5", "hundred"]),
+        (
+            2500,
+            ["digit-2", "thousand", "digit-5", "hundred"],
+            ["digit-2", "thousand", "digit-5", "hundred"],
+        ),
     ],
 )
 def test_number_words_in_english_and_swedish(n, en, sv):

@@ -90,8 +90,9 @@ def read_pcap_udp_payloads(path: Path) -> list[bytes]:
 
 
 @pytest.mark.skipif(not PCAP_DIR.exists(), reason="sip-tester pcaps not installed")
-@pytest.mark.parametrize(("name", "digit"), [("0", "0"), ("5", "5"), ("9", "9"), ("star", "*"),
-                                             ("pound", "#")])
+@pytest.mark.parametrize(
+    ("name", "digit"), [("0", "0"), ("5", "5"), ("9", "9"), ("star", "*"), ("pound", "#")]
+)
 def test_digits_from_captured_rfc2833_streams(name, digit):
     rx = Rfc4733Receiver()
     events = []

@@ -14,8 +14,9 @@ def session(**kw) -> RtpSession:
 
 
 def peer_packet(seq: int, ts: int, ssrc: int = 0x1234, pt: int = 0, payload=b"\xff" * 160):
-    return RtpPacket(payload_type=pt, sequence_number=seq, timestamp=ts, ssrc=ssrc,
-                     payload=payload).serialize()
+    return RtpPacket(
+        payload_type=pt, sequence_number=seq, timestamp=ts, ssrc=ssrc, payload=payload
+    ).serialize()
 
 
 def test_built_packet_parses_with_aiortc_and_sequence_advances():
