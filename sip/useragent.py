@@ -596,6 +596,18 @@ class UserAgent:
         txn = self._new_server_txn(req, key, source, transport)
         if method == "INVITE":
             self._reply(txn, 100, now=now)
+        try:
+            self._dispatch_new_request(txn, via, source, transport, now)
+        except HeaderError as exc:
+            # Answer inside the transaction so it ends and retransmissions get the same 400.
+            if not txn.final_sent:
+                self._reply(txn, 400, str(exc) or "Bad Request", now=now)
+
+    def _dispatch_new_request(
+        self, txn: ServerTransaction, via: Via, source: Address, transport: str, now: float
+    ) -> None:
+        req = txn.request
+        method = req.method
         if not self._validate(txn, now):
             return
         if method == "CANCEL":

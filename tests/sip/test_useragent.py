@@ -627,3 +627,15 @@ def test_every_message_the_core_builds_parses_back() -> None:
     for _, _, msg in net.log:
         again = parse_message(serialize(msg))
         assert type(again) is type(msg)
+
+
+def test_malformed_header_after_transaction_start_is_answered_400_in_the_transaction() -> None:
+    clock = Clock(make_ua())
+    request = parse_message(request_bytes("INFO"))
+    request.headers.set("To", "<sip:queue@10.0.0.1;tag=x")  # built by code, not by the parser
+    sent = clock.feed(request)
+    statuses = [m.status for m, _, _ in sent if isinstance(m, SipResponse)]
+    assert len(statuses) == 1 and statuses[0] == 400
+    assert clock.events() == []
+    clock.run_until(40.0)
+    assert clock.ua.transaction_count == 0
