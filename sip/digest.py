@@ -369,8 +369,10 @@ class DigestAuthenticator:
         algs = [_canonical_algorithm(a) for a in algorithms]
         if not algs:
             raise ValueError("DigestAuthenticator needs at least one algorithm")
-        # Challenge order: strongest first whatever order the caller gave.
-        self.algorithms: tuple[str, ...] = tuple(sorted(algs, key=ALGORITHMS.index))
+        # Challenges go out in this order; RFC 8760 clients take the first they support.
+        # Some older clients fail on any challenge before an MD5 one, so the order is
+        # the caller's choice (MD5 first, or MD5 alone, for such peers).
+        self.algorithms: tuple[str, ...] = tuple(dict.fromkeys(algs))
         self.allow_legacy = allow_legacy
         self._secret = secret
         self._max_tracked = max_tracked_nonces

@@ -272,7 +272,9 @@ class Registrar:
             )
         if auth.username != user:
             # Authenticated, but as someone else: do not let alice register bob's phone.
-            failure = AuthResult(False, f"authenticated as {auth.username!r}, AOR user {user!r}")
+            failure = AuthResult(
+                False, f"AOR user {user!r} differs from credentials", auth.username
+            )
             return RegisterOutcome(
                 403, "Forbidden: AOR does not match credentials", user=user, auth_failure=failure
             )

@@ -460,7 +460,7 @@ def negotiate(
         answer_m = MediaDescription(
             "audio",
             local_port,
-            m.proto if m.proto.upper() == "RTP/AVP" else "RTP/AVP",
+            m.proto,  # RFC 3264 6: same transport; with AVPF we simply send no feedback
             [str(codec.payload_type)],
             rtpmap={codec.payload_type: Codec(codec.name, codec.payload_type, codec.clock_rate)},
             ptime=m.ptime,

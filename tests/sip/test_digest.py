@@ -132,12 +132,17 @@ def _answer(
     )
 
 
-def test_challenge_lists_sha256_before_md5_with_qop_auth() -> None:
-    headers = _auth(algorithms=("MD5", "SHA-256")).challenge(NOW)
+def test_challenge_lists_sha256_before_md5_by_default_with_qop_auth() -> None:
+    headers = _auth().challenge(NOW)
     assert [name for name, _ in headers] == ["WWW-Authenticate", "WWW-Authenticate"]
     parsed = [parse_challenge(v) for _, v in headers]
     assert [c.algorithm for c in parsed] == ["SHA-256", "MD5"]
     assert all(c.qop == ("auth",) and c.realm == "vaxel.test" and not c.stale for c in parsed)
+
+
+def test_challenge_order_follows_configuration_for_old_clients() -> None:
+    headers = _auth(algorithms=("MD5", "SHA-256")).challenge(NOW)
+    assert [parse_challenge(v).algorithm for _, v in headers] == ["MD5", "SHA-256"]
 
 
 def test_proxy_challenge_uses_proxy_authenticate_and_stale_flag() -> None:

@@ -161,7 +161,7 @@ def test_registering_someone_elses_aor_is_forbidden() -> None:
     phone = Phone(user="bob", password="wonderland", auth_user="alice")
     outcome = phone.register(reg, ["<sip:bob@192.0.2.20>"], T0)
     assert outcome.status == 403 and "AOR" in outcome.reason
-    assert outcome.auth_failure is not None
+    assert outcome.auth_failure is not None and outcome.auth_failure.username == "alice"
     assert reg.bindings("bob", T0) == []
 
 

@@ -49,6 +49,28 @@ SOFTPHONE_OFFER = (
     "a=rtcp-rsize\r\n"
 )
 
+# Captured from baresip 1.0.0 (g711 + g722 modules) dialling out on 127.0.0.1.
+BARESIP_CAPTURED = (
+    "v=0\r\n"
+    "o=- 2962041243 1976321031 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "a=tool:baresip 1.0.0\r\n"
+    "m=audio 26384 RTP/AVP 0 8 9 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=sendrecv\r\n"
+    "a=label:1\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=ssrc:3000953417 cname:sip:alice@127.0.0.1:5397\r\n"
+    "a=minptime:20\r\n"
+    "a=ptime:20\r\n"
+)
+
 # Static PCMU/PCMA without rtpmap, telephone-event 0-16 on pt 96, ptime 30, LF endings.
 MINIMAL_OFFER = (
     "v=0\n"
@@ -106,7 +128,9 @@ def test_static_payload_types_need_no_rtpmap() -> None:
     assert m.ptime == 30
 
 
-@pytest.mark.parametrize("text", [SIPP_UAC, SOFTPHONE_OFFER, MINIMAL_OFFER, HOLD_OFFER])
+@pytest.mark.parametrize(
+    "text", [SIPP_UAC, SOFTPHONE_OFFER, BARESIP_CAPTURED, MINIMAL_OFFER, HOLD_OFFER]
+)
 def test_serialize_round_trips(text: str) -> None:
     sd = parse_sdp(text)
     again = parse_sdp(str(sd))
@@ -141,6 +165,13 @@ def test_picks_first_supported_codec_in_offer_order_and_keeps_telephone_event() 
     assert m.ptime == 20
 
 
+def test_answers_captured_baresip_offer() -> None:
+    answer = _answer(BARESIP_CAPTURED)
+    assert (answer.codec.name, answer.telephone_event_pt, answer.ptime) == ("PCMU", 101, 20)
+    assert (answer.remote_address, answer.remote_port) == ("127.0.0.1", 26384)
+    assert answer.sdp.media[0].formats == ["0", "101"]
+
+
 def test_supported_list_restricts_choice() -> None:
     answer = _answer(SOFTPHONE_OFFER, supported=("PCMU",))
     assert answer.codec.name == "PCMU" and answer.codec.payload_type == 0
@@ -153,6 +184,11 @@ def test_telephone_event_keeps_offerer_payload_type_and_ptime_is_mirrored() -> N
     assert answer.ptime == 30 and answer.sdp.media[0].ptime == 30
     # Media-level c= is used when there is no session-level one.
     assert answer.remote_address == "198.51.100.7"
+
+
+def test_avpf_offer_is_answered_with_the_same_profile() -> None:
+    answer = _answer(SIPP_UAC.replace("RTP/AVP", "RTP/AVPF"))
+    assert answer.sdp.media[0].proto == "RTP/AVPF"
 
 
 def test_media_level_connection_overrides_session_level() -> None:
