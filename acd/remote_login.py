@@ -55,6 +55,7 @@ def normalize_number(number: str | None, country_code: str | None = None) -> str
         if n.lower().startswith(scheme):
             n = n[len(scheme) :]
     n = n.split("@", 1)[0].split(";", 1)[0]
+    n = n.replace("(0)", "")  # "+46 (0)70…": the bracketed trunk zero is not dialled
     n = _SEPARATORS.sub("", n)
     if n.lower() in _HIDDEN:
         return None
