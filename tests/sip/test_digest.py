@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sip.digest import (
     HA1,
@@ -305,3 +307,10 @@ def test_clients_challenged_in_the_same_millisecond_get_distinct_nonces() -> Non
     assert parse_auth_params(first)[1]["nonce"] != parse_auth_params(second)[1]["nonce"]
     assert server.verify("REGISTER", first, PASSWORDS.get, NOW).ok
     assert server.verify("REGISTER", second, PASSWORDS.get, NOW).ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_verify_never_raises_on_arbitrary_text(value: str) -> None:
+    result = _auth().verify("REGISTER", "Digest " + value, PASSWORDS.get, NOW)
+    assert not result.ok

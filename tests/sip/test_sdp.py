@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sip.sdp import (
     NoCommonCodec,
@@ -370,3 +372,16 @@ def test_hold_and_resume_reoffers_bump_version_and_change_direction() -> None:
         session_version=2,
     )
     assert reply.direction == "recvonly"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SOFTPHONE_OFFER.split("\r\n")) | st.text(max_size=30), max_size=12))
+def test_parser_only_raises_sdp_error(lines: list[str]) -> None:
+    try:
+        sd = parse_sdp("\r\n".join(["v=0", *lines]))
+    except SdpError:
+        return
+    try:
+        _answer(str(sd))
+    except SdpError:
+        pass
