@@ -51,7 +51,9 @@ op = st.one_of(
     st.tuples(st.just("ready"), st.sampled_from(AGENTS)),
     st.tuples(st.just("wrapdone"), st.sampled_from(AGENTS)),
     st.tuples(st.just("classify"), st.sampled_from(AGENTS)),
-    st.tuples(st.just("tick"),),
+    st.tuples(
+        st.just("tick"),
+    ),
 )
 
 
