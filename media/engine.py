@@ -540,8 +540,9 @@ class MediaEngine:
         prompt_dir: Path | str = Path("prompts/standard"),
         no_rtp_timeout: float | None = 30.0,
         *,
-        phases: int = 4,
+        phases: int = 8,
         max_catch_up: int = 3,
+        send_lead: float = 0.0008,
         idle_fill: bool = True,
         socket_buffer: int = 1 << 18,
     ) -> None:
@@ -553,14 +554,17 @@ class MediaEngine:
         self.idle_fill = idle_fill
         self.socket_buffer = socket_buffer
         self._phases = phases
+        # The event loop's timers fire up to ~1 ms late (epoll's millisecond timeout is rounded
+        # up); running each sub-tick this much early centres send times on the grid.
+        self.send_lead = send_lead
         self._max_catch_up = max_catch_up
         self.legs: set[MediaLeg] = set()
         self.clock: MediaClock | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Optional measurement hook: called with (grid_time, sent_time) per sent sub-tick
-        # batch first/last packet; the benchmark uses it.
-        self.send_probe: Callable[[float, float, int], None] | None = None
+        # Optional measurement hook, called per sub-tick batch with (grid time, time before
+        # the first packet, time after the last packet, packet count); used by the benchmark.
+        self.send_probe: Callable[[float, float, float, int], None] | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -592,17 +596,19 @@ class MediaEngine:
         loop = self.loop
         next_housekeeping = loop.time()
         sleep = asyncio.sleep
+        lead = self.send_lead
         while True:
-            delay = clock.next_deadline() - loop.time()
+            delay = clock.next_deadline() - lead - loop.time()
             if delay > 0:
                 await sleep(delay)
             now = loop.time()
             probe = self.send_probe
-            for grid, packets in clock.tick_batches(now):
+            for grid, packets in clock.tick_batches(now + lead):
+                first = loop.time()
                 for leg_stream, pkt in packets:
                     leg_stream.owner._send(pkt)  # type: ignore[attr-defined]
                 if probe is not None and packets:
-                    probe(grid, loop.time(), len(packets))
+                    probe(grid, first, loop.time(), len(packets))
             if now >= next_housekeeping:
                 next_housekeeping = now + HOUSEKEEPING_INTERVAL
                 for leg in tuple(self.legs):
