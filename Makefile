@@ -16,7 +16,7 @@ PEER_PACKAGES := sip-tester baresip-core espeak-ng sox postgresql
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from acd.calendar import CalendarConfig
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9*#]{1,32}$")]
@@ -180,10 +182,15 @@ class VaxelConfig(_Strict):
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
+    calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:
         problems: list[tuple[str, str]] = []
+        for qid, queue in self.queues.items():
+            if queue.calendar is not None and queue.calendar not in self.calendars:
+                problems.append((f"queues.{qid}.calendar", f"unknown calendar {queue.calendar!r}"))
         for number, target in self.numbers.items():
             if target.queue is not None and target.queue not in self.queues:
                 problems.append((f"numbers.{number}.queue", f"unknown queue {target.queue!r}"))

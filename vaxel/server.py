@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from config import VaxelConfig
 
+from .events import EventHub
 from .http import create_app
 from .logs import log_event
 from .storage import CallLog, create_engine, migrate
@@ -24,7 +25,7 @@ class StartupError(Exception):
     """The server cannot start; the message says which setting to change."""
 
 
-def _bind_error(what: str, host: str, port: int, exc: OSError) -> StartupError:
+def bind_error(what: str, host: str, port: int, exc: OSError) -> StartupError:
     if exc.errno == errno.EADDRINUSE:
         return StartupError(f"{what}: {host}:{port} is already in use (another process listens)")
     if exc.errno == errno.EADDRNOTAVAIL:
@@ -55,6 +56,8 @@ class VaxelServer:
         self._runner: web.AppRunner | None = None
         self._closers: list = []
         self.http_url = f"http://{config.http.host}:{config.http.port}"
+        self.events = EventHub()
+        self.calls = None
 
     def uptime(self) -> float:
         return time.monotonic() - self._started_monotonic
@@ -78,9 +81,17 @@ class VaxelServer:
         self.calllog = CallLog(self._engine)
         self.calllog.start()
 
+        await self._start_calls()
         await self._start_http()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
+
+    async def _start_calls(self) -> None:
+        """Media engine, ACD, registrar, call controller and the SIP endpoint."""
+        from .calls.wiring import build_call_stack
+
+        self.calls = await build_call_stack(self)
+        self._closers.append(self.calls.close)
 
     async def _start_http(self) -> None:
         app = create_app(self)
@@ -90,13 +101,15 @@ class VaxelServer:
         try:
             await site.start()
         except OSError as exc:
-            raise _bind_error(
+            raise bind_error(
                 "http.port", self.config.http.host, self.config.http.port, exc
             ) from None
 
     async def stop(self) -> None:
         """Stop accepting, end live calls, flush the call log, close the database."""
         log_event(log, "server.stopping")
+        if self.calls is not None:
+            await self.calls.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,0 +1,90 @@
+"""The configuration seen as the call controller needs it: ACD objects and look-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acd.model import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy
+from acd.remote_login import normalize_number
+from config import VaxelConfig
+from config.schema import NumberTarget
+
+# Device strings the ACD hands back in OfferCall: how to reach an agent.
+SIP_DEVICE = "sip:"  # "sip:1001": the agent's registered SIP phone(s)
+TEL_DEVICE = "tel:"  # "tel:0701001001": a phone number through the trunk
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    number: str
+    target: NumberTarget
+
+
+class Directory:
+    def __init__(self, config: VaxelConfig) -> None:
+        self.config = config
+        self.groups = [AnswerGroup(gid, g.name or gid) for gid, g in config.answer_groups.items()]
+        self.queues = [_queue(qid, config) for qid in config.queues]
+        self.agents = [
+            AgentConfig(
+                id=aid,
+                name=a.name,
+                memberships=tuple(GroupMembership(g) for g in a.answer_groups),
+                preselected_groups=tuple(a.preselected_groups),
+                devices=(f"{SIP_DEVICE}{aid}",),
+                remote_number=a.remote_number,
+                alt_number=a.alternative_number,
+            )
+            for aid, a in config.agents.items()
+        ]
+
+    def route(self, number: str) -> Route | None:
+        target = self.config.numbers.get(number)
+        return Route(number, target) if target is not None else None
+
+    def sip_password(self, user: str) -> str | None:
+        agent = self.config.agents.get(user)
+        return agent.sip_password if agent is not None else None
+
+    def is_agent(self, user: str | None) -> bool:
+        return user is not None and user in self.config.agents
+
+    def admin_for_caller(self, caller_id: str | None) -> str | None:
+        """The admin whose caller id this is (prompt recording by phone), or None."""
+        wanted = normalize_number(caller_id)
+        if wanted is None:
+            return None
+        for name, admin in self.config.admins.items():
+            if normalize_number(admin.caller_id) == wanted:
+                return name
+        return None
+
+    def language_for(self, number: str, queue: str | None) -> str:
+        target = self.config.numbers.get(number)
+        if target is not None and target.language:
+            return target.language
+        if queue is not None and queue in self.config.queues:
+            lang = self.config.queues[queue].language
+            if lang:
+                return lang
+        return self.config.server.language
+
+
+def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
+    q = config.queues[qid]
+    return QueueConfig(
+        id=qid,
+        name=q.name or qid,
+        answer_groups=tuple(q.answer_groups),
+        priority=q.priority,
+        strategy=Strategy(q.strategy.replace("-", "_")),
+        ring_timeout=q.ring_timeout,
+        wrap_up=q.wrap_up,
+        service_level_seconds=q.service_level_seconds,
+        max_wait=q.max_wait if q.overflow_queue else None,
+        max_wait_target=q.overflow_queue if q.max_wait is not None else None,
+        max_queue_length=q.max_length if q.overflow_queue else None,
+        queue_full_target=q.overflow_queue if q.max_length is not None else None,
+        no_agent_target=q.overflow_queue if q.overflow_when_no_agents else None,
+        announce_interval=q.announce_interval or None,
+    )

@@ -1,0 +1,101 @@
+"""Builds the call-handling stack from the configuration and owns its lifecycle."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from acd.calendar import Calendar, CalendarConfig, CalendarSet
+from acd.core import Acd
+from media.engine import MediaEngine
+from prompts.catalog import STANDARD_DIR
+from sip.digest import DigestAuthenticator
+from sip.registrar import Registrar
+from sip.transport import SipEndpoint
+
+from .acd_runner import AcdRunner
+from .controller import CallController
+from .directory import Directory
+from .flow_services import FlowServicesImpl
+from .hot_prompts import HotPrompts
+from .prompts import PromptResolver
+
+if TYPE_CHECKING:
+    from vaxel.server import VaxelServer
+
+
+class CallStack:
+    def __init__(self, server: VaxelServer) -> None:
+        config = server.config
+        self.directory = Directory(config)
+        self.media = MediaEngine(
+            host=config.rtp.host,
+            port_min=config.rtp.port_min,
+            port_max=config.rtp.port_max,
+            prompt_dir=STANDARD_DIR,
+            no_rtp_timeout=config.rtp.no_rtp_timeout,
+        )
+        # Nonces are stateless HMACs: a per-start secret invalidates old ones on restart.
+        authenticator = DigestAuthenticator(config.sip.realm, secrets.token_bytes(32))
+        self.registrar = Registrar(
+            authenticator,
+            self.directory.sip_password,
+            domain=config.sip.domain,
+            aliases=None,  # users are identified by the user part, whatever host they use
+        )
+        self.acd = Acd(self.directory.queues, self.directory.groups, self.directory.agents)
+        self.runner = AcdRunner(self.acd, server.calllog, publish=server.events.publish)
+        self.hot_prompts = HotPrompts()
+        base_cfg = config.calendars.get("base") or CalendarConfig()
+        own = {
+            qid: Calendar(config.calendars[q.calendar], name=q.calendar)
+            for qid, q in config.queues.items()
+            if q.calendar is not None
+        }
+        self.calendars = CalendarSet(Calendar(base_cfg, name="base"), own)
+        self.prompts = PromptResolver(server.data_dir / "prompts")
+        advertised = config.sip.advertised_host or config.sip.host
+        self.controller = CallController(
+            directory=self.directory,
+            sip=None,
+            media=self.media,
+            calllog=server.calllog,
+            registrar=self.registrar,
+            runner=self.runner,
+            prompts=self.prompts,
+            services=FlowServicesImpl(self.calendars, self.hot_prompts),
+            advertised_host=advertised,
+            publish=server.events.publish,
+        )
+        self.endpoint = SipEndpoint(self.controller.on_event, user_agent="Vaxel")
+        self.controller.sip = self.endpoint
+        self._server = server
+
+    async def start(self) -> None:
+        from vaxel.server import bind_error
+
+        config = self._server.config
+        await self.media.start()
+        self.runner.start()
+        try:
+            await self.endpoint.start(config.sip.host, config.sip.port)
+        except OSError as exc:
+            raise bind_error("sip.port", config.sip.host, config.sip.port, exc) from None
+
+    async def shutdown(self) -> None:
+        """Stop taking calls and end the live ones (BYE) while SIP is still up."""
+        await self.controller.shutdown()
+
+    async def close(self) -> None:
+        await self.endpoint.close()
+        await self.runner.close()
+        await self.media.close()
+
+
+async def build_call_stack(server: VaxelServer) -> CallStack:
+    stack = CallStack(server)
+    await stack.start()
+    return stack
+
+
+__all__ = ["CallStack", "build_call_stack"]
