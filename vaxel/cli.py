@@ -80,6 +80,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .http.calendars_routes import UnknownCalendar, explain, find_calendar, format_explanation
+
+    try:
+        config, _ = _load(args.config)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    at = datetime.now(UTC)
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"--at: expected an ISO 8601 time, got {args.at!r}", file=sys.stderr)
+            return EXIT_CONFIG
+    try:
+        calendar, queue = find_calendar(config, args.calendar)
+    except UnknownCalendar as exc:
+        print(f"calendar: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if at.tzinfo is None:  # a wall-clock time is read in the calendar's own zone
+        at = at.replace(tzinfo=calendar.tz)
+    print(format_explanation(explain(calendar, at, queue)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxel", description="Vaxel call-center server")
     parser.add_argument("--version", action="version", version=f"vaxel {__version__}")
@@ -93,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("file", nargs="?", help="TOML file (default: the demo configuration)")
     check.set_defaults(func=cmd_check_config)
+
+    cal = sub.add_parser("calendar", help="explain whether a calendar is open, and why")
+    cal.add_argument("calendar", help="base, a calendar id or a queue id")
+    cal.add_argument("--config", help="TOML file (default: the built-in demo configuration)")
+    cal.add_argument("--at", help="ISO 8601 time (default now; without offset: calendar's zone)")
+    cal.set_defaults(func=cmd_calendar)
     return parser
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import calllog_routes, health_routes
+from . import calendars_routes, prompts_routes
 from .auth import token_middleware
 from .context import SERVER_KEY
 from .errors import error_middleware
@@ -23,4 +24,6 @@ def create_app(server: VaxelServer) -> web.Application:
     app[SERVER_KEY] = server
     app.add_routes(health_routes.routes)
     app.add_routes(calllog_routes.routes)
+    prompts_routes.setup(app)
+    app.add_routes(calendars_routes.routes)
     return app

@@ -1,0 +1,336 @@
+"""Prompts API (SPEC S7): list/upload/delete prompts, queue slot activation, hot prompts.
+
+Uploads are ``multipart/form-data`` with the audio in field ``file`` and the text fields
+``name``, ``description``, ``wording``, ``language`` (and ``replace=true`` to overwrite).
+The body is streamed and refused with 413 as soon as the file passes 5 MB.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
+from prompts.store import (
+    QUEUE_PROMPT_SLOTS,
+    PromptActivations,
+    PromptNameError,
+    PromptStore,
+    load_prompt_state,
+)
+from vaxel.calls.hot_prompts import ALL_QUEUES
+from vaxel.storage.database import sessionmaker
+
+from .context import server_of
+from .errors import ApiError
+
+routes = web.RouteTableDef()
+
+STORE_KEY: web.AppKey[PromptStore] = web.AppKey("prompt_store")
+ACTIVATIONS_KEY: web.AppKey[PromptActivations] = web.AppKey("prompt_activations")
+_TEXT_FIELDS = ("name", "description", "wording", "language", "replace")
+_DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversized body before 413
+
+
+def setup(app: web.Application) -> None:
+    """Add the routes and, at start, the store plus the persisted activations."""
+    app.add_routes(routes)
+    app.on_startup.append(_on_startup)
+
+
+async def _on_startup(app: web.Application) -> None:
+    from .context import SERVER_KEY
+
+    server = app[SERVER_KEY]
+    sessions = sessionmaker(server._engine)  # noqa: SLF001 - the server owns the one engine
+    app[STORE_KEY] = PromptStore(sessions, server.data_dir / "prompts")
+    app[ACTIVATIONS_KEY] = PromptActivations(sessions)
+    if server.calls is not None:
+        await load_prompt_state(
+            sessions,
+            server.calls.controller.services,
+            server.calls.hot_prompts,
+            known_queues=server.config.queues.keys(),
+        )
+
+
+def _store(request: web.Request) -> PromptStore:
+    return request.app[STORE_KEY]
+
+
+def _activations(request: web.Request) -> PromptActivations:
+    return request.app[ACTIVATIONS_KEY]
+
+
+def _calls(request: web.Request) -> Any:
+    calls = server_of(request).calls
+    if calls is None:
+        raise ApiError(503, "the call stack is not running")
+    return calls
+
+
+# --------------------------------------------------------------------------- prompts
+
+
+@routes.get("/api/prompts")
+async def list_prompts(request: web.Request) -> web.Response:
+    stored_only = request.query.get("stored") in ("1", "true", "yes")
+    items = await _store(request).list(include_standard=not stored_only)
+    return web.json_response({"prompts": [p.as_dict() for p in items]})
+
+
+@routes.get("/api/prompts/{name}")
+async def get_prompt(request: web.Request) -> web.Response:
+    info = await _store(request).get(request.match_info["name"])
+    if info is None:
+        raise ApiError(404, f"no prompt named {request.match_info['name']!r}")
+    body = info.as_dict()
+    body["used_by"] = await _activations(request).prompt_uses(info.name)
+    return web.json_response(body)
+
+
+@routes.get("/api/prompts/{name}/audio")
+async def prompt_audio(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    info = await _store(request).get(name)
+    if info is None:
+        raise ApiError(404, f"no prompt named {name!r}")
+    if info.path is None:
+        lang = request.query.get("language", server_of(request).config.server.language)
+        try:
+            path = _calls(request).prompts.resolve(name, lang).path
+        except Exception as exc:
+            raise ApiError(
+                404, f"standard prompt {name!r} has no audio in {lang!r}: {exc}"
+            ) from None
+    else:
+        path = info.path
+    if not path.is_file():
+        raise ApiError(404, f"the audio file of prompt {name!r} is missing on the server")
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+
+
+async def _read_upload(request: web.Request) -> tuple[dict[str, str], bytes | None, str | None]:
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(
+            415,
+            "upload the prompt as multipart/form-data with the audio in field 'file' "
+            "(curl -F file=@prompt.wav -F name=...)",
+        )
+    length = request.content_length
+    if length is not None and length > _DRAIN_LIMIT:
+        raise ApiError(413, _too_large(length))
+    fields: dict[str, str] = {}
+    data: bytes | None = None
+    filename: str | None = None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, web.BodyPartReader):
+            raise ApiError(400, "nested multipart bodies are not accepted")
+        if part.name == "file":
+            filename = part.filename
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := await part.read_chunk(64 * 1024):
+                size += len(chunk)
+                if size <= MAX_PROMPT_BYTES:
+                    chunks.append(chunk)
+                elif size > _DRAIN_LIMIT:
+                    break
+            if size > MAX_PROMPT_BYTES:
+                raise ApiError(413, _too_large(size))
+            data = b"".join(chunks)
+        elif part.name in _TEXT_FIELDS:
+            fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace").strip()
+        else:
+            raise ApiError(
+                400, f"unknown form field {part.name!r} (expected file, {', '.join(_TEXT_FIELDS)})"
+            )
+    return fields, data, filename
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size} bytes; prompts may be at most 5 MB ({MAX_PROMPT_BYTES} bytes); "
+        "nothing was stored"
+    )
+
+
+@routes.post("/api/prompts")
+async def upload_prompt(request: web.Request) -> web.Response:
+    fields, data, filename = await _read_upload(request)
+    if data is None:
+        raise ApiError(400, "form field 'file' (the audio file) is missing")
+    if not fields.get("name"):
+        raise ApiError(400, "form field 'name' (the prompt's short name) is missing")
+    try:
+        info = await _store(request).add(
+            fields["name"],
+            data,
+            description=fields.get("description", ""),
+            wording=fields.get("wording", ""),
+            language=fields.get("language") or server_of(request).config.server.language,
+            filename=filename,
+            replace=fields.get("replace", "").lower() in ("1", "true", "yes"),
+        )
+    except PromptTooLarge as exc:
+        raise ApiError(413, f"{exc}; nothing was stored") from None
+    except PromptFileError as exc:
+        raise ApiError(415, f"{exc}; nothing was stored") from None
+    except PromptNameError as exc:
+        status = 409 if "already exists" in str(exc) else 400
+        raise ApiError(status, str(exc)) from None
+    return web.json_response(info.as_dict(), status=201)
+
+
+@routes.delete("/api/prompts/{name}")
+async def delete_prompt(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    uses = await _activations(request).prompt_uses(name)
+    if uses:
+        raise ApiError(409, f"prompt {name!r} is in use ({', '.join(uses)}); deactivate it first")
+    try:
+        removed = await _store(request).delete(name)
+    except PromptNameError as exc:
+        raise ApiError(400, str(exc)) from None
+    if not removed:
+        raise ApiError(404, f"no stored prompt named {name!r}")
+    return web.json_response({"deleted": name})
+
+
+# --------------------------------------------------------------------------- queue slots
+
+
+def _queue(request: web.Request) -> str:
+    queue = request.match_info["queue"]
+    if queue not in server_of(request).config.queues:
+        raise ApiError(404, f"no queue {queue!r}")
+    return queue
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    return body
+
+
+async def _known_prompt(request: web.Request, body: dict[str, Any]) -> str:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        raise ApiError(400, 'field "prompt": expected a prompt name')
+    if not await _store(request).exists(prompt):
+        raise ApiError(400, f"unknown prompt {prompt!r} (see GET /api/prompts)")
+    return prompt
+
+
+@routes.get("/api/queues/{queue}/prompts")
+async def queue_prompts(request: web.Request) -> web.Response:
+    queue = _queue(request)
+    active = _calls(request).controller.services.slots.get(queue, {})
+    # Slots not activated play the standard prompt of the same name.
+    return web.json_response(
+        {
+            "queue": queue,
+            "slots": {
+                s: {"prompt": active.get(s, s), "custom": s in active} for s in QUEUE_PROMPT_SLOTS
+            },
+        }
+    )
+
+
+def _slot(request: web.Request) -> str:
+    slot = request.match_info["slot"]
+    if slot not in QUEUE_PROMPT_SLOTS:
+        raise ApiError(400, f"unknown slot {slot!r}; slots: {', '.join(QUEUE_PROMPT_SLOTS)}")
+    return slot
+
+
+@routes.put("/api/queues/{queue}/prompts/{slot}")
+async def activate_slot(request: web.Request) -> web.Response:
+    queue, slot = _queue(request), _slot(request)
+    prompt = await _known_prompt(request, await _json_object(request))
+    await _activations(request).set_slot(queue, slot, prompt)
+    # Persisted first, then live: the next call picks it up.
+    _calls(request).controller.services.slots.setdefault(queue, {})[slot] = prompt
+    return web.json_response({"queue": queue, "slot": slot, "prompt": prompt})
+
+
+@routes.delete("/api/queues/{queue}/prompts/{slot}")
+async def reset_slot(request: web.Request) -> web.Response:
+    queue, slot = _queue(request), _slot(request)
+    await _activations(request).set_slot(queue, slot, None)
+    _calls(request).controller.services.slots.get(queue, {}).pop(slot, None)
+    return web.json_response({"queue": queue, "slot": slot, "prompt": slot})
+
+
+# --------------------------------------------------------------------------- hot prompts
+
+
+def _hot_queue(request: web.Request, body: dict[str, Any]) -> str:
+    queue = body.get("queue", ALL_QUEUES)
+    if queue != ALL_QUEUES and queue not in server_of(request).config.queues:
+        raise ApiError(400, f'field "queue": no queue {queue!r} (use a queue id or "*")')
+    return queue
+
+
+def _until(body: dict[str, Any]) -> datetime | None:
+    raw = body.get("until")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            400, f'field "until": expected an ISO 8601 time or null, got {raw!r}'
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@routes.get("/api/hot-prompts")
+async def list_hot(request: web.Request) -> web.Response:
+    now = datetime.now(UTC)
+    items = [
+        {
+            "prompt": h.prompt,
+            "queue": h.queue,
+            "until": h.until.isoformat() if h.until else None,
+            "active": h.until is None or now < h.until,
+        }
+        for h in _calls(request).hot_prompts.all()
+    ]
+    return web.json_response({"hot_prompts": items})
+
+
+@routes.post("/api/hot-prompts")
+async def activate_hot(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    prompt = await _known_prompt(request, body)
+    queue, until = _hot_queue(request, body), _until(body)
+    await _activations(request).set_hot(prompt, queue, until)
+    _calls(request).hot_prompts.activate(prompt, queue, until)
+    active = until is None or datetime.now(UTC) < until
+    return web.json_response(
+        {
+            "prompt": prompt,
+            "queue": queue,
+            "until": until.isoformat() if until else None,
+            "active": active,
+        },
+        status=201,
+    )
+
+
+@routes.delete("/api/hot-prompts")
+async def deactivate_hot(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    prompt = body.get("prompt")
+    queue = body.get("queue", ALL_QUEUES)
+    if not isinstance(prompt, str) or not isinstance(queue, str):
+        raise ApiError(400, 'expected {"prompt": name, "queue": id or "*"}')
+    await _activations(request).remove_hot(prompt, queue)
+    if not _calls(request).hot_prompts.deactivate(prompt, queue):
+        raise ApiError(404, f"no hot prompt {prompt!r} for queue {queue!r}")
+    return web.json_response({"prompt": prompt, "queue": queue, "active": False})
