@@ -8,6 +8,7 @@ from aiohttp import web
 
 from . import calllog_routes, health_routes
 from . import calendars_routes, prompts_routes
+from . import agents_routes, events_routes, live_routes, openapi, queues_routes
 from .auth import token_middleware
 from .context import SERVER_KEY
 from .errors import error_middleware
@@ -26,4 +27,9 @@ def create_app(server: VaxelServer) -> web.Application:
     app.add_routes(calllog_routes.routes)
     prompts_routes.setup(app)
     app.add_routes(calendars_routes.routes)
+    app.add_routes(agents_routes.routes)
+    app.add_routes(queues_routes.routes)
+    app.add_routes(live_routes.routes)
+    events_routes.setup(app)
+    app.add_routes(openapi.routes)
     return app

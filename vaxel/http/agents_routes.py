@@ -1,0 +1,423 @@
+"""Agents: their live state, and login/logout/pause/ready/wrap-up through the ACD (S4)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from acd.errors import AcdError
+from acd.model import AgentState
+
+from .context import server_of
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from acd.core import Acd
+    from vaxel.calls.wiring import CallStack
+
+from .openapi import operation, path_param, ref
+
+routes = web.RouteTableDef()
+
+DEVICE_KINDS = ("sip", "pstn", "remote")
+# Same digits the configuration accepts for phone numbers, after separators are dropped.
+_NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def call_stack(request: web.Request) -> CallStack:
+    stack = server_of(request).calls
+    if stack is None:
+        raise ApiError(503, "call handling is not running yet")
+    return stack
+
+
+async def json_object(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
+    """The request body as a JSON object (empty body: ``{}``); unknown fields are errors."""
+    raw = await request.text()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, f"request body is not valid JSON: {exc.msg} (line {exc.lineno} col {exc.colno})"
+        ) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"request body: expected a JSON object, got {type(body).__name__}")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            f"request body: unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})",
+        )
+    return body
+
+
+def optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, f"field {name!r}: expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def device_kind(device: str | None, remote_number: str | None) -> str | None:
+    """How a logged-in agent is reached: "sip", "remote" or "pstn" (None: logged out)."""
+    if device is None:
+        return None
+    if device.startswith("sip:"):
+        return "sip"
+    number = device.removeprefix("tel:")
+    return "remote" if remote_number and number == remote_number else "pstn"
+
+
+def agent_json(stack: CallStack, agent_id: str, now: float | None = None) -> dict[str, Any]:
+    """One agent as the API shows it: configuration, ACD state and registered phones."""
+    now = time.time() if now is None else now
+    acd: Acd = stack.acd
+    cfg = acd.agent_config(agent_id)
+    view = acd.agent_view(agent_id)
+    contacts = [
+        {
+            "contact": b.contact,
+            "transport": b.transport,
+            "source": f"{b.source[0]}:{b.source[1]}",
+            "expires_in": b.remaining(now),
+            "user_agent": b.user_agent,
+        }
+        for b in stack.registrar.bindings(agent_id, now)
+    ]
+    return {
+        "id": cfg.id,
+        "name": cfg.name,
+        "state": view.state.value,
+        "device": view.device,
+        "device_kind": device_kind(view.device, cfg.remote_number),
+        "groups": sorted(view.groups),
+        "member_of": list(cfg.groups),
+        "preselected_groups": list(cfg.preselected_groups),
+        "call_id": view.call_id,
+        "calls_answered": view.calls_answered,
+        "unanswered_in_row": view.unanswered_in_row,
+        "pause_reason": view.pause_reason,
+        "idle_since": iso(view.idle_since) if view.state is AgentState.READY else None,
+        "wrap_up_until": iso(view.wrap_up_until),
+        "remote_number": cfg.remote_number,
+        "registered_contacts": contacts,
+    }
+
+
+def _known_agent(stack: CallStack, agent_id: str) -> None:
+    try:
+        stack.acd.agent_config(agent_id)
+    except AcdError:
+        raise ApiError(404, f"unknown agent {agent_id!r}") from None
+
+
+async def _apply(stack: CallStack, method: Callable[..., Any], *args: object, **kw: object) -> None:
+    """Apply an ACD event and wait until its commands ran; a refusal becomes a 409."""
+    try:
+        await stack.runner.apply(method, *args, **kw)
+    except AcdError as exc:
+        raise ApiError(409, str(exc)) from None
+
+
+def _respond(stack: CallStack, agent_id: str) -> web.Response:
+    return web.json_response({"agent": agent_json(stack, agent_id)})
+
+
+# ---------------------------------------------------------------------- reading
+
+
+@routes.get("/api/agents")
+async def list_agents(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    now = time.time()
+    return web.json_response(
+        {"agents": [agent_json(stack, cfg.id, now) for cfg in stack.acd.agent_configs()]}
+    )
+
+
+@routes.get("/api/agents/{agent_id}")
+async def get_agent(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    return _respond(stack, agent_id)
+
+
+# ---------------------------------------------------------------------- actions
+
+
+def _login_device(stack: CallStack, agent_id: str, body: dict[str, Any]) -> str:
+    kind = body.get("device")
+    if kind is None:
+        raise ApiError(400, f"field 'device': required, one of {', '.join(DEVICE_KINDS)}")
+    if kind not in DEVICE_KINDS:
+        raise ApiError(
+            400, f"field 'device': expected one of {', '.join(DEVICE_KINDS)}, got {kind!r}"
+        )
+    number = body.get("number")
+    if kind != "pstn" and number is not None:
+        raise ApiError(400, f"field 'number': only used with device 'pstn', not {kind!r}")
+    if kind == "sip":
+        return f"sip:{agent_id}"
+    if kind == "remote":
+        remote = stack.acd.agent_config(agent_id).remote_number
+        if not remote:
+            raise ApiError(
+                409,
+                f"agent {agent_id!r} has no remote_number in the configuration; "
+                "use device 'pstn' with a number",
+            )
+        return f"tel:{remote}"
+    if number is None:
+        raise ApiError(400, "field 'number': required with device 'pstn' (the number to ring)")
+    if not isinstance(number, str):
+        raise ApiError(400, f"field 'number': expected a phone number string, got {number!r}")
+    digits = _SEPARATORS.sub("", number)
+    if not _NUMBER.match(digits):
+        raise ApiError(
+            400, f"field 'number': expected digits with an optional leading +, got {number!r}"
+        )
+    return f"tel:{digits}"
+
+
+def _login_groups(stack: CallStack, agent_id: str, body: dict[str, Any]) -> list[str] | None:
+    groups = body.get("groups")
+    if groups is None:
+        return None
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise ApiError(400, f"field 'groups': expected a list of answer group ids, got {groups!r}")
+    if not groups:
+        raise ApiError(400, "field 'groups': empty; leave it out for the preselected groups")
+    member = list(stack.acd.agent_config(agent_id).groups)
+    foreign = [g for g in groups if g not in member]
+    if foreign:
+        raise ApiError(
+            400,
+            f"field 'groups': agent {agent_id!r} is not a member of {foreign} (member of {member})",
+        )
+    return list(dict.fromkeys(groups))
+
+
+@routes.post("/api/agents/{agent_id}/login")
+async def login(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    body = await json_object(request, frozenset({"device", "number", "groups"}))
+    device = _login_device(stack, agent_id, body)
+    groups = _login_groups(stack, agent_id, body)
+    await _apply(stack, stack.acd.agent_login, agent_id, device, groups)
+    return _respond(stack, agent_id)
+
+
+@routes.post("/api/agents/{agent_id}/logout")
+async def logout(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    body = await json_object(request, frozenset({"reason"}))
+    reason = optional_str(body, "reason") or "logged out"
+    await _apply(stack, stack.acd.agent_logout, agent_id, reason=reason)
+    return _respond(stack, agent_id)
+
+
+@routes.post("/api/agents/{agent_id}/pause")
+async def pause(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    body = await json_object(request, frozenset({"reason"}))
+    reason = optional_str(body, "reason")
+    if reason is None:
+        raise ApiError(400, "field 'reason': required (why the agent pauses, e.g. \"lunch\")")
+    await _apply(stack, stack.acd.agent_pause, agent_id, reason)
+    return _respond(stack, agent_id)
+
+
+@routes.post("/api/agents/{agent_id}/ready")
+async def ready(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    await json_object(request, frozenset())
+    await _apply(stack, stack.acd.agent_ready, agent_id)
+    return _respond(stack, agent_id)
+
+
+@routes.post("/api/agents/{agent_id}/wrapup_done")
+async def wrapup_done(request: web.Request) -> web.Response:
+    stack = call_stack(request)
+    agent_id = request.match_info["agent_id"]
+    _known_agent(stack, agent_id)
+    body = await json_object(request, frozenset({"classification"}))
+    code = optional_str(body, "classification")
+    # Not in wrap-up (it may just have timed out): nothing to do, the state is returned.
+    await _apply(stack, stack.acd.wrap_up_done, agent_id, classification=code)
+    return _respond(stack, agent_id)
+
+
+# ---------------------------------------------------------------------- OpenAPI
+
+
+_AGENT_PARAM = path_param("agent_id", "the agent's user id, e.g. 1001")
+_AGENT_ERRORS = {404: "unknown agent", 409: "the ACD refused (message says why)"}
+_ONE_AGENT = {"type": "object", "properties": {"agent": ref("Agent")}}
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "Agent": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "state": {"enum": [s.value for s in AgentState]},
+            "device": {
+                "type": ["string", "null"],
+                "description": '"sip:<id>" (registered phones) or "tel:<number>" (trunk)',
+            },
+            "device_kind": {"enum": [*DEVICE_KINDS, None]},
+            "groups": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "answer groups logged in to",
+            },
+            "member_of": {"type": "array", "items": {"type": "string"}},
+            "preselected_groups": {"type": "array", "items": {"type": "string"}},
+            "call_id": {"type": ["string", "null"]},
+            "calls_answered": {"type": "integer"},
+            "unanswered_in_row": {"type": "integer"},
+            "pause_reason": {"type": ["string", "null"]},
+            "idle_since": {"type": ["string", "null"], "format": "date-time"},
+            "wrap_up_until": {"type": ["string", "null"], "format": "date-time"},
+            "remote_number": {"type": ["string", "null"]},
+            "registered_contacts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "contact": {"type": "string"},
+                        "transport": {"type": "string"},
+                        "source": {"type": "string"},
+                        "expires_in": {"type": "integer"},
+                        "user_agent": {"type": ["string", "null"]},
+                    },
+                },
+            },
+        },
+    },
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/agents": {
+        "get": operation(
+            "All agents with live state and registered phones",
+            tag="agents",
+            ok={
+                "type": "object",
+                "properties": {"agents": {"type": "array", "items": ref("Agent")}},
+            },
+        )
+    },
+    "/api/agents/{agent_id}": {
+        "get": operation(
+            "One agent",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            ok=_ONE_AGENT,
+            errors={404: "unknown agent"},
+        )
+    },
+    "/api/agents/{agent_id}/login": {
+        "post": operation(
+            "Log in (again): replaces an earlier login",
+            tag="agents",
+            description="device sip: ring the agent's registered SIP phone(s); pstn: ring "
+            "`number` through the trunk; remote: ring the agent's configured remote number. "
+            "`groups` defaults to the preselected groups, else all the agent's groups.",
+            params=[_AGENT_PARAM],
+            body={
+                "type": "object",
+                "required": ["device"],
+                "additionalProperties": False,
+                "properties": {
+                    "device": {"enum": list(DEVICE_KINDS)},
+                    "number": {"type": "string", "description": "required with device pstn"},
+                    "groups": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                },
+            },
+            body_required=True,
+            ok=_ONE_AGENT,
+            errors={400: "invalid body (the message names the field)", **_AGENT_ERRORS},
+        )
+    },
+    "/api/agents/{agent_id}/logout": {
+        "post": operation(
+            "Log out (while in a call: when the call ends)",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            body={
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"reason": {"type": "string"}},
+            },
+            ok=_ONE_AGENT,
+            errors={400: "invalid body", **_AGENT_ERRORS},
+        )
+    },
+    "/api/agents/{agent_id}/pause": {
+        "post": operation(
+            "Pause with a reason (while busy/wrap-up: after wrap-up)",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            body={
+                "type": "object",
+                "required": ["reason"],
+                "additionalProperties": False,
+                "properties": {"reason": {"type": "string", "minLength": 1}},
+            },
+            body_required=True,
+            ok=_ONE_AGENT,
+            errors={400: "invalid body (reason missing)", **_AGENT_ERRORS},
+        )
+    },
+    "/api/agents/{agent_id}/ready": {
+        "post": operation(
+            "Ready: ends a pause or wrap-up, cancels a pending pause/logout",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            ok=_ONE_AGENT,
+            errors={400: "invalid body", **_AGENT_ERRORS},
+        )
+    },
+    "/api/agents/{agent_id}/wrapup_done": {
+        "post": operation(
+            "End wrap-up now (with the classification code if the queue needs one)",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            body={
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"classification": {"type": "string"}},
+            },
+            ok=_ONE_AGENT,
+            errors={400: "invalid body", **_AGENT_ERRORS},
+        )
+    },
+}
