@@ -361,11 +361,11 @@ class PromptActivations:
             slots = (
                 await session.execute(select(QueuePromptRow).where(QueuePromptRow.prompt == name))
             ).scalars()
-            uses = [f"{r.queue}/{r.slot}" for r in slots]
+            uses = sorted(f"{r.queue}/{r.slot}" for r in slots)
             hot = (
                 await session.execute(select(HotPromptRow).where(HotPromptRow.prompt == name))
             ).scalars()
-            uses += [f"hot prompt for {r.queue}" for r in hot]
+            uses += sorted(f"hot prompt for {r.queue}" for r in hot)
         return uses
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
 from prompts.store import (
@@ -127,7 +127,7 @@ async def _read_upload(request: web.Request) -> tuple[dict[str, str], bytes | No
     filename: str | None = None
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
-        if not isinstance(part, web.BodyPartReader):
+        if not isinstance(part, BodyPartReader):
             raise ApiError(400, "nested multipart bodies are not accepted")
         if part.name == "file":
             filename = part.filename
