@@ -56,14 +56,18 @@ def operation(
     tag: str,
     ok: Mapping[str, Any] | None = None,
     ok_description: str = "OK",
+    ok_status: int = 200,
+    ok_content_type: str = "application/json",
     params: Iterable[Mapping[str, Any]] = (),
     body: Mapping[str, Any] | None = None,
     body_required: bool = False,
+    body_content_type: str = "application/json",
     errors: Mapping[int, str] | None = None,
     public: bool = False,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """One operation: a JSON 200 response ``ok``, a JSON body and the error statuses it uses."""
+    """One operation: its success response ``ok`` (a JSON schema), an optional body and the
+    error statuses it uses (401/403 are added unless ``public``)."""
     op: dict[str, Any] = {"summary": summary, "tags": [tag]}
     if description:
         op["description"] = description
@@ -72,11 +76,11 @@ def operation(
     if body is not None:
         op["requestBody"] = {
             "required": body_required,
-            "content": {"application/json": {"schema": dict(body)}},
+            "content": {body_content_type: {"schema": dict(body)}},
         }
-    responses: dict[str, Any] = {"200": {"description": ok_description}}
+    responses: dict[str, Any] = {str(ok_status): {"description": ok_description}}
     if ok is not None:
-        responses["200"]["content"] = {"application/json": {"schema": dict(ok)}}
+        responses[str(ok_status)]["content"] = {ok_content_type: {"schema": dict(ok)}}
     all_errors = dict(errors or {})
     if not public:
         all_errors.setdefault(401, "no API token given")
@@ -200,6 +204,138 @@ OPENAPI_PATHS: dict[str, Any] = {
 }
 
 
+# Areas whose modules do not (yet) describe themselves. A module's own OPENAPI_PATHS win
+# over these, so moving a description into its module needs no edit here.
+_OBJ = {"type": "object"}
+_PROMPT = path_param("name", "prompt short name")
+_QUEUE = path_param("queue", "queue id")
+_SLOT = path_param("slot", "prompt slot of the queue, e.g. welcome")
+_HOT_BODY = {
+    "type": "object",
+    "required": ["prompt"],
+    "properties": {
+        "prompt": {"type": "string"},
+        "queue": {"type": "string", "description": 'queue id, or "*" for every queue'},
+        "until": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+FALLBACK_PATHS: dict[str, Any] = {
+    "/api/prompts": {
+        "get": operation(
+            "Prompts: stored and standard ones",
+            tag="prompts",
+            params=[query_param("stored", "1: only uploaded prompts", {"type": "string"})],
+            ok=_OBJ,
+        ),
+        "post": operation(
+            "Upload a prompt (WAV, AU or raw GSM, at most 5 MB; stored as 8 kHz mono)",
+            tag="prompts",
+            body={
+                "type": "object",
+                "required": ["file", "name"],
+                "properties": {
+                    "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "name": {"type": "string"},
+                },
+            },
+            body_required=True,
+            body_content_type="multipart/form-data",
+            ok=_OBJ,
+            ok_status=201,
+            ok_description="stored",
+            errors={400: "invalid upload (the message says why)", 413: "file too large"},
+        ),
+    },
+    "/api/prompts/{name}": {
+        "get": operation(
+            "One prompt", tag="prompts", params=[_PROMPT], ok=_OBJ, errors={404: "unknown"}
+        ),
+        "delete": operation(
+            "Delete a stored prompt (refused while in use)",
+            tag="prompts",
+            params=[_PROMPT],
+            ok=_OBJ,
+            errors={404: "unknown prompt", 409: "the prompt is in use"},
+        ),
+    },
+    "/api/prompts/{name}/audio": {
+        "get": operation(
+            "The prompt's audio (WAV)",
+            tag="prompts",
+            params=[_PROMPT],
+            ok={"type": "string", "contentMediaType": "audio/wav"},
+            ok_content_type="audio/wav",
+            errors={404: "unknown prompt or no audio"},
+        )
+    },
+    "/api/queues/{queue}/prompts": {
+        "get": operation(
+            "A queue's prompt slots and the prompt active in each",
+            tag="prompts",
+            params=[_QUEUE],
+            ok=_OBJ,
+            errors={404: "unknown queue"},
+        )
+    },
+    "/api/queues/{queue}/prompts/{slot}": {
+        "put": operation(
+            "Use a prompt in a slot of the queue",
+            tag="prompts",
+            params=[_QUEUE, _SLOT],
+            body={"type": "object", "required": ["prompt"], "properties": {"prompt": {}}},
+            body_required=True,
+            ok=_OBJ,
+            errors={400: "unknown prompt or bad body", 404: "unknown queue or slot"},
+        ),
+        "delete": operation(
+            "Back to the standard prompt in this slot",
+            tag="prompts",
+            params=[_QUEUE, _SLOT],
+            ok=_OBJ,
+            errors={404: "unknown queue or slot"},
+        ),
+    },
+    "/api/hot-prompts": {
+        "get": operation("Hot prompts", tag="prompts", ok=_OBJ),
+        "post": operation(
+            "Activate a hot prompt (played first to every caller of the queue)",
+            tag="prompts",
+            body=_HOT_BODY,
+            body_required=True,
+            ok=_OBJ,
+            ok_status=201,
+            ok_description="activated",
+            errors={400: "unknown prompt or bad body"},
+        ),
+        "delete": operation(
+            "Deactivate a hot prompt",
+            tag="prompts",
+            body=_HOT_BODY,
+            body_required=True,
+            ok=_OBJ,
+            errors={400: "bad body", 404: "no such hot prompt"},
+        ),
+    },
+    "/api/calendars": {
+        "get": operation("Calendars and the calendar of each queue", tag="calendars", ok=_OBJ)
+    },
+    "/api/calendars/{id}/status": {
+        "get": operation(
+            "Open or closed at a time, and why (the rule that decided)",
+            tag="calendars",
+            params=[
+                path_param("id", "calendar id, or a queue id (its calendar)"),
+                query_param(
+                    "at", "ISO 8601 time (default: now)", {"type": "string", "format": "date-time"}
+                ),
+            ],
+            ok=_OBJ,
+            errors={400: "malformed time", 404: "unknown calendar"},
+        )
+    },
+}
+
+
 # ------------------------------------------------------------------ the document
 
 
@@ -225,6 +361,10 @@ def build_document(sources: Iterable[Any] | None = None) -> dict[str, Any]:
             if name in schemas and schemas[name] != schema:
                 raise ValueError(f"OpenAPI: schema {name!r} is defined twice, differently")
             schemas[name] = schema
+    for path, methods in FALLBACK_PATHS.items():
+        target = paths.setdefault(path, {})
+        for method, op in methods.items():
+            target.setdefault(method, op)
     return {
         "openapi": "3.1.0",
         "info": {
