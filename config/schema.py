@@ -55,6 +55,11 @@ class SipConfig(_Strict):
     realm: str = "vaxel"
     # Address put in Contact/Via/SDP when it differs from the bind address (NAT).
     advertised_host: str | None = None
+    # Digest challenge algorithms, in the order offered. MD5 alone by default: common
+    # softphones (baresip 1.0, SIPp 3.6) fail when a SHA-256 challenge is present at all.
+    digest_algorithms: list[Literal["MD5", "SHA-256", "SHA-512-256"]] = Field(
+        default_factory=lambda: ["MD5"], min_length=1
+    )
 
 
 class RtpConfig(_Strict):
@@ -86,6 +91,8 @@ class NumberTarget(_Strict):
     queue: Identifier | None = None
     service: Literal["remote-login", "prompt-recording", "voicemail"] | None = None
     language: Literal["sv", "en"] | None = None
+    # Ring (180) this long before answering; 0 answers at once.
+    ring_seconds: Annotated[float, Field(ge=0, le=60)] = 0.0
 
     @model_validator(mode="after")
     def _one_target(self) -> NumberTarget:

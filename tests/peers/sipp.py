@@ -75,7 +75,7 @@ class Sipp:
         if media_port is not None:
             cmd += ["-mp", str(media_port)]
         cmd += ["-m", str(calls), "-timeout", f"{int(timeout)}s", "-nostdin"]
-        cmd += ["-trace_err", "-trace_msg", "-message_overwrite", "false"]
+        cmd += ["-trace_err", "-trace_msg"]
         cmd += list(args)
         self.cmd = cmd
         self.proc: asyncio.subprocess.Process | None = None
@@ -106,6 +106,11 @@ class Sipp:
     async def run(self) -> SippResult:
         await self.start()
         return await self.wait()
+
+    async def run_with(self, *args: str) -> SippResult:
+        """Run with extra command-line arguments (service, keys, credentials ...)."""
+        self.cmd += list(args)
+        return await self.run()
 
     async def stop(self) -> None:
         if self.proc and self.proc.returncode is None:

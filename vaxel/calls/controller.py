@@ -411,6 +411,9 @@ class CallController:
             )
             body = call.late_offer.to_bytes()
         await self._log(call, "incoming", service=target.service, queue=target.queue)
+        if target.ring_seconds > 0:
+            self._respond(call.request_id, 180, "Ringing", headers=[("Contact", self._contact())])
+            await asyncio.sleep(target.ring_seconds)
         if not self._respond(
             call.request_id,
             200,
@@ -492,7 +495,7 @@ class CallController:
             ),
         )
         call.in_acd = True
-        call.outcome = "abandoned"
+        call.outcome = "abandoned"  # until an agent answers
         await call.connected.wait()
         call.outcome = "answered"
         await call.ended.wait()

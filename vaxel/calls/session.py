@@ -68,7 +68,8 @@ class InboundCall:
     connected_at: float | None = None
     enqueued_at: float | None = None
     hold_task: asyncio.Task[None] | None = None
-    outcome: str = "unknown"
+    # "ivr" until the caller reaches the queue (hung up during prompts/menus).
+    outcome: str = "ivr"
     late_offer: SessionDescription | None = None
 
     # --- CallerChannel (what IVR steps use) ----------------------------------------------

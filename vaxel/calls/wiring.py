@@ -36,7 +36,9 @@ class CallStack:
             no_rtp_timeout=config.rtp.no_rtp_timeout,
         )
         # Nonces are stateless HMACs: a per-start secret invalidates old ones on restart.
-        authenticator = DigestAuthenticator(config.sip.realm, secrets.token_bytes(32))
+        authenticator = DigestAuthenticator(
+            config.sip.realm, secrets.token_bytes(32), algorithms=config.sip.digest_algorithms
+        )
         self.registrar = Registrar(
             authenticator,
             self.directory.sip_password,

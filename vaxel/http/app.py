@@ -6,9 +6,17 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import calllog_routes, health_routes
-from . import calendars_routes, prompts_routes
-from . import agents_routes, events_routes, live_routes, openapi, queues_routes
+from . import (
+    agents_routes,
+    calendars_routes,
+    calllog_routes,
+    events_routes,
+    health_routes,
+    live_routes,
+    openapi,
+    prompts_routes,
+    queues_routes,
+)
 from .auth import token_middleware
 from .context import SERVER_KEY
 from .errors import error_middleware
