@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.peers.sipp import Sipp
-from tests.support import demo_toml_with, free_port
+from tests.support import demo_toml_with
 
 from .conftest import RunningVaxel
 
@@ -140,7 +140,7 @@ async def test_lost_ack_makes_vaxel_retransmit_its_200_per_timer_g(
     assert res.returncode == 0, res.explain()
     times = _received_200_times(res.messages())
     assert len(times) >= 4, res.explain()
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     # T1 = 0.5 s, doubling: 0.5, 1.0, 2.0 s (RFC 3261 13.3.1.4), with some scheduling slack.
-    for gap, expected in zip(gaps[:3], (0.5, 1.0, 2.0)):
+    for gap, expected in zip(gaps[:3], (0.5, 1.0, 2.0), strict=True):
         assert abs(gap - expected) < 0.15, gaps
