@@ -78,6 +78,23 @@ def _user_of(value: str | None) -> str | None:
         return None
 
 
+def _rtp_counts(leg) -> dict[str, int]:  # noqa: ANN001 - media.engine.MediaLeg
+    c = leg.stats
+    return {"sent": c.packets_sent, "received": c.packets_received, "malformed": c.malformed}
+
+
+def _contact_destination(binding) -> tuple[str, int]:  # noqa: ANN001 - sip.registrar.Binding
+    """Where to send requests for a binding: its Contact, unless the phone is behind NAT
+    (the Contact names another host than the REGISTER came from): then the source."""
+    try:
+        uri = parse_uri(binding.contact.strip("<>"))
+    except (HeaderError, ValueError):
+        return binding.source
+    if uri.host != binding.source[0]:
+        return binding.source
+    return (uri.host, uri.port or 5060)
+
+
 class CallController:
     def __init__(
         self,
@@ -512,8 +529,6 @@ class CallController:
             self._end_offer(offer)
         if call.agent is not None:
             self._end_offer(call.agent)
-            if call.agent.leg is not None:
-                await call.agent.leg.close()
         if call.dialog_id is not None:
             self._by_dialog.pop(call.dialog_id, None)
             self.ua.bye(call.dialog_id, self._now())
@@ -523,7 +538,12 @@ class CallController:
             call.request_id, 480, "Temporarily Unavailable", now=self._now()
         ):
             self.sip.transmit()
+        rtp = {"caller": _rtp_counts(call.leg)}
+        if call.agent is not None and call.agent.leg is not None:
+            rtp["agent"] = _rtp_counts(call.agent.leg)
         await call.leg.close()
+        if call.agent is not None and call.agent.leg is not None:
+            await call.agent.leg.close()
         self._by_request.pop(call.request_id, None)
         self.calls.pop(call.call_id, None)
         self.runner.numbers.pop(call.call_id, None)
@@ -539,7 +559,7 @@ class CallController:
                 agent=agent,
                 a_number=call.a_number,
                 b_number=call.b_number,
-                data={"reason": call.end_reason or "ended", "outcome": call.outcome},
+                data={"reason": call.end_reason or "ended", "outcome": call.outcome, "rtp": rtp},
             ),
             CallSummary(
                 call.call_id,
@@ -603,9 +623,8 @@ class CallController:
         """(target URI, destination address, transport) for each way to ring ``device``."""
         if device.startswith(SIP_DEVICE):
             user = device[len(SIP_DEVICE) :]
-            bindings = sorted(self.registrar.bindings(user, time.time()), key=lambda b: -b.q)
-            # Send to where the REGISTER came from: that reaches phones behind NAT.
-            return [(b.contact.strip("<>"), b.source, b.transport) for b in bindings]
+            bindings = self.registrar.bindings(user, time.time())  # best first
+            return [(b.contact.strip("<>"), _contact_destination(b), b.transport) for b in bindings]
         if device.startswith(TEL_DEVICE):
             number = device[len(TEL_DEVICE) :]
             if not self.config.trunks:

@@ -1,0 +1,69 @@
+"""A SIPp UAS registered as agent 1001 answers a SIPp caller on 100 through the ACD."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.peers.sipp import Sipp
+from tests.support import free_port
+
+from .conftest import RunningVaxel
+
+
+async def test_registered_sipp_agent_answers_a_caller_and_rtp_flows_both_ways(
+    vaxel: RunningVaxel, tmp_path: Path
+) -> None:
+    uas_port, echo_port = free_port(), free_port(both=False)
+    uas = Sipp(
+        tmp_path / "uas",
+        "-rtp_echo",
+        builtin="uas",
+        port=uas_port,
+        timeout=30,
+        media_port=echo_port,
+    )
+    await uas.start()
+    reg = await Sipp(
+        tmp_path / "reg", scenario="register.xml", target=vaxel.sip_target, timeout=10
+    ).run_with(
+        "-s",
+        "1001",
+        "-au",
+        "1001",
+        "-ap",
+        "secret1001",
+        "-key",
+        "contact_port",
+        str(uas_port),
+        "-key",
+        "expires",
+        "600",
+    )
+    assert reg.returncode == 0, reg.explain()
+    stack = vaxel.stack
+    await stack.runner.apply(stack.acd.agent_login, "1001", "sip:1001", None)
+
+    caller = Sipp(tmp_path / "uac", builtin="uac_pcap", target=vaxel.sip_target, timeout=30)
+    (tmp_path / "uac").mkdir(exist_ok=True)
+    (tmp_path / "uac" / "pcap").symlink_to("/usr/share/sip-tester")
+    res = await caller.run_with("-s", "100")
+    await uas.stop()
+    assert res.returncode == 0, res.explain()
+    uas_res = await uas.wait()
+    kinds_all = [
+        (e.kind, e.agent, (e.data or {}).get("reason")) for e in await vaxel.server.calllog.events()
+    ]
+    assert "INVITE sip:1001@127.0.0.1" in uas_res.messages(), kinds_all
+    await asyncio.sleep(0.5)
+    events = await vaxel.server.calllog.events()
+    kinds = [e.kind for e in events if e.agent == "1001" or e.kind in ("arrived", "answered")]
+    assert "offered" in kinds and "answered" in kinds, [e.kind for e in events]
+    answered = next(e for e in events if e.kind == "answered")
+    assert answered.agent == "1001" and answered.queue == "support"
+    hangup = next(e for e in events if e.kind == "hangup")
+    rtp = hangup.data["rtp"]
+    # Caller -> Vaxel -> agent (echoed by SIPp) -> Vaxel -> caller: both legs both ways.
+    assert rtp["caller"]["received"] > 100 and rtp["agent"]["received"] > 100, rtp
+    assert rtp["caller"]["sent"] > 100 and rtp["agent"]["sent"] > 100, rtp
+    assert "Total echo RTP pckts 1st stream" in uas_res.stdout
