@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from .models import CallEvent, CallRecord
@@ -69,6 +69,7 @@ _Item = CallLogEvent | CallSummary
 
 class CallLog:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._queue: asyncio.Queue[tuple[list[_Item], asyncio.Future[None]] | None] = (
             asyncio.Queue()
@@ -121,23 +122,18 @@ class CallLog:
                         fut.set_result(None)
 
     async def _write(self, items: list[_Item]) -> None:
-        async with self._sessions.begin() as session:
-            for item in items:
-                if isinstance(item, CallLogEvent):
-                    session.add(
-                        CallEvent(
-                            call_id=item.call_id,
-                            at=item.at,
-                            kind=item.kind,
-                            queue=item.queue,
-                            agent=item.agent,
-                            a_number=item.a_number,
-                            b_number=item.b_number,
-                            data=item.data,
-                        )
-                    )
-                else:
-                    await session.merge(CallRecord(**_summary_columns(item)))
+        # Core executemany inserts: one statement per table per batch, no ORM identity map.
+        events = [_event_columns(i) for i in items if isinstance(i, CallLogEvent)]
+        summaries = [_summary_columns(i) for i in items if isinstance(i, CallSummary)]
+        async with self._engine.begin() as conn:
+            if events:
+                await conn.execute(insert(CallEvent), events)
+            if summaries:
+                ids = [row["call_id"] for row in summaries]
+                # A summary may be rewritten (e.g. at shutdown): last one wins.
+                await conn.execute(delete(CallRecord).where(CallRecord.call_id.in_(ids)))
+                latest = {row["call_id"]: row for row in summaries}
+                await conn.execute(insert(CallRecord), list(latest.values()))
 
     async def events(
         self,
@@ -213,6 +209,19 @@ class CallLog:
             )
             for r in rows
         ]
+
+
+def _event_columns(e: CallLogEvent) -> dict[str, Any]:
+    return {
+        "call_id": e.call_id,
+        "at": e.at,
+        "kind": e.kind,
+        "queue": e.queue,
+        "agent": e.agent,
+        "a_number": e.a_number,
+        "b_number": e.b_number,
+        "data": e.data,
+    }
 
 
 def _summary_columns(s: CallSummary) -> dict[str, Any]:
