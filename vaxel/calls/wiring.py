@@ -19,6 +19,7 @@ from .directory import Directory
 from .flow_services import FlowServicesImpl
 from .hot_prompts import HotPrompts
 from .prompts import PromptResolver
+from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
     from vaxel.server import VaxelServer
@@ -69,9 +70,20 @@ class CallStack:
             advertised_host=advertised,
             publish=server.events.publish,
         )
-        self.endpoint = SipEndpoint(self.controller.on_event, user_agent="Vaxel")
+        self.endpoint = SipEndpoint(self._on_sip_event, user_agent="Vaxel")
         self.controller.sip = self.endpoint
+        self.trunk_registrations = [
+            TrunkRegistration(name, trunk, self.endpoint, self.controller._contact)
+            for name, trunk in config.trunks.items()
+            if trunk.register_
+        ]
         self._server = server
+
+    async def _on_sip_event(self, ev: object) -> None:
+        for reg in self.trunk_registrations:
+            if reg.on_event(ev):
+                return
+        await self.controller.on_event(ev)
 
     async def start(self) -> None:
         from vaxel.server import bind_error
@@ -83,12 +95,16 @@ class CallStack:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
             raise bind_error("sip.port", config.sip.host, config.sip.port, exc) from None
+        for reg in self.trunk_registrations:
+            reg.start()
 
     async def shutdown(self) -> None:
         """Stop taking calls and end the live ones (BYE) while SIP is still up."""
         await self.controller.shutdown()
 
     async def close(self) -> None:
+        for reg in self.trunk_registrations:
+            await reg.close()
         await self.endpoint.close()
         await self.runner.close()
         await self.media.close()
