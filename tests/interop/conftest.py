@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import VaxelConfig, parse_config
+from tests.peers.sipp import Sipp, SippResult
 from tests.support import demo_toml_with
 from vaxel.server import VaxelServer
 
@@ -49,6 +50,28 @@ async def start_vaxel(
     server = VaxelServer(config, base_dir=tmp_path)
     await server.start()
     return RunningVaxel(server, config, tmp_path)
+
+
+async def sipp_register(
+    vaxel: RunningVaxel, workdir: Path, agent: str, password: str, contact_port: int
+) -> SippResult:
+    """REGISTER ``agent`` with digest through SIPp, its Contact on ``contact_port``."""
+    return await Sipp(
+        workdir, scenario="register.xml", target=vaxel.sip_target, timeout=10
+    ).run_with(
+        "-s",
+        agent,
+        "-au",
+        agent,
+        "-ap",
+        password,
+        "-key",
+        "contact_port",
+        str(contact_port),
+        "-key",
+        "expires",
+        "600",
+    )
 
 
 @pytest.fixture

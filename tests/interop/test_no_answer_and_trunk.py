@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.peers.sipp import Sipp
 from tests.support import free_port
 
-from .conftest import start_vaxel
+from .conftest import sipp_register, start_vaxel
 
 
 async def test_unanswered_agent_passes_the_call_to_a_pstn_agent_via_the_trunk(
@@ -31,22 +31,7 @@ async def test_unanswered_agent_passes_the_call_to_a_pstn_agent_via_the_trunk(
         trunk = Sipp(tmp_path / "trunk", builtin="uas", port=trunk_port, timeout=30)
         await phone.start()
         await trunk.start()
-        reg = await Sipp(
-            tmp_path / "reg", scenario="register.xml", target=vaxel.sip_target, timeout=10
-        ).run_with(
-            "-s",
-            "1001",
-            "-au",
-            "1001",
-            "-ap",
-            "secret1001",
-            "-key",
-            "contact_port",
-            str(phone_port),
-            "-key",
-            "expires",
-            "600",
-        )
+        reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", phone_port)
         assert reg.returncode == 0, reg.explain()
         stack = vaxel.stack
         # 1001 logs in first, so longest-idle offers it the call first.

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.peers.sipp import Sipp
 from tests.support import free_port
 
-from .conftest import RunningVaxel
+from .conftest import RunningVaxel, sipp_register
 
 
 async def test_registered_sipp_agent_answers_a_caller_and_rtp_flows_both_ways(
@@ -24,22 +24,7 @@ async def test_registered_sipp_agent_answers_a_caller_and_rtp_flows_both_ways(
         media_port=echo_port,
     )
     await uas.start()
-    reg = await Sipp(
-        tmp_path / "reg", scenario="register.xml", target=vaxel.sip_target, timeout=10
-    ).run_with(
-        "-s",
-        "1001",
-        "-au",
-        "1001",
-        "-ap",
-        "secret1001",
-        "-key",
-        "contact_port",
-        str(uas_port),
-        "-key",
-        "expires",
-        "600",
-    )
+    reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", uas_port)
     assert reg.returncode == 0, reg.explain()
     stack = vaxel.stack
     await stack.runner.apply(stack.acd.agent_login, "1001", "sip:1001", None)

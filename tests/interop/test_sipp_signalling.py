@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.peers.sipp import Sipp
 from tests.support import demo_toml_with
 
-from .conftest import RunningVaxel
+from .conftest import RunningVaxel, sipp_register
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,43 +67,13 @@ async def test_unknown_number_gets_a_clean_404_naming_the_number(
 async def test_register_with_right_password_then_wrong_password(
     vaxel: RunningVaxel, tmp_path: Path
 ) -> None:
-    ok = await Sipp(
-        tmp_path / "ok", scenario="register.xml", target=vaxel.sip_target, timeout=10
-    ).run_with(
-        "-s",
-        "1001",
-        "-au",
-        "1001",
-        "-ap",
-        "secret1001",
-        "-key",
-        "contact_port",
-        "5999",
-        "-key",
-        "expires",
-        "600",
-    )
+    ok = await sipp_register(vaxel, tmp_path / "ok", "1001", "secret1001", 5999)
     assert ok.returncode == 0, ok.explain()
     assert "SIP/2.0 200 OK" in ok.messages() and "SIP/2.0 403" not in ok.messages()
     bindings = vaxel.stack.registrar.bindings("1001", time.time())
     assert [b.contact.strip("<>") for b in bindings] == ["sip:1001@127.0.0.1:5999"]
 
-    bad = await Sipp(
-        tmp_path / "bad", scenario="register.xml", target=vaxel.sip_target, timeout=10
-    ).run_with(
-        "-s",
-        "1002",
-        "-au",
-        "1002",
-        "-ap",
-        "not-the-password",
-        "-key",
-        "contact_port",
-        "5998",
-        "-key",
-        "expires",
-        "600",
-    )
+    bad = await sipp_register(vaxel, tmp_path / "bad", "1002", "not-the-password", 5998)
     assert bad.returncode == 0, bad.explain()
     assert "SIP/2.0 403 Forbidden" in bad.messages()
     assert vaxel.stack.registrar.bindings("1002", time.time()) == []
