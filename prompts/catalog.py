@@ -139,6 +139,20 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
         "Prompt recording by phone: saved (followed by the prompt number)",
         {"sv": "Ljudfilen har sparats som nummer", "en": "The prompt has been saved as number"},
     ),
+    "record-empty": (
+        "Prompt recording or voicemail: nothing usable was recorded",
+        {
+            "sv": "Ingenting spelades in. Försök igen.",
+            "en": "Nothing was recorded. Please try again.",
+        },
+    ),
+    "not-authorized": (
+        "A service refused the caller (unknown caller id or wrong PIN code)",
+        {
+            "sv": "Du har inte behörighet till den här tjänsten.",
+            "en": "You are not authorized to use this service.",
+        },
+    ),
     "enter-pin": (
         "Ask for a PIN code",
         {
