@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from acd.calendar import CalendarConfig
+from ivr.config import FlowConfig, flow_problems
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
@@ -93,11 +94,15 @@ class NumberTarget(_Strict):
     language: Literal["sv", "en"] | None = None
     # Ring (180) this long before answering; 0 answers at once.
     ring_seconds: Annotated[float, Field(ge=0, le=60)] = 0.0
+    # The IVR flow callers of this number pass (flows.ID); default: the queue's flow.
+    flow: Identifier | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> NumberTarget:
         if (self.queue is None) == (self.service is None):
             raise ValueError("give exactly one of 'queue' or 'service'")
+        if self.flow is not None and self.queue is None:
+            raise ValueError("'flow' needs a 'queue' target (a service runs no flow)")
         return self
 
 
@@ -123,6 +128,7 @@ class QueueConfig(_Strict):
     language: Literal["sv", "en"] | None = None
     voicemail_email: str | None = None
     calendar: Identifier | None = None
+    flow: Identifier | None = None  # flows.ID for numbers of this queue that name none
 
 
 class AgentConfig(_Strict):
@@ -191,6 +197,8 @@ class VaxelConfig(_Strict):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
+    # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.
+    flows: dict[Identifier, FlowConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:
@@ -240,9 +248,19 @@ class VaxelConfig(_Strict):
                     )
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"
+        problems.extend(self._flow_references())
         if problems:
             raise ConfigReferenceError(problems)
         return self
+
+    def _flow_references(self) -> list[tuple[str, str]]:
+        problems = flow_problems(self.flows, self.queues.keys(), self.numbers.keys())
+        users = [(f"numbers.{n}.flow", t.flow) for n, t in self.numbers.items()]
+        users += [(f"queues.{q}.flow", c.flow) for q, c in self.queues.items()]
+        for path, flow in users:
+            if flow is not None and flow not in self.flows:
+                problems.append((path, f"unknown flow {flow!r}"))
+        return problems
 
 
 class ConfigReferenceError(ValueError):

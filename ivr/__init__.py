@@ -1,5 +1,8 @@
 """What a caller hears and keys before the queue: flows built from steps (SPEC S2, S6, S7)."""
 
+from .build import FlowPlan, NumberEntry, build_flow
+from .config import FlowConfig, flow_problems
+from .crm import CustomerLookup, NoCrm
 from .flow import (
     CallerChannel,
     CustomerMatch,
@@ -9,20 +12,42 @@ from .flow import (
     Outcome,
     run_flow,
 )
-from .steps import DEFAULT_STEPS, CustomerNumber, MenuChoice, calendar_check, hot_prompt, welcome
+from .steps import (
+    DEFAULT_STEPS,
+    CalendarCheck,
+    CustomerNumber,
+    MenuChoice,
+    calendar_check,
+    closed_message,
+    hot_prompt,
+    to_queue,
+    voicemail,
+    welcome,
+)
 
 __all__ = [
     "DEFAULT_STEPS",
+    "CalendarCheck",
     "CallerChannel",
+    "CustomerLookup",
     "CustomerMatch",
     "CustomerNumber",
     "DigitResult",
+    "FlowConfig",
+    "FlowPlan",
     "FlowServices",
     "FlowState",
     "MenuChoice",
+    "NoCrm",
+    "NumberEntry",
     "Outcome",
+    "build_flow",
     "calendar_check",
+    "closed_message",
+    "flow_problems",
     "hot_prompt",
     "run_flow",
+    "to_queue",
+    "voicemail",
     "welcome",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class CustomerMatch:
 class Outcome:
     """How the flow ended: into a queue, to voicemail, to a service, or hung up."""
 
-    kind: str  # "queue", "voicemail", "service", "closed", "hangup"
+    kind: str  # "queue", "voicemail", "service", "number", "closed", "hangup"
     queue: str | None = None
     service: str | None = None
     priority: int = 0
@@ -79,6 +79,7 @@ class FlowState:
     queue: str
     priority: int = 0
     customer: CustomerMatch | None = None
+    closed: Any = None  # the calendar's CalendarDecision once a calendar step found it closed
 
 
 Step = Callable[[CallerChannel, FlowServices, FlowState], "object"]

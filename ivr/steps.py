@@ -1,11 +1,12 @@
-"""The flow steps: hot prompt, calendar check, welcome, menu choice, customer number."""
+"""The flow steps: hot prompt, calendar check, closed message, welcome, menu choice,
+customer number, queue and voicemail."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .flow import CallerChannel, FlowServices, FlowState, Outcome
+from .flow import CallerChannel, FlowServices, FlowState, Outcome, Step
 
 
 async def hot_prompt(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
@@ -17,16 +18,48 @@ async def hot_prompt(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outc
     return None
 
 
-async def calendar_check(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
-    """Closed: the deviation's own prompt (in the caller's language) or the night message."""
-    decision = sv.calendar_status(st.queue, sv.now())
-    if decision.open:
-        return None
-    own = (decision.prompt or {}).get(ch.language) if decision.prompt else None
-    prompt = own or sv.queue_prompt(st.queue, "closed") or "closed"
-    await ch.log("closed", rule=decision.rule, detail=decision.detail, prompt=prompt)
-    await ch.play([prompt])
-    return Outcome("closed", queue=st.queue, data={"rule": decision.rule})
+def _closed_prompt(ch: CallerChannel, sv: FlowServices, st: FlowState) -> str:
+    """The deviation's own prompt in the caller's language, else the queue's night message."""
+    decision = st.closed
+    own = (decision.prompt or {}).get(ch.language) if decision is not None else None
+    return own or sv.queue_prompt(st.queue, "closed") or "closed"
+
+
+async def closed_message(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+    await ch.play([_closed_prompt(ch, sv, st)])
+    return None
+
+
+async def to_queue(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+    return Outcome("queue", queue=st.queue, priority=st.priority)
+
+
+async def voicemail(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+    """Hand the caller to the voicemail service, for the current queue's mailbox."""
+    return Outcome("voicemail", queue=st.queue, service="voicemail")
+
+
+@dataclass(frozen=True)
+class CalendarCheck:
+    """Open: go on. Closed: run ``closed_steps`` (closed message, voicemail) and end the call."""
+
+    closed_steps: Sequence[Step] = (closed_message,)
+
+    async def __call__(self, ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+        decision = sv.calendar_status(st.queue, sv.now())
+        if decision.open:
+            return None
+        st.closed = decision
+        prompt = _closed_prompt(ch, sv, st)
+        await ch.log("closed", rule=decision.rule, detail=decision.detail, prompt=prompt)
+        for step in self.closed_steps:
+            outcome = await step(ch, sv, st)  # type: ignore[misc]
+            if outcome is not None:
+                return outcome  # type: ignore[no-any-return]
+        return Outcome("closed", queue=st.queue, data={"rule": decision.rule})
+
+
+calendar_check = CalendarCheck()
 
 
 async def welcome(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
@@ -37,33 +70,50 @@ async def welcome(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome
 
 @dataclass(frozen=True)
 class MenuChoice:
-    """DTMF menu: each key leads to a queue or a service; invalid keys are retried."""
+    """DTMF menu: each key leads to a queue, a service or another number; invalid keys and
+    silence are retried. A queue choice switches the queue and the flow goes on."""
 
     prompt: str
     choices: Mapping[str, Outcome]
     retries: int = 2
     timeout: float = 5.0
     invalid_prompt: str = "invalid-choice"
+    no_choice: Outcome | None = None  # after the last retry; None: stay in the current queue
 
     async def __call__(self, ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
         for _attempt in range(self.retries + 1):
-            key = await ch.play([self.prompt], barge_in=True)
-            if key is None:
-                result = await ch.collect_digits(1, self.timeout, self.timeout, terminator="")
-                if result.reason == "hangup":
-                    return Outcome("hangup")
-                key = result.digits[:1] or None
+            await ch.play([self.prompt], barge_in=True)
+            # A key pressed during the prompt stays buffered: collect it (or wait for one)
+            # so that it is consumed once and not seen again by a later step.
+            result = await ch.collect_digits(1, self.timeout, self.timeout, terminator="")
+            if result.reason == "hangup":
+                return Outcome("hangup")
+            key = result.digits[:1] or None
             if key is not None and key in self.choices:
                 choice = self.choices[key]
-                await ch.log("menu_choice", key=key, target=choice.queue or choice.service)
-                if choice.kind == "queue":
-                    st.queue = choice.queue or st.queue
-                    st.priority = max(st.priority, choice.priority)
-                    return None
-                return choice
+                await ch.log("menu_choice", key=key, target=_target(choice))
+                return _follow(choice, st)
             await ch.log("menu_invalid", key=key)
-            await ch.play([self.invalid_prompt])
-        return None  # no valid choice: stay in the current queue
+            if key is not None:
+                await ch.play([self.invalid_prompt])  # silence just hears the menu again
+        if self.no_choice is not None:
+            await ch.log("menu_no_choice", target=_target(self.no_choice))
+            return _follow(self.no_choice, st)
+        return None
+
+
+def _target(choice: Outcome) -> str | None:
+    return choice.queue or choice.service or str(choice.data.get("number") or "") or None
+
+
+def _follow(choice: Outcome, st: FlowState) -> Outcome | None:
+    if choice.kind == "queue":
+        st.queue = choice.queue or st.queue
+        st.priority = max(st.priority, choice.priority)
+        return None
+    if choice.kind == "voicemail":
+        return Outcome("voicemail", queue=st.queue, service="voicemail")
+    return choice
 
 
 @dataclass(frozen=True)
@@ -73,10 +123,13 @@ class CustomerNumber:
     prompt: str = "enter-customer-number"
     max_digits: int = 12
     timeout: float = 8.0
+    digit_timeout: float = 3.0
 
     async def __call__(self, ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
-        await ch.play([self.prompt])
-        result = await ch.collect_digits(self.max_digits, self.timeout, 3.0, terminator="#")
+        await ch.play([self.prompt], barge_in=True)
+        result = await ch.collect_digits(
+            self.max_digits, self.timeout, self.digit_timeout, terminator="#"
+        )
         if result.reason == "hangup":
             return Outcome("hangup")
         if not result.digits:

@@ -21,7 +21,7 @@ from acd.commands import AnnouncePosition, CancelOffer, OfferCall, Overflow
 from acd.core import Acd
 from acd.model import Call
 from acd.remote_login import decide_remote_login
-from ivr import DEFAULT_STEPS, FlowState, run_flow
+from ivr import FlowPlan, FlowState
 from media.engine import MediaEngine, MediaError
 from sip.digest import build_authorization, parse_challenge
 from sip.headers import HeaderError, parse_address
@@ -120,6 +120,7 @@ class CallController:
         self.acd: Acd = runner.acd
         self.prompts = prompts
         self.services = services
+        self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
         self.host = advertised_host
         self.publish = publish
         self.calls: dict[str, InboundCall] = {}  # by SIP Call-ID of the caller's dialog
@@ -455,10 +456,14 @@ class CallController:
                 neg.codec.payload_type,
                 neg.telephone_event_pt,
             )
-        if target.service == "remote-login":
+        await self._run_target(call, target.service)
+
+    async def _run_target(self, call: InboundCall, service: str | None) -> None:
+        """A number's service, or its queue's flow; flows hand over to services here too."""
+        if service == "remote-login":
             await self._remote_login(call)
-        elif target.service is not None:
-            await self._unsupported_service(call, target.service)
+        elif service is not None:
+            await self._unsupported_service(call, service)
         else:
             await self._queue_call(call)
 
@@ -493,7 +498,11 @@ class CallController:
     async def _queue_call(self, call: InboundCall) -> None:
         assert call.queue is not None
         state = FlowState(call.queue)
-        outcome = await run_flow(DEFAULT_STEPS, call, self.services, state)
+        outcome = await self.flows.run(call.b_number, call, self.services, state)
+        if outcome.service is not None:  # a menu choice or the voicemail step
+            call.queue = outcome.queue or call.queue
+            await self._run_target(call, outcome.service)
+            return
         if outcome.kind != "queue":
             call.outcome = outcome.kind
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from acd.calendar import CalendarDecision, CalendarSet
-from ivr import CustomerMatch
+from ivr import CustomerLookup, CustomerMatch, NoCrm
 
 from .hot_prompts import HotPrompts
 
@@ -16,10 +16,12 @@ class FlowServicesImpl:
         calendars: CalendarSet,
         hot: HotPrompts,
         slots: dict[str, dict[str, str]] | None = None,
+        crm: CustomerLookup | None = None,
     ) -> None:
         self.calendars = calendars
         self.hot = hot
         self.slots = slots or {}
+        self.crm: CustomerLookup = crm or NoCrm()
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -34,4 +36,4 @@ class FlowServicesImpl:
         return self.slots.get(queue, {}).get(slot)
 
     async def lookup_customer(self, number: str) -> CustomerMatch | None:
-        return None  # the CRM module plugs in here
+        return await self.crm.lookup(number)
