@@ -71,8 +71,16 @@ class VoicemailRow(Base):
     a_number: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(512))
     duration: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    emailed_to: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    emailed_to: Mapped[str | None] = mapped_column(String(256))  # set once a mail went out
+    b_number: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    recipient: Mapped[str | None] = mapped_column(String(256))
+    # "none" (no address), "pending" (being sent or retried), "sent", "failed" (gave up)
+    mail_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    mail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mail_error: Mapped[str | None] = mapped_column(Text)
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
