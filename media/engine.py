@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
 from . import g711
 from .clock import MediaClock
@@ -38,6 +39,15 @@ from .events import (
 from .prompts import FRAME_SAMPLES, RATE, Prompt, PromptCache, PromptLibrary
 from .rfc4733 import Rfc4733Receiver
 from .rtp import RtpSession, SessionCounters
+from .rtpstats import (
+    ReceiveStats,
+    RemoteStats,
+    ReportBlock,
+    build_xr_packet,
+    ntp_timestamp,
+    parse_xr_packet,
+    voip_metrics_from_figures,
+)
 from .stream import OutboundStream, Player
 
 log = logging.getLogger(__name__)
@@ -160,6 +170,11 @@ class MediaLeg:
         self._bridge: Bridge | None = None
         self._timed_out = False
         self._remote_since: float | None = None
+        # Quality statistics of the stream received here, and what the peer reports about
+        # ours (RTCP); read by the call's quality watch (docs/mos.md).
+        self.rx_stats = ReceiveStats()
+        self.remote_stats = RemoteStats()
+        self.quality_hint: tuple[float, float] | None = None  # latest (R, MOS), for RTCP XR
 
     # --- setup ---------------------------------------------------------------------------
     @property
@@ -217,6 +232,7 @@ class MediaLeg:
         pkt = self.session.receive(data, addr, now)
         if pkt is None:
             return
+        self.rx_stats.on_packet(pkt.sequence_number, pkt.timestamp, now, pkt.ssrc)
         if self._timed_out:
             self._timed_out = False
             self.events.put_nowait(RtpResumed())
@@ -241,8 +257,58 @@ class MediaLeg:
                 self._recorder.feed(pcm, pkt.timestamp)
 
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not self.closed:
-            self.session.receive_rtcp(data, addr, self.engine.loop.time())
+        if self.closed:
+            return
+        now = self.engine.loop.time()
+        packets = self.session.receive_rtcp(data, addr, now)
+        if packets:
+            self._account_rtcp(packets, data, now)
+
+    def _account_rtcp(self, packets: list[object], data: bytes, now: float) -> None:
+        """The peer's view of our stream (report blocks, RTT) and its XR VoIP metrics."""
+        arrival_ntp = ntp_timestamp(now + self.session.wall_offset)
+        remote = self.remote_stats
+        for p in packets:
+            if isinstance(p, RtcpSrPacket):
+                self.rx_stats.on_sender_report(p.sender_info.ntp_timestamp, now)
+            if isinstance(p, RtcpSrPacket | RtcpRrPacket):
+                for b in p.reports:
+                    if b.ssrc == self.session.ssrc:
+                        block = ReportBlock(
+                            b.ssrc, b.fraction_lost, b.packets_lost, b.highest_sequence,
+                            b.jitter, b.lsr, b.dlsr,
+                        )  # fmt: skip
+                        remote.on_report_block(block, arrival_ntp, now)
+        if _has_xr(data):
+            try:
+                _, blocks = parse_xr_packet(data)
+            except ValueError as exc:
+                log.debug("RTCP XR from %s ignored: %s", self.session.remote_rtcp, exc)
+                return
+            for m in blocks:
+                if m.ssrc == self.session.ssrc:
+                    remote.on_voip_metrics(m, now)
+
+    def set_quality(self, r: float, mos: float) -> None:
+        """The latest E-model estimate of the received stream, reported in our RTCP XR."""
+        self.quality_hint = (r, mos)
+
+    def _rtcp_report(self, now: float) -> bytes:
+        """Our SR/RR + SDES, plus an XR VoIP metrics block about the stream we receive."""
+        data = self.session.build_rtcp(now)
+        snap = self.rx_stats.snapshot()
+        if snap.ssrc is not None and snap.decided:
+            rtt = self.remote_stats.rtt_ms
+            metrics = voip_metrics_from_figures(
+                snap,
+                ssrc=snap.ssrc,
+                round_trip_delay_ms=rtt or 0.0,
+                jb_nominal_ms=self.rx_stats.playout_delay * 1000.0,
+                r_factor=self.quality_hint[0] if self.quality_hint else None,
+                mos_lq=self.quality_hint[1] if self.quality_hint else None,
+            )
+            data += build_xr_packet(self.session.ssrc, [metrics])
+        return data
 
     def _on_digit(self, ev: DigitEvent) -> None:
         self.events.put_nowait(ev)
@@ -262,7 +328,7 @@ class MediaLeg:
             self._on_digit(ev)
         s = self.session
         if s.remote_rtcp is not None and s.rtcp_due(now):
-            self._send_rtcp(s.build_rtcp(now))
+            self._send_rtcp(self._rtcp_report(now))
         timeout = self.engine.no_rtp_timeout
         since = s.last_received if s.last_received is not None else self._remote_since
         if timeout and since is not None and not self._timed_out and now - since >= timeout:
@@ -474,6 +540,16 @@ class MediaLeg:
 
 class _Hangup(Exception):
     pass
+
+
+def _has_xr(data: bytes) -> bool:
+    """Whether a compound RTCP datagram holds an XR packet (PT 207)."""
+    pos, n = 0, len(data)
+    while pos + 4 <= n:
+        if data[pos + 1] == 207:
+            return True
+        pos += 4 + 4 * int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return False
 
 
 class Bridge:

@@ -51,6 +51,7 @@ from .acd_runner import AcdRunner
 from .directory import SIP_DEVICE, TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .prompts import PromptResolver
+from .quality_watch import CallQualityWatch, run_watch
 from .session import AgentOffer, InboundCall
 
 log = logging.getLogger("vaxel.calls")
@@ -128,6 +129,7 @@ class CallController:
         self._by_dialog: dict[str, InboundCall | AgentOffer] = {}
         self._by_handle: dict[str, AgentOffer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._quality: dict[str, tuple[CallQualityWatch, asyncio.Task[None]]] = {}
         self._accepting = True
         self._sdp_version = 1
         runner.sink = self
@@ -388,6 +390,7 @@ class CallController:
         call.task = asyncio.current_task()
         self._by_request[rid] = call
         self.calls[call.call_id] = call
+        self._watch_quality(call)
         try:
             await self._answer_and_run(call, offer, route.target)
         except asyncio.CancelledError:
@@ -547,6 +550,7 @@ class CallController:
             call.request_id, 480, "Temporarily Unavailable", now=self._now()
         ):
             self.sip.transmit()
+        mos, quality = self._stop_quality(call)
         rtp = {"caller": _rtp_counts(call.leg)}
         if call.agent is not None and call.agent.leg is not None:
             rtp["agent"] = _rtp_counts(call.agent.leg)
@@ -568,7 +572,12 @@ class CallController:
                 agent=agent,
                 a_number=call.a_number,
                 b_number=call.b_number,
-                data={"reason": call.end_reason or "ended", "outcome": call.outcome, "rtp": rtp},
+                data={
+                    "reason": call.end_reason or "ended",
+                    "outcome": call.outcome,
+                    "rtp": rtp,
+                    "mos": mos,
+                },
             ),
             CallSummary(
                 call.call_id,
@@ -581,6 +590,8 @@ class CallController:
                 agent=agent,
                 wait_seconds=round(wait, 3) if wait is not None else None,
                 talk_seconds=round(talk, 3) if talk is not None else None,
+                mos=mos,
+                quality=quality,
             ),
         )
         log_event(
@@ -831,6 +842,39 @@ class CallController:
         call.bridge = self.media.bridge(call.leg, offer.leg)
         call.connected.set()
         log_event(log, "call.bridged", call_id=call.call_id, agent=offer.agent)
+        watched = self._quality.get(call.call_id)
+        if watched is not None:
+            watched[0].agent = offer.agent
+            leg = offer.leg
+            watched[0].add_leg(
+                "agent", leg.rx_stats, self._now(), remote=leg.remote_stats, on_mos=leg.set_quality
+            )
+
+    # ------------------------------------------------------------------ voice quality
+
+    def _watch_quality(self, call: InboundCall) -> None:
+        """MOS of the caller's leg from now on (the agent's leg joins when bridged)."""
+        rtp = self.config.rtp
+        watch = CallQualityWatch(
+            call.call_id, interval=rtp.mos_interval, warn_below=rtp.mos_warning, plc=rtp.mos_plc
+        )
+        leg = call.leg
+        watch.add_leg(
+            "caller", leg.rx_stats, self._now(), remote=leg.remote_stats, on_mos=leg.set_quality
+        )
+        task = self._spawn(run_watch(watch, self.publish), f"quality-{call.call_id}")
+        self._quality[call.call_id] = (watch, task)
+
+    def _stop_quality(self, call: InboundCall) -> tuple[float | None, dict[str, Any] | None]:
+        """Stop the watch; the call's MOS and per-leg figures for the call record."""
+        watched = self._quality.pop(call.call_id, None)
+        if watched is None:
+            return None, None
+        watch, task = watched
+        task.cancel()
+        for event in watch.close(time.time()):  # clear warnings still shown to the agent
+            self.publish(event)
+        return watch.summary()
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -1,0 +1,109 @@
+"""The per-call quality watch in virtual time: warning/all-clear events and the call record."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from media.rtpstats import ReceiveStats, RemoteStats
+from vaxel.calls.quality_watch import RECOVERED, WARNING, CallQualityWatch, quality_codec
+
+
+def feed(
+    watch: CallQualityWatch,
+    legs: dict[str, ReceiveStats],
+    start: float,
+    seconds: float,
+    loss: dict[str, float] | None = None,
+    seed: int = 1,
+) -> list[dict]:
+    """50 packets/s on every leg from ``start``; polls the watch after every packet time."""
+    rng = random.Random(seed)
+    events = []
+    first = int(start / 0.02)
+    for i in range(first, first + int(seconds / 0.02)):
+        t = i * 0.02
+        for name, stats in legs.items():
+            if rng.random() >= (loss or {}).get(name, 0.0):
+                stats.on_packet(i & 0xFFFF, i * 160, t + rng.uniform(0, 0.01), 7)
+        events += watch.poll(t, 1_700_000_000.0 + t)
+    return events
+
+
+def test_g711_is_rated_without_concealment_unless_configured() -> None:
+    assert quality_codec("PCMU", plc=False) == "PCMU-NOPLC"
+    assert quality_codec("pcma", plc=False) == "PCMA-NOPLC"
+    assert quality_codec("PCMU", plc=True) == "PCMU"
+
+
+def test_clean_call_raises_no_event_and_stores_high_mos() -> None:
+    watch = CallQualityWatch("c1", interval=1.0)
+    caller = ReceiveStats()
+    watch.add_leg("caller", caller, 0.0)
+    assert feed(watch, {"caller": caller}, 0.0, 10.0) == []
+    mos, quality = watch.summary()
+    assert mos is not None and mos > 4.3
+    leg = quality["legs"]["caller"]
+    assert leg["loss_pct"] == 0.0 and leg["warnings"] == 0
+    assert len(leg["interval_mos"]) >= 7  # one per second once decisions start
+    json.dumps(quality)  # stored as JSON on the call record
+
+
+def test_loss_on_the_agent_leg_warns_naming_call_agent_leg_and_figures_then_clears() -> None:
+    watch = CallQualityWatch("call-9", interval=1.0, warn_below=3.1)
+    caller, agent = ReceiveStats(), ReceiveStats()
+    hook: list[tuple[float, float]] = []
+    watch.add_leg("caller", caller, 0.0)
+    events = feed(watch, {"caller": caller}, 0.0, 2.0)
+    watch.agent = "1001"
+    watch.add_leg("agent", agent, 2.0, on_mos=lambda r, m: hook.append((r, m)))
+    events += feed(watch, {"caller": caller, "agent": agent}, 2.0, 10.0, {"agent": 0.10})
+    warnings = [e for e in events if e["type"] == WARNING]
+    assert len(warnings) == 1, events
+    w = warnings[0]
+    assert (w["call_id"], w["agent"], w["leg"]) == ("call-9", "1001", "agent")
+    assert w["mos"] < 3.1 and w["threshold"] == 3.1
+    assert 4.0 < w["loss_pct"] < 20.0 and w["jitter_ms"] > 0 and w["burst_ratio"] > 0
+    assert w["rtt_ms"] is None and w["at"].startswith("2023-")
+    assert hook and all(m < 3.1 for _, m in hook[2:])
+    # The loss stops: after the window has slid past it, one all-clear.
+    events = feed(watch, {"caller": caller, "agent": agent}, 12.0, 6.0)
+    assert [e["type"] for e in events] == [RECOVERED]
+    assert events[0]["leg"] == "agent" and events[0]["mos"] >= 3.2
+    mos, quality = watch.summary()
+    assert quality["legs"]["agent"]["warnings"] == 1
+    assert mos == quality["legs"]["agent"]["mos"]  # the worse leg decides the call's MOS
+    assert quality["legs"]["caller"]["mos"] > mos
+
+
+def test_call_ending_while_warned_clears_the_warning() -> None:
+    watch = CallQualityWatch("c2", interval=1.0, agent="1002")
+    caller = ReceiveStats()
+    watch.add_leg("caller", caller, 0.0)
+    events = feed(watch, {"caller": caller}, 0.0, 6.0, {"caller": 0.2})
+    assert [e["type"] for e in events] == [WARNING]
+    cleared = watch.close(1_700_000_100.0)
+    assert len(cleared) == 1
+    assert cleared[0]["type"] == RECOVERED and cleared[0]["call_ended"] is True
+    assert watch.close(1_700_000_101.0) == []
+
+
+def test_rtt_from_rtcp_appears_in_the_figures() -> None:
+    watch = CallQualityWatch("c3", interval=1.0)
+    caller, remote = ReceiveStats(), RemoteStats()
+    remote.rtt = 0.120
+    watch.add_leg("caller", caller, 0.0, remote=remote)
+    feed(watch, {"caller": caller}, 0.0, 5.0)
+    _, quality = watch.summary()
+    assert quality["legs"]["caller"]["rtt_ms"] == pytest.approx(120.0)
+    assert quality["legs"]["caller"]["r"] < 93.2
+
+
+def test_no_packets_no_mos() -> None:
+    watch = CallQualityWatch("c4", interval=1.0)
+    watch.add_leg("caller", ReceiveStats(), 0.0)
+    assert watch.poll(5.0, 0.0) == []
+    mos, quality = watch.summary()
+    assert mos is None and quality["legs"]["caller"]["mos"] is None

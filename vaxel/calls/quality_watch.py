@@ -1,0 +1,160 @@
+"""Voice quality of one live call: interval MOS per leg, warning events, the stored summary.
+
+``CallQualityWatch`` is pure (``now`` and wall time are passed in): it wraps a
+``media.quality.QualityMonitor`` over the legs' receive statistics and turns its
+warnings into event-hub dicts naming the call, the agent and the leg with the figures.
+``run_watch`` is the thin asyncio loop the controller starts per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from media.quality import IntervalMos, QualityMonitor, QualityRecovered, QualityWarning
+from media.rtpstats import ReceiveStats, RemoteStats
+
+WARNING = "call_quality_warning"
+RECOVERED = "call_quality_recovered"
+MAX_SERIES = 720  # interval MOS values kept per leg on the call record (1 h at 5 s)
+
+
+def quality_codec(codec: str, plc: bool) -> str:
+    """The G.113 planning entry for what a leg receives.
+
+    Without PLC by default: Vaxel's bridge relays a lost packet as a gap in its own
+    (gap-free numbered) stream, so the listening phone plays silence and never conceals it.
+    """
+    codec = codec.upper()
+    if plc or codec not in ("PCMU", "PCMA"):
+        return codec
+    return f"{codec}-NOPLC"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def _r(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+class CallQualityWatch:
+    """Interval MOS and warnings for the legs of one call (sans-IO)."""
+
+    def __init__(
+        self,
+        call_id: str,
+        *,
+        interval: float = 5.0,
+        warn_below: float = 3.1,
+        plc: bool = False,
+        agent: str | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.agent = agent
+        self.plc = plc
+        self.monitor = QualityMonitor(
+            codec=quality_codec("PCMU", plc), interval=interval, warn_below=warn_below
+        )
+        self.interval = interval
+        self.warn_below = warn_below
+        self.latest: dict[str, IntervalMos] = {}
+        self.series: dict[str, list[list[float]]] = {}
+        self._started: dict[str, float] = {}
+        self._warned: set[str] = set()
+        self._on_mos: dict[str, Callable[[float, float], None]] = {}
+
+    def add_leg(
+        self,
+        leg: str,
+        stats: ReceiveStats,
+        now: float,
+        *,
+        remote: RemoteStats | None = None,
+        codec: str = "PCMU",
+        on_mos: Callable[[float, float], None] | None = None,
+    ) -> None:
+        """Start estimating a leg (the caller at once, the agent when bridged).
+
+        ``on_mos(r, mos)`` gets each interval estimate (the leg puts it in its RTCP XR).
+        """
+        if leg in self.series:
+            return  # one leg per name for the whole call
+        if on_mos is not None:
+            self._on_mos[leg] = on_mos
+        self.monitor.add_leg(leg, stats, now, remote=remote, codec=quality_codec(codec, self.plc))
+        self.series[leg] = []
+        self._started[leg] = now
+
+    def next_deadline(self) -> float | None:
+        return self.monitor.next_deadline()
+
+    def poll(self, now: float, wall: float) -> list[dict[str, Any]]:
+        """Run the intervals due at ``now``; returns the events to publish."""
+        out: list[dict[str, Any]] = []
+        for ev in self.monitor.update(now):
+            if isinstance(ev, IntervalMos):
+                self.latest[ev.leg] = ev
+                series = self.series[ev.leg]
+                if len(series) < MAX_SERIES:
+                    series.append([round(now - self._started[ev.leg], 1), round(ev.mos, 2)])
+                hook = self._on_mos.get(ev.leg)
+                if hook is not None:
+                    hook(ev.r, ev.mos)
+            elif isinstance(ev, QualityWarning):
+                self._warned.add(ev.leg)
+                out.append(self._event(WARNING, ev.leg, wall))
+            elif isinstance(ev, QualityRecovered):
+                self._warned.discard(ev.leg)
+                out.append(self._event(RECOVERED, ev.leg, wall))
+        return out
+
+    def close(self, wall: float) -> list[dict[str, Any]]:
+        """The call ended: an all-clear (``call_ended``) for each leg still warned."""
+        out = [{**self._event(RECOVERED, leg, wall), "call_ended": True} for leg in self._warned]
+        self._warned.clear()
+        return out
+
+    def _event(self, kind: str, leg: str, wall: float) -> dict[str, Any]:
+        m = self.latest[leg]  # the interval that caused it comes first in the same update
+        return {
+            "type": kind,
+            "call_id": self.call_id,
+            "agent": self.agent,
+            "leg": leg,
+            "mos": round(m.mos, 2),
+            "threshold": self.warn_below,
+            "r": round(m.r, 1),
+            "loss_pct": round(m.loss * 100.0, 2),
+            "jitter_ms": round(m.jitter_ms, 1),
+            "rtt_ms": _r(m.rtt_ms, 1),
+            "burst_ratio": round(m.burst_ratio, 2),
+            "at": _iso(wall),
+        }
+
+    def summary(self) -> tuple[float | None, dict[str, Any]]:
+        """(call MOS, per-leg figures) for the call record.
+
+        The call's MOS is the worst leg's whole-call MOS: one bad direction is a bad call.
+        """
+        legs = self.monitor.summary().to_dict()
+        for name, fig in legs.items():
+            fig["interval_mos"] = self.series.get(name, [])
+        values = [float(f["mos"]) for f in legs.values() if f["mos"] is not None]  # type: ignore[arg-type]
+        mos = min(values) if values else None
+        return mos, {"legs": legs, "interval_s": self.interval, "warn_below": self.warn_below}
+
+
+async def run_watch(watch: CallQualityWatch, publish: Callable[[dict], None]) -> None:
+    """Wake at each interval deadline and publish warnings until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        deadline = watch.next_deadline()
+        delay = watch.interval if deadline is None else deadline - loop.time()
+        await asyncio.sleep(max(0.0, delay))
+        for event in watch.poll(loop.time(), time.time()):
+            publish(event)
