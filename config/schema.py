@@ -1,0 +1,278 @@
+"""Typed configuration: what a Vaxel TOML file may contain.
+
+Every model forbids unknown keys so a typo is an error, not a silently ignored
+setting. Cross-references (number plan -> queue, queue -> answer group ...) are
+checked in ``VaxelConfig`` after the fields themselves are valid.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from acd.calendar import CalendarConfig
+from ivr.config import FlowConfig, flow_problems
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(ge=0)]
+PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9*#]{1,32}$")]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    name: str = "Vaxel"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    data_dir: str = "var"
+    language: Literal["sv", "en"] = "sv"
+    time_zone: str = "Europe/Stockholm"
+
+
+class DatabaseConfig(_Strict):
+    # Relative SQLite paths are resolved against server.data_dir's parent (the working dir).
+    url: str = "sqlite+aiosqlite:///var/vaxel.db"
+
+    @model_validator(mode="after")
+    def _known_driver(self) -> DatabaseConfig:
+        if not re.match(r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://", self.url):
+            raise ValueError(
+                "url must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {self.url.split('://')[0]!r})"
+            )
+        return self
+
+
+class SipConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Port = 5060
+    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"])
+    # Host part agents register under and the digest realm they see.
+    domain: str = "127.0.0.1"
+    realm: str = "vaxel"
+    # Address put in Contact/Via/SDP when it differs from the bind address (NAT).
+    advertised_host: str | None = None
+    # Digest challenge algorithms, in the order offered. MD5 alone by default: common
+    # softphones (baresip 1.0, SIPp 3.6) fail when a SHA-256 challenge is present at all.
+    digest_algorithms: list[Literal["MD5", "SHA-256", "SHA-512-256"]] = Field(
+        default_factory=lambda: ["MD5"], min_length=1
+    )
+
+
+class RtpConfig(_Strict):
+    host: str = "127.0.0.1"
+    port_min: Port = 20000
+    port_max: Port = 20999
+    # Seconds without RTP before a leg reports the peer as silent.
+    no_rtp_timeout: Seconds = 30.0
+    # Voice quality (docs/mos.md): a leg whose interval MOS falls below mos_warning raises a
+    # call_quality_warning event; an estimate is made every mos_interval seconds over the
+    # last two intervals. mos_plc: assume the listener's side conceals lost packets (G.113
+    # Bpl 25.1 instead of 4.3); Vaxel's bridge does not, hence false.
+    mos_warning: Annotated[float, Field(ge=1.0, le=4.5)] = 3.1
+    mos_interval: Annotated[float, Field(ge=0.5, le=60.0)] = 5.0
+    mos_plc: bool = False
+
+    @model_validator(mode="after")
+    def _range(self) -> RtpConfig:
+        if self.port_max - self.port_min < 3:
+            raise ValueError("port_max must be at least port_min + 3 (one RTP/RTCP pair)")
+        return self
+
+
+class HttpConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Port = 8080
+
+
+class ApiConfig(_Strict):
+    tokens: list[Annotated[str, Field(min_length=8)]] = Field(min_length=1)
+
+
+class NumberTarget(_Strict):
+    """One entry of the number plan: a dialled number leads to a queue or a service."""
+
+    queue: Identifier | None = None
+    service: Literal["remote-login", "prompt-recording", "voicemail"] | None = None
+    language: Literal["sv", "en"] | None = None
+    # Ring (180) this long before answering; 0 answers at once.
+    ring_seconds: Annotated[float, Field(ge=0, le=60)] = 0.0
+    # The IVR flow callers of this number pass (flows.ID); default: the queue's flow.
+    flow: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> NumberTarget:
+        if (self.queue is None) == (self.service is None):
+            raise ValueError("give exactly one of 'queue' or 'service'")
+        if self.flow is not None and self.queue is None:
+            raise ValueError("'flow' needs a 'queue' target (a service runs no flow)")
+        return self
+
+
+class AnswerGroupConfig(_Strict):
+    name: str | None = None
+
+
+class QueueConfig(_Strict):
+    name: str | None = None
+    answer_groups: list[Identifier] = Field(min_length=1)
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+    strategy: Literal["longest-idle", "round-robin", "fewest-calls", "ordered", "ring-all"] = (
+        "longest-idle"
+    )
+    ring_timeout: Annotated[float, Field(gt=0, le=600)] = 20.0
+    wrap_up: Seconds = 10.0
+    service_level_seconds: Annotated[float, Field(gt=0)] = 20.0
+    max_wait: Seconds | None = None
+    max_length: Annotated[int, Field(ge=1)] | None = None
+    overflow_queue: Identifier | None = None
+    overflow_when_no_agents: bool = False
+    announce_interval: Seconds = 60.0
+    language: Literal["sv", "en"] | None = None
+    voicemail_email: str | None = None
+    calendar: Identifier | None = None
+    flow: Identifier | None = None  # flows.ID for numbers of this queue that name none
+
+
+class AgentConfig(_Strict):
+    name: str
+    sip_password: Annotated[str, Field(min_length=4)]
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")] | None = None
+    remote_number: PhoneNumber | None = None
+    alternative_number: PhoneNumber | None = None
+    answer_groups: list[Identifier] = Field(default_factory=list)
+    preselected_groups: list[Identifier] = Field(default_factory=list)
+    email: str | None = None
+
+    @model_validator(mode="after")
+    def _preselected_subset(self) -> AgentConfig:
+        extra = set(self.preselected_groups) - set(self.answer_groups)
+        if extra:
+            raise ValueError(
+                f"preselected_groups {sorted(extra)} are not in this agent's answer_groups"
+            )
+        return self
+
+
+class AdminConfig(_Strict):
+    """Someone allowed to record prompts by phone: caller id plus PIN."""
+
+    caller_id: PhoneNumber
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")]
+
+
+class TrunkConfig(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str
+    port: Port = 5060
+    transport: Literal["udp", "tcp"] = "udp"
+    username: str | None = None
+    password: str | None = None
+    # Register Vaxel to the trunk ("register" in the file; renamed to keep pydantic happy).
+    register_: bool = Field(default=False, alias="register")
+    # Caller id Vaxel presents on calls out through this trunk.
+    caller_id: PhoneNumber | None = None
+
+
+class SmtpConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Port = 25
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "vaxel@localhost"
+
+
+class VaxelConfig(_Strict):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    sip: SipConfig = Field(default_factory=SipConfig)
+    rtp: RtpConfig = Field(default_factory=RtpConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    api: ApiConfig
+    numbers: dict[PhoneNumber, NumberTarget] = Field(default_factory=dict)
+    answer_groups: dict[Identifier, AnswerGroupConfig] = Field(default_factory=dict)
+    queues: dict[Identifier, QueueConfig] = Field(default_factory=dict)
+    agents: dict[Identifier, AgentConfig] = Field(default_factory=dict)
+    admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
+    trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
+    calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
+    # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.
+    flows: dict[Identifier, FlowConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> VaxelConfig:
+        problems: list[tuple[str, str]] = []
+        for qid, queue in self.queues.items():
+            if queue.calendar is not None and queue.calendar not in self.calendars:
+                problems.append((f"queues.{qid}.calendar", f"unknown calendar {queue.calendar!r}"))
+        for number, target in self.numbers.items():
+            if target.queue is not None and target.queue not in self.queues:
+                problems.append((f"numbers.{number}.queue", f"unknown queue {target.queue!r}"))
+            if number in self.agents:
+                problems.append(
+                    (f"numbers.{number}", "number is also an agent's id (ambiguous dial)")
+                )
+        for qid, queue in self.queues.items():
+            for group in queue.answer_groups:
+                if group not in self.answer_groups:
+                    problems.append(
+                        (f"queues.{qid}.answer_groups", f"unknown answer group {group!r}")
+                    )
+            if queue.overflow_queue is not None and queue.overflow_queue not in self.queues:
+                problems.append(
+                    (f"queues.{qid}.overflow_queue", f"unknown queue {queue.overflow_queue!r}")
+                )
+            if queue.overflow_queue == qid:
+                problems.append(
+                    (f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself")
+                )
+        seen_numbers: dict[str, str] = {}
+        for aid, agent in self.agents.items():
+            for group in agent.answer_groups:
+                if group not in self.answer_groups:
+                    problems.append(
+                        (f"agents.{aid}.answer_groups", f"unknown answer group {group!r}")
+                    )
+            # Remote login identifies the agent by caller id: it must be unambiguous.
+            for field in ("remote_number", "alternative_number"):
+                num = getattr(agent, field)
+                if num is None:
+                    continue
+                if num in seen_numbers:
+                    problems.append(
+                        (
+                            f"agents.{aid}.{field}",
+                            f"duplicate number {num} (also {seen_numbers[num]})",
+                        )
+                    )
+                else:
+                    seen_numbers[num] = f"agents.{aid}.{field}"
+        problems.extend(self._flow_references())
+        if problems:
+            raise ConfigReferenceError(problems)
+        return self
+
+    def _flow_references(self) -> list[tuple[str, str]]:
+        problems = flow_problems(self.flows, self.queues.keys(), self.numbers.keys())
+        users = [(f"numbers.{n}.flow", t.flow) for n, t in self.numbers.items()]
+        users += [(f"queues.{q}.flow", c.flow) for q, c in self.queues.items()]
+        for path, flow in users:
+            if flow is not None and flow not in self.flows:
+                problems.append((path, f"unknown flow {flow!r}"))
+        return problems
+
+
+class ConfigReferenceError(ValueError):
+    """Cross-reference problems, each with the key path it concerns."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {msg}" for path, msg in problems))
