@@ -19,6 +19,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9*#]{1,32}$")]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+# Deliberately loose (local@domain, no spaces): the mail server has the last word.
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
 
 
 class _Strict(BaseModel):
@@ -94,10 +96,15 @@ class ApiConfig(_Strict):
 
 
 class NumberTarget(_Strict):
-    """One entry of the number plan: a dialled number leads to a queue or a service."""
+    """One entry of the number plan: a dialled number leads to a queue or a service.
+
+    Voicemail belongs to a queue or an agent: ``{ service = "voicemail", queue = "support" }``
+    mails to the queue's ``voicemail_email``, ``agent = "1001"`` to that agent's ``email``.
+    """
 
     queue: Identifier | None = None
     service: Literal["remote-login", "prompt-recording", "voicemail"] | None = None
+    agent: Identifier | None = None
     language: Literal["sv", "en"] | None = None
     # Ring (180) this long before answering; 0 answers at once.
     ring_seconds: Annotated[float, Field(ge=0, le=60)] = 0.0
@@ -106,6 +113,14 @@ class NumberTarget(_Strict):
 
     @model_validator(mode="after")
     def _one_target(self) -> NumberTarget:
+        if self.service == "voicemail":
+            if (self.queue is None) == (self.agent is None):
+                raise ValueError("voicemail: give exactly one of 'queue' or 'agent' (the mailbox)")
+            if self.flow is not None:
+                raise ValueError("'flow' needs a queue target (a service runs no flow)")
+            return self
+        if self.agent is not None:
+            raise ValueError("'agent' is only for service = \"voicemail\"")
         if (self.queue is None) == (self.service is None):
             raise ValueError("give exactly one of 'queue' or 'service'")
         if self.flow is not None and self.queue is None:
@@ -133,7 +148,7 @@ class QueueConfig(_Strict):
     overflow_when_no_agents: bool = False
     announce_interval: Seconds = 60.0
     language: Literal["sv", "en"] | None = None
-    voicemail_email: str | None = None
+    voicemail_email: EmailAddress | None = None
     calendar: Identifier | None = None
     flow: Identifier | None = None  # flows.ID for numbers of this queue that name none
 
@@ -146,7 +161,7 @@ class AgentConfig(_Strict):
     alternative_number: PhoneNumber | None = None
     answer_groups: list[Identifier] = Field(default_factory=list)
     preselected_groups: list[Identifier] = Field(default_factory=list)
-    email: str | None = None
+    email: EmailAddress | None = None
 
     @model_validator(mode="after")
     def _preselected_subset(self) -> AgentConfig:
@@ -216,6 +231,9 @@ class VaxelConfig(_Strict):
         for number, target in self.numbers.items():
             if target.queue is not None and target.queue not in self.queues:
                 problems.append((f"numbers.{number}.queue", f"unknown queue {target.queue!r}"))
+            if target.agent is not None and target.agent not in self.agents:
+                problems.append((f"numbers.{number}.agent", f"unknown agent {target.agent!r}"))
+            problems += _voicemail_address(self, number, target)
             if number in self.agents:
                 problems.append(
                     (f"numbers.{number}", "number is also an agent's id (ambiguous dial)")
@@ -268,6 +286,21 @@ class VaxelConfig(_Strict):
             if flow is not None and flow not in self.flows:
                 problems.append((path, f"unknown flow {flow!r}"))
         return problems
+
+
+def _voicemail_address(
+    config: VaxelConfig, number: str, target: NumberTarget
+) -> list[tuple[str, str]]:
+    """A voicemail number whose mailbox has no address would keep messages nobody hears of."""
+    if target.service != "voicemail":
+        return []
+    if target.queue in config.queues and not config.queues[target.queue].voicemail_email:
+        key = f"queues.{target.queue}.voicemail_email"
+        return [(f"numbers.{number}", f"voicemail for queue {target.queue!r} needs {key}")]
+    if target.agent in config.agents and not config.agents[target.agent].email:
+        key = f"agents.{target.agent}.email"
+        return [(f"numbers.{number}", f"voicemail for agent {target.agent!r} needs {key}")]
+    return []
 
 
 class ConfigReferenceError(ValueError):
