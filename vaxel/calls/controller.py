@@ -50,6 +50,7 @@ from vaxel.storage.calllog import CallSummary
 from .acd_runner import AcdRunner
 from .directory import SIP_DEVICE, TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
+from .phone_services import PhoneServices
 from .prompts import PromptResolver
 from .quality_watch import CallQualityWatch, run_watch
 from .session import AgentOffer, InboundCall
@@ -57,6 +58,9 @@ from .session import AgentOffer, InboundCall
 log = logging.getLogger("vaxel.calls")
 
 ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on the 2xx by then anyway
+# Before a BYE that follows a last prompt (closed message): the phone's jitter buffer
+# still holds its final ~100-200 ms, which an immediate BYE would cut off.
+HANGUP_GRACE = 0.5
 
 
 class SipPort(Protocol):
@@ -122,6 +126,7 @@ class CallController:
         self.prompts = prompts
         self.services = services
         self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
+        self.phone_services: PhoneServices | None = None  # set by the wiring (needs storage)
         self.host = advertised_host
         self.publish = publish
         self.calls: dict[str, InboundCall] = {}  # by SIP Call-ID of the caller's dialog
@@ -465,6 +470,10 @@ class CallController:
         """A number's service, or its queue's flow; flows hand over to services here too."""
         if service == "remote-login":
             await self._remote_login(call)
+        elif service == "prompt-recording" and self.phone_services is not None:
+            await self.phone_services.record_prompt(call)
+        elif service == "voicemail" and self.phone_services is not None:
+            await self.phone_services.voicemail(call)
         elif service is not None:
             await self._unsupported_service(call, service)
         else:
@@ -508,6 +517,7 @@ class CallController:
             return
         if outcome.kind != "queue":
             call.outcome = outcome.kind
+            await asyncio.sleep(HANGUP_GRACE)
             return
         call.queue = outcome.queue or call.queue
         self.runner.numbers[call.call_id] = (call.a_number, call.b_number)

@@ -9,15 +9,19 @@ from acd.calendar import Calendar, CalendarConfig, CalendarSet
 from acd.core import Acd
 from media.engine import MediaEngine
 from prompts.catalog import STANDARD_DIR
+from prompts.store import PromptStore
 from sip.digest import DigestAuthenticator
 from sip.registrar import Registrar
 from sip.transport import SipEndpoint
+from vaxel.storage.database import sessionmaker
+from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner
 from .controller import CallController
 from .directory import Directory
 from .flow_services import FlowServicesImpl
 from .hot_prompts import HotPrompts
+from .phone_services import PhoneServices
 from .prompts import PromptResolver
 from .trunk import TrunkRegistration
 
@@ -70,6 +74,23 @@ class CallStack:
             advertised_host=advertised,
             publish=server.events.publish,
         )
+        # Prompt recording and voicemail store through the same database as the API.
+        sessions = sessionmaker(server._engine)  # noqa: SLF001 - the server owns the engine
+        self.prompt_store = PromptStore(sessions, server.data_dir / "prompts")
+        self.voicemail = VoicemailService(
+            sessions,
+            server.data_dir / "voicemail",
+            config.smtp,
+            mailbox_names={(q, None): c.name or q for q, c in config.queues.items()}
+            | {(None, a): c.name for a, c in config.agents.items()},
+        )
+        self.controller.phone_services = PhoneServices(
+            self.directory,
+            self.prompt_store,
+            self.voicemail,
+            self.controller.services,
+            server.data_dir / "tmp",
+        )
         self.endpoint = SipEndpoint(self._on_sip_event, user_agent="Vaxel")
         self.controller.sip = self.endpoint
         self.trunk_registrations = [
@@ -91,6 +112,7 @@ class CallStack:
         config = self._server.config
         await self.media.start()
         self.runner.start()
+        await self.voicemail.start()
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
@@ -106,6 +128,7 @@ class CallStack:
         for reg in self.trunk_registrations:
             await reg.close()
         await self.endpoint.close()
+        await self.voicemail.close()
         await self.runner.close()
         await self.media.close()
 

@@ -45,7 +45,9 @@ async def _on_startup(app: web.Application) -> None:
 
     server = app[SERVER_KEY]
     sessions = sessionmaker(server._engine)  # noqa: SLF001 - the server owns the one engine
-    app[STORE_KEY] = PromptStore(sessions, server.data_dir / "prompts")
+    # One store for the API and the phone (prompt recording): its lock keeps numbers unique.
+    shared = getattr(server.calls, "prompt_store", None)
+    app[STORE_KEY] = shared or PromptStore(sessions, server.data_dir / "prompts")
     app[ACTIVATIONS_KEY] = PromptActivations(sessions)
     if server.calls is not None:
         await load_prompt_state(
