@@ -132,8 +132,9 @@ class FlowPlan:
             entry = self.numbers[number]
             await channel.log("flow_jump", number=number)
             if entry.service is not None:
+                # A voicemail number's own queue is its mailbox.
                 kind = "voicemail" if entry.service == "voicemail" else "service"
-                return Outcome(kind, queue=state.queue, service=entry.service)
+                return Outcome(kind, queue=entry.queue or state.queue, service=entry.service)
             state.queue = entry.queue or state.queue
             steps = self.steps_for(number, state.queue)
         await channel.log("flow_jumps_exceeded", limit=MAX_JUMPS)

@@ -135,6 +135,8 @@ async def test_closed_without_voicemail_ends_as_closed(tmp_path: Path) -> None:
     assert out.kind == "closed" and ch.played == ["closed"]
 
 
+MENU = '[flows.f]\nsteps = ["menu"]\n[flows.f.menu]\nprompt = "m"\n'
+INLINE = '[flows.f]\nsteps = [{ menu = { prompt = "m", '
 ONE = '"100" = { queue = "support", flow = "f" }\n"101" = { queue = "sales" }'
 
 
@@ -158,27 +160,27 @@ ONE = '"100" = { queue = "support", flow = "f" }\n"101" = { queue = "sales" }'
             "flows.f: steps.0: step 'menu' needs its settings: a [flows.<id>.menu] table",
         ),
         (
-            '[flows.f]\nsteps = ["menu"]\n[flows.f.menu]\nprompt = "m"\nchoices = { "1" = { queue = "salse" } }',
+            MENU + 'choices = { "1" = { queue = "salse" } }',
             "v.toml: flows.f.menu.choices.1.queue: unknown queue 'salse'",
         ),
         (
-            '[flows.f]\nsteps = [{ menu = { prompt = "m", choices = { "1" = { number = "999" } } } }]',
+            INLINE + 'choices = { "1" = { number = "999" } } } }]',
             "v.toml: flows.f.steps.0.menu.choices.1.number: unknown number '999'",
         ),
         (
-            '[flows.f]\nsteps = ["menu"]\n[flows.f.menu]\nprompt = "m"\ntimeout = 0\nchoices = { "1" = { queue = "sales" } }',
+            MENU + 'timeout = 0\nchoices = { "1" = { queue = "sales" } }',
             "v.toml: flows.f.menu.timeout: Input should be greater than 0",
         ),
         (
-            '[flows.f]\nsteps = [{ menu = { prompt = "m", timeout = 600, choices = { "1" = { queue = "sales" } } } }]',
+            INLINE + 'timeout = 600, choices = { "1" = { queue = "sales" } } } }]',
             "flows.f: steps.0.menu.timeout: Input should be less than or equal to 60",
         ),
         (
-            '[flows.f]\nsteps = ["menu"]\n[flows.f.menu]\nprompt = "m"\nchoices = { "12" = { queue = "sales" } }',
+            MENU + 'choices = { "12" = { queue = "sales" } }',
             "flows.f.menu.choices.12.[key]",
         ),
         (
-            '[flows.f]\nsteps = ["menu"]\n[flows.f.menu]\nprompt = "m"\nchoices = { "1" = { service = "pizza" } }',
+            MENU + 'choices = { "1" = { service = "pizza" } }',
             "flows.f.menu.choices.1.service",
         ),
         (
@@ -203,5 +205,20 @@ def test_bad_flows_are_refused_naming_key_and_reason(
 
 
 def test_flow_on_a_service_number_is_refused(tmp_path: Path) -> None:
-    numbers = NUMBERS + '\n"192" = { service = "voicemail", flow = "support" }'
+    numbers = NUMBERS + '\n"192" = { service = "remote-login", flow = "support" }'
     assert "numbers.192: 'flow' needs a 'queue' target" in problems(tmp_path, FLOWS, numbers)
+
+
+async def test_menu_key_to_a_voicemail_number_uses_that_numbers_mailbox(tmp_path: Path) -> None:
+    flows = FLOWS.replace('"3" = { number = "105" }', '"3" = { number = "192" }')
+    numbers = NUMBERS + '\n"192" = { service = "voicemail", queue = "sales" }'
+    plan = FlowPlan.from_config(
+        config(
+            tmp_path,
+            flows,
+            numbers,
+            replace={"[queues.sales]\n": '[queues.sales]\nvoicemail_email = "sales@localhost"\n'},
+        )
+    )
+    out = await plan.run("100", ScriptedCaller(keys=["3"]), Services(OPEN), FlowState("support"))
+    assert out == Outcome("voicemail", queue="sales", service="voicemail")
