@@ -112,7 +112,10 @@ OPENAPI_PATHS: dict[str, object] = {
             description="Upgrade to a WebSocket. Text messages are JSON objects with a `type`: "
             "`hello` first (`agents`: every agent as in GET /api/agents), then `agent_state` "
             "(agent, old, new, reason, at), `agent_logged_out`, `call_event` (kind, call_id, "
-            "queue, agent, at, data) and any later event types. Send `ping` to get a `pong`. "
+            "queue, agent, at, data), `call_quality_warning` / `call_quality_recovered` (call_id, "
+            "agent, leg, mos, threshold, r, loss_pct, jitter_ms, rtt_ms, burst_ratio, at; "
+            "`call_ended` on the all-clear sent when a call ends while warned) and any later "
+            "event types. Send `ping` to get a `pong`. "
             "Browsers may authenticate with `?token=`.",
             params=[
                 query_param(

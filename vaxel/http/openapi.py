@@ -141,13 +141,74 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     },
     "CallSummary": {
         "type": "object",
-        "description": "One call as a row: times, queue, agent, outcome, waits.",
+        "description": "One call as a row: times, queue, agent, outcome, waits, voice quality.",
         "properties": {
             "call_id": {"type": "string"},
             "started_at": {"type": "string", "format": "date-time"},
             "ended_at": {"type": "string", "format": "date-time"},
+            "outcome": {"type": "string"},
+            "a_number": {"type": ["string", "null"]},
+            "b_number": {"type": ["string", "null"]},
+            "queue": {"type": ["string", "null"]},
+            "agent": {"type": ["string", "null"]},
+            "wait_seconds": {"type": ["number", "null"]},
+            "talk_seconds": {"type": ["number", "null"]},
+            "mos": {
+                "type": ["number", "null"],
+                "description": "E-model MOS (ITU-T G.107) of the call: its worst leg's "
+                "whole-call MOS; null when no RTP was received (docs/mos.md)",
+            },
+            "quality": {
+                "oneOf": [ref("CallQuality"), {"type": "null"}],
+                "description": "per-leg figures behind the MOS",
+            },
         },
         "additionalProperties": True,
+    },
+    "CallQuality": {
+        "type": "object",
+        "properties": {
+            "legs": {
+                "type": "object",
+                "description": "by leg name: caller, agent",
+                "additionalProperties": ref("LegQuality"),
+            },
+            "interval_s": {"type": "number", "description": "seconds between interval MOS"},
+            "warn_below": {"type": "number", "description": "warning threshold (MOS)"},
+        },
+    },
+    "LegQuality": {
+        "type": "object",
+        "description": "What Vaxel received on one leg, and the E-model estimate from it.",
+        "properties": {
+            "codec": {"type": "string", "description": "G.113 planning entry used"},
+            "mos": {"type": ["number", "null"]},
+            "r": {"type": ["number", "null"], "description": "E-model rating R"},
+            "loss_pct": {
+                "type": "number",
+                "description": "lost + discarded by the playout buffer, percent",
+            },
+            "rfc3550_loss_pct": {"type": "number"},
+            "max_jitter_ms": {"type": "number"},
+            "avg_jitter_ms": {"type": "number"},
+            "rtt_ms": {"type": ["number", "null"], "description": "from RTCP, latest"},
+            "avg_rtt_ms": {"type": ["number", "null"]},
+            "burst_ratio": {"type": "number", "description": "G.107 BurstR, 1 = random"},
+            "packets_expected": {"type": "integer"},
+            "packets_received": {"type": "integer"},
+            "packets_lost": {"type": "integer"},
+            "packets_discarded": {"type": "integer"},
+            "duplicates": {"type": "integer"},
+            "reordered": {"type": "integer"},
+            "intervals": {"type": "integer"},
+            "min_interval_mos": {"type": ["number", "null"]},
+            "warnings": {"type": "integer"},
+            "interval_mos": {
+                "type": "array",
+                "description": "[seconds since the leg started, MOS] per interval",
+                "items": {"type": "array", "items": {"type": "number"}},
+            },
+        },
     },
 }
 
