@@ -1,0 +1,109 @@
+"""Cost of the voice-quality statistics on the media path at N streams (issue 7 aim: < 2 %
+of one media thread at 1,000 streams of 50 packets/s).
+
+Measures, per received packet, on interleaved streams (every stream gets its next packet in
+turn, as the receive path sees them) with 1 % random loss and 0-20 ms jitter, minus the
+benchmark's own loop:
+
+- ``on_packet``: ``ReceiveStats.on_packet``, which ``MediaLeg`` calls for every packet;
+- ``+ quality monitor``: plus the per-call ``CallQualityWatch.poll`` every interval
+  (E-model over the sliding window), spread over the packets of the interval.
+
+Run: .venv/bin/python bench/rtpstats_cost.py [--streams 1000] [--seconds 10] [--interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from media.rtpstats import ReceiveStats
+from vaxel.calls.quality_watch import CallQualityWatch
+
+PPS = 50  # 20 ms G.711 packets
+
+
+def make_packets(streams: int, seconds: float, seed: int = 1) -> list[list[tuple]]:
+    """Per time step, one (seq, ts, arrival, ssrc) per stream (lost ones left out)."""
+    rng = random.Random(seed)
+    steps = []
+    for i in range(int(seconds * PPS)):
+        t = i / PPS
+        row = []
+        for s in range(streams):
+            if i > 2 and rng.random() < 0.01:
+                continue
+            row.append(
+                (s, ((s * 7919 + i) & 0xFFFF), (i * 160) & 0xFFFFFFFF, t + rng.uniform(0, 0.02))
+            )
+        steps.append(row)
+    return steps
+
+
+def run_baseline(steps: list[list[tuple]], streams: int) -> float:
+    """The benchmark's own loop (iterate, unpack), subtracted from every case."""
+    sink = [0] * streams
+    t0 = time.perf_counter()
+    for row in steps:
+        for s, _seq, _ts, _arr in row:
+            sink[s]
+    return time.perf_counter() - t0
+
+
+def run_on_packet(steps: list[list[tuple]], streams: int) -> float:
+    stats = [ReceiveStats() for _ in range(streams)]
+    calls = [st.on_packet for st in stats]
+    t0 = time.perf_counter()
+    for row in steps:
+        for s, seq, ts, arr in row:
+            calls[s](seq, ts, arr, 1000 + s)
+    return time.perf_counter() - t0
+
+
+def run_with_monitor(steps: list[list[tuple]], streams: int, interval: float) -> float:
+    stats = [ReceiveStats() for _ in range(streams)]
+    calls = [st.on_packet for st in stats]
+    watches = []
+    for s, st in enumerate(stats):
+        w = CallQualityWatch(f"c{s}", interval=interval)
+        w.add_leg("caller", st, 0.0)
+        watches.append(w)
+    every = int(interval * PPS)
+    t0 = time.perf_counter()
+    for i, row in enumerate(steps):
+        for s, seq, ts, arr in row:
+            calls[s](seq, ts, arr, 1000 + s)
+        if (i + 1) % every == 0:
+            now = (i + 1) / PPS
+            for w in watches:
+                w.poll(now, now)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--streams", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--interval", type=float, default=5.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    steps = make_packets(args.streams, args.seconds)
+    n = sum(len(r) for r in steps)
+    rate = args.streams * PPS  # packets per second received at this many streams
+    cases = {
+        "on_packet": lambda: run_on_packet(steps, args.streams),
+        "on_packet + quality monitor": lambda: run_with_monitor(steps, args.streams, args.interval),
+    }
+    print(f"{args.streams} streams x {PPS} packets/s, {n} packets, best of {args.repeat}")
+    print("| case | us per packet | share of one core at this load |")
+    print("|---|---:|---:|")
+    base = min(run_baseline(steps, args.streams) for _ in range(args.repeat))
+    for name, fn in cases.items():
+        best = min(fn() for _ in range(args.repeat))
+        per = (best - base) / n
+        print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
+
+
+if __name__ == "__main__":
+    main()
