@@ -173,6 +173,7 @@ class MediaLeg:
         # Quality statistics of the stream received here, and what the peer reports about
         # ours (RTCP); read by the call's quality watch (docs/mos.md).
         self.rx_stats = ReceiveStats()
+        self.session.stats = self.rx_stats  # also the source of our RTCP report blocks
         self.remote_stats = RemoteStats()
         self.quality_hint: tuple[float, float] | None = None  # latest (R, MOS), for RTCP XR
 
@@ -232,7 +233,6 @@ class MediaLeg:
         pkt = self.session.receive(data, addr, now)
         if pkt is None:
             return
-        self.rx_stats.on_packet(pkt.sequence_number, pkt.timestamp, now, pkt.ssrc)
         if self._timed_out:
             self._timed_out = False
             self.events.put_nowait(RtpResumed())
@@ -269,8 +269,6 @@ class MediaLeg:
         arrival_ntp = ntp_timestamp(now + self.session.wall_offset)
         remote = self.remote_stats
         for p in packets:
-            if isinstance(p, RtcpSrPacket):
-                self.rx_stats.on_sender_report(p.sender_info.ntp_timestamp, now)
             if isinstance(p, RtcpSrPacket | RtcpRrPacket):
                 for b in p.reports:
                     if b.ssrc == self.session.ssrc:

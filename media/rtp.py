@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiortc.rtp import (
     RtcpByePacket,
@@ -21,6 +22,9 @@ from aiortc.rtp import (
     RtcpSourceInfo,
     RtcpSrPacket,
 )
+
+if TYPE_CHECKING:
+    from .rtpstats import ReceiveStats as QualityStats
 
 _HEADER = struct.Struct("!BBHII")
 HEADER_SIZE = 12
@@ -207,6 +211,9 @@ class RtpSession:
         self.wall_offset = wall_offset
         self.counters = SessionCounters()
         self.recv = ReceiveStats()
+        # When set (the media engine does), these statistics replace ``recv``: one RFC 3550
+        # accounting per packet feeds both the RTCP report blocks and the MOS estimate.
+        self.stats: QualityStats | None = None
         self.accepted_payload_types: set[int] = {payload_type}
         # Symmetric RTP: until latched, send to the signalled address.
         self.remote_rtp: tuple[str, int] | None = None
@@ -287,12 +294,16 @@ class RtpSession:
             if not self.rtcp_latched:
                 self.remote_rtcp = (addr[0], addr[1] + 1)
             self.latched = True
-        if self.recv.ssrc != pkt.ssrc:
-            self.recv.reset(pkt.ssrc, pkt.sequence_number)
-            self.recv.max_seq = (pkt.sequence_number - 1) & 0xFFFF
-        if not self.recv.update(pkt.sequence_number, pkt.timestamp, now * self.clock_rate):
-            self.counters.duplicates += 1
-            return None
+        stats = self.stats
+        if stats is not None:
+            stats.on_packet(pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate)
+        else:
+            if self.recv.ssrc != pkt.ssrc:
+                self.recv.reset(pkt.ssrc, pkt.sequence_number)
+                self.recv.max_seq = (pkt.sequence_number - 1) & 0xFFFF
+            if not self.recv.update(pkt.sequence_number, pkt.timestamp, now * self.clock_rate):
+                self.counters.duplicates += 1
+                return None
         c = self.counters
         c.packets_received += 1
         c.octets_received += len(pkt.payload)
@@ -314,7 +325,21 @@ class RtpSession:
     def build_rtcp(self, now: float, *, bye: bool = False) -> bytes:
         """A compound RTCP packet: SR (if we sent since the last report) or RR, SDES CNAME."""
         reports = []
-        if self.recv.ssrc is not None and self.recv.received:
+        if self.stats is not None:
+            block = self.stats.report_block(now)
+            if block is not None:
+                reports.append(
+                    RtcpReceiverInfo(
+                        ssrc=block.ssrc,
+                        fraction_lost=block.fraction_lost,
+                        packets_lost=block.cumulative_lost,
+                        highest_sequence=block.highest_seq,
+                        jitter=block.jitter,
+                        lsr=block.lsr,
+                        dlsr=block.dlsr,
+                    )
+                )
+        elif self.recv.ssrc is not None and self.recv.received:
             if self._last_sr_arrival is None:
                 lsr = dlsr = 0
             else:
@@ -362,6 +387,8 @@ class RtpSession:
             if isinstance(p, RtcpSrPacket):
                 self._last_sr_ntp_mid = (p.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF
                 self._last_sr_arrival = now
+                if self.stats is not None:
+                    self.stats.on_sender_report(p.sender_info.ntp_timestamp, now)
             if isinstance(p, RtcpSrPacket | RtcpRrPacket):
                 for block in p.reports:
                     if block.ssrc == self.ssrc:
