@@ -116,6 +116,11 @@ class InboundCall:
         """Interrupt the music with position and estimated wait, then resume it."""
         if self.connected.is_set() or self.leg.closed:
             return
+        # A step of the call like any other: in the call log before the caller hears it.
+        wait = None if estimated_wait is None else round(estimated_wait, 1)
+        await self.log("announced", position=position, estimated_wait=wait)
+        if self.connected.is_set() or self.leg.closed:
+            return
         self.stop_hold_music()
         lang = self.language
         items = self.prompts.resolve_all(["you-are-number"], lang)
