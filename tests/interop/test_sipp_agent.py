@@ -1,9 +1,12 @@
-"""A SIPp UAS registered as agent 1001 answers a SIPp caller on 100 through the ACD."""
+"""A SIPp UAS registered as agent 1001, logged in through the HTTP API, answers a SIPp
+caller on 100 through the ACD."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+
+import aiohttp
 
 from tests.peers.sipp import Sipp
 from tests.support import free_port
@@ -26,8 +29,13 @@ async def test_registered_sipp_agent_answers_a_caller_and_rtp_flows_both_ways(
     await uas.start()
     reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", uas_port)
     assert reg.returncode == 0, reg.explain()
-    stack = vaxel.stack
-    await stack.runner.apply(stack.acd.agent_login, "1001", "sip:1001", None)
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": "Bearer demo-admin-token"}) as http,
+        http.post(f"{vaxel.http}/api/agents/1001/login", json={"device": "sip"}) as resp,
+    ):
+        agent = await resp.json()
+        assert resp.status == 200, agent
+    assert agent["agent"]["state"] == "ready" and agent["agent"]["device"] == "sip:1001", agent
 
     caller = Sipp(tmp_path / "uac", builtin="uac_pcap", target=vaxel.sip_target, timeout=30)
     (tmp_path / "uac").mkdir(exist_ok=True)
@@ -46,6 +54,12 @@ async def test_registered_sipp_agent_answers_a_caller_and_rtp_flows_both_ways(
     assert "offered" in kinds and "answered" in kinds, [e.kind for e in events]
     answered = next(e for e in events if e.kind == "answered")
     assert answered.agent == "1001" and answered.queue == "support"
+    assert answered.b_number == "100" and answered.a_number, answered
+    # Every step of the call, in order, under one call id.
+    steps = [e.kind for e in events if e.call_id == answered.call_id]
+    expected = ["arrived", "queued", "offered", "answered", "hangup"]
+    found = iter(steps)
+    assert all(kind in found for kind in expected), steps
     hangup = next(e for e in events if e.kind == "hangup")
     rtp = hangup.data["rtp"]
     # Caller -> Vaxel -> agent (echoed by SIPp) -> Vaxel -> caller: both legs both ways.
