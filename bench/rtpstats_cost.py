@@ -7,7 +7,10 @@ benchmark's own loop:
 
 - ``on_packet``: ``ReceiveStats.on_packet``, which ``MediaLeg`` calls for every packet;
 - ``+ quality monitor``: plus the per-call ``CallQualityWatch.poll`` every interval
-  (E-model over the sliding window), spread over the packets of the interval.
+  (E-model over the sliding window), spread over the packets of the interval;
+- ``RtpSession.receive`` before/now: the whole receive path of a datagram with the older
+  RFC 3550-only counters and with the quality statistics that replace them (they also
+  give the RTCP report blocks now), i.e. what issue 7 changed on the media thread.
 
 Run: .venv/bin/python bench/rtpstats_cost.py [--streams 1000] [--seconds 10] [--interval 5]
 """
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import struct
 import time
 
+from media.rtp import RtpSession
 from media.rtpstats import ReceiveStats
 from vaxel.calls.quality_watch import CallQualityWatch
 
@@ -44,21 +49,21 @@ def make_packets(streams: int, seconds: float, seed: int = 1) -> list[list[tuple
 def run_baseline(steps: list[list[tuple]], streams: int) -> float:
     """The benchmark's own loop (iterate, unpack), subtracted from every case."""
     sink = [0] * streams
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for row in steps:
         for s, _seq, _ts, _arr in row:
             sink[s]
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def run_on_packet(steps: list[list[tuple]], streams: int) -> float:
     stats = [ReceiveStats() for _ in range(streams)]
     calls = [st.on_packet for st in stats]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for row in steps:
         for s, seq, ts, arr in row:
             calls[s](seq, ts, arr, 1000 + s)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def run_with_monitor(steps: list[list[tuple]], streams: int, interval: float) -> float:
@@ -70,7 +75,7 @@ def run_with_monitor(steps: list[list[tuple]], streams: int, interval: float) ->
         w.add_leg("caller", st, 0.0)
         watches.append(w)
     every = int(interval * PPS)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for i, row in enumerate(steps):
         for s, seq, ts, arr in row:
             calls[s](seq, ts, arr, 1000 + s)
@@ -78,7 +83,34 @@ def run_with_monitor(steps: list[list[tuple]], streams: int, interval: float) ->
             now = (i + 1) / PPS
             for w in watches:
                 w.poll(now, now)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
+
+
+def run_session(steps: list[list[tuple]], streams: int, quality: bool) -> float:
+    """``RtpSession.receive`` (parse, checks, latching, statistics) on real datagrams.
+
+    quality=False is the receive path before issue 7 (RtpSession's own RFC 3550 counters);
+    quality=True is today's (the quality statistics replace them).
+    """
+    sessions = []
+    for _ in range(streams):
+        sess = RtpSession()
+        sess.set_remote("127.0.0.1", 4000)
+        if quality:
+            sess.stats = ReceiveStats()
+        sessions.append(sess.receive)
+    addr = ("127.0.0.1", 4000)
+    payload = bytes(160)
+    pack = struct.Struct("!BBHII").pack
+    datagrams = [
+        [(s, pack(0x80, 0, seq, ts, 1000 + s) + payload, arr) for s, seq, ts, arr in row]
+        for row in steps
+    ]
+    t0 = time.process_time()
+    for row in datagrams:
+        for s, data, arr in row:
+            sessions[s](data, addr, arr)
+    return time.process_time() - t0
 
 
 def main() -> None:
@@ -86,7 +118,7 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--interval", type=float, default=5.0)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     steps = make_packets(args.streams, args.seconds)
     n = sum(len(r) for r in steps)
@@ -102,6 +134,18 @@ def main() -> None:
     for name, fn in cases.items():
         best = min(fn() for _ in range(args.repeat))
         per = (best - base) / n
+        print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
+    # Whole receive path of a datagram, before and after issue 7 (2 s of packets: memory).
+    del steps, cases
+    short = make_packets(args.streams, 2.0)
+    m = sum(len(r) for r in short)
+    base = min(run_baseline(short, args.streams) for _ in range(args.repeat))
+    for name, quality in (
+        ("RtpSession.receive, RFC 3550 counters only (before)", False),
+        ("RtpSession.receive with the quality statistics (now)", True),
+    ):
+        best = min(run_session(short, args.streams, quality) for _ in range(args.repeat))
+        per = (best - base) / m
         print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
 
 
