@@ -483,6 +483,7 @@ class CallController:
         call.outcome = "service_unavailable"
         await self._log(call, "service_unavailable", service=service)
         await call.play(["goodbye"])
+        await asyncio.sleep(HANGUP_GRACE)
 
     async def _remote_login(self, call: InboundCall) -> None:
         call.outcome = "remote_login"
@@ -506,6 +507,7 @@ class CallController:
                 self.acd.agent_logout, decision.agent, reason="remote logout"
             )
         await call.play([decision.prompt])
+        await asyncio.sleep(HANGUP_GRACE)  # let the phone play the prompt's tail
 
     async def _queue_call(self, call: InboundCall) -> None:
         assert call.queue is not None
