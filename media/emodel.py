@@ -62,8 +62,9 @@ class CodecImpairment:
 _G711_PLC = CodecImpairment("G.711 with G.711 App. I PLC", 0.0, 25.1, 0.125, 0.0, "G.711 App. I")
 _G711_NOPLC = CodecImpairment("G.711 without PLC", 0.0, 4.3, 0.125, 0.0, "none")
 CODECS: dict[str, CodecImpairment] = {
-    # Vaxel's media path and nearly all current endpoints conceal losses,
-    # so plain PCMU/PCMA use the "with PLC" robustness value.
+    # Plain PCMU/PCMA: "with PLC" (endpoints talking directly conceal losses).
+    # Vaxel's live legs use the -NOPLC entries unless [rtp] mos_plc: its bridge
+    # relays a loss as silence the far phone cannot conceal (docs/mos.md).
     "PCMU": _G711_PLC,
     "PCMA": _G711_PLC,
     "PCMU-NOPLC": _G711_NOPLC,

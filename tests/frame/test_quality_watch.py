@@ -107,3 +107,16 @@ def test_no_packets_no_mos() -> None:
     assert watch.poll(5.0, 0.0) == []
     mos, quality = watch.summary()
     assert mos is None and quality["legs"]["caller"]["mos"] is None
+
+
+def test_quality_settings_are_validated_naming_the_key(tmp_path) -> None:
+    from config import ConfigError, parse_config
+    from tests.support import demo_toml_with
+
+    text = demo_toml_with(tmp_path)
+    ok = parse_config(text.replace("[rtp]\n", "[rtp]\nmos_warning = 3.5\nmos_interval = 1\n"))
+    assert (ok.rtp.mos_warning, ok.rtp.mos_interval, ok.rtp.mos_plc) == (3.5, 1.0, False)
+    assert parse_config(text).rtp.mos_warning == 3.1  # SPEC S10's threshold by default
+    for bad in ("mos_warning = 5.0", "mos_interval = 0", "mos_plc = 'maybe'"):
+        with pytest.raises(ConfigError, match=f"rtp.{bad.split()[0]}"):
+            parse_config(text.replace("[rtp]\n", f"[rtp]\n{bad}\n"))
