@@ -16,6 +16,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    voicemail_routes,
 )
 from .auth import token_middleware
 from .context import SERVER_KEY
@@ -38,6 +39,7 @@ def create_app(server: VaxelServer) -> web.Application:
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
     app.add_routes(live_routes.routes)
+    app.add_routes(voicemail_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app
