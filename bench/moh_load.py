@@ -381,7 +381,11 @@ async def run_step(n: int, args: argparse.Namespace, tmp: Path) -> StepResult:
             res.answered_failed = max(failed, res.answered_placed - res.answered_ok)
             if ok + failed != res.answered_placed:
                 res.notes.append(f"SIPp completed {ok + failed}/{res.answered_placed} calls")
-        res.timing = send_time_errors(*(np.frombuffer(a, dtype=np.int64) for a in probe.columns()))
+        cols = [np.frombuffer(a, dtype=np.int64) for a in probe.columns()]
+        res.timing = send_time_errors(*cols)
+        if args.dump:
+            np.savez(Path(args.dump) / f"moh-{n}.npz", ssrc=cols[0], seq=cols[1], ts=cols[2],
+                     at_ns=cols[3])  # fmt: skip
         if probe.kernel_drops:
             res.notes.append(f"receiver socket dropped {probe.kernel_drops} packets")
     finally:
@@ -438,6 +442,7 @@ def main() -> int:
     ap.add_argument("--ramp", type=float, default=50.0, help="waiting callers set up per second")
     ap.add_argument("--measure", type=int, default=200, help="streams received and timed")
     ap.add_argument("--rtp-ports", type=port_range, default=(30000, 39999))
+    ap.add_argument("--dump", help="folder for the raw arrivals of each step (moh-N.npz)")
     args = ap.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     print(f"# {' '.join(sys.argv)}")
