@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import socket
@@ -49,6 +50,7 @@ from .rtpstats import (
     voip_metrics_from_figures,
 )
 from .stream import OutboundStream, Player
+from .timer import PreciseWake
 
 log = logging.getLogger(__name__)
 
@@ -628,8 +630,9 @@ class MediaEngine:
         self.idle_fill = idle_fill
         self.socket_buffer = socket_buffer
         self._phases = phases
-        # The event loop's timers fire up to ~1 ms late (epoll's millisecond timeout is rounded
-        # up); running each sub-tick this much early centres send times on the grid.
+        # Without a precise timer (media/timer.py) the event loop's timers fire up to ~1 ms late
+        # (epoll's millisecond timeout is rounded up); running each sub-tick this much early
+        # centres send times on the grid. With it the lead adapts to the batches' duration.
         self.send_lead = send_lead
         self._max_catch_up = max_catch_up
         self.legs: set[MediaLeg] = set()
@@ -650,6 +653,10 @@ class MediaEngine:
         if self._task is not None:
             return
         self._loop = asyncio.get_running_loop()
+        # What exists now (imported modules, configuration) lives for the whole process: out of
+        # the collector's sight, a full collection takes ~6 ms with 1,000 legs instead of
+        # 200-300 ms, a pause that every outgoing stream would otherwise feel.
+        gc.freeze()
         self.clock = MediaClock(
             self._loop.time(), phases=self._phases, max_catch_up=self._max_catch_up
         )
@@ -668,28 +675,49 @@ class MediaEngine:
         clock = self.clock
         assert clock is not None
         loop = self.loop
+        wake = PreciseWake(loop)  # asyncio timers wake up to 1 ms late; a timerfd does not
+        lead = self.send_lead if not wake.precise else 0.0
+        # RTCP, no-RTP and lost-DTMF-end checks: a slice of the legs per sub-tick, so that a
+        # thousand legs' checks (a few ms) never hold up one sub-tick's sends.
+        pending: list[MediaLeg] = []
+        per_subtick = 1
         next_housekeeping = loop.time()
-        sleep = asyncio.sleep
-        lead = self.send_lead
-        while True:
-            delay = clock.next_deadline() - lead - loop.time()
-            if delay > 0:
-                await sleep(delay)
-            now = loop.time()
-            probe = self.send_probe
-            for grid, packets in clock.tick_batches(now + lead):
-                first = loop.time()
-                for leg_stream, pkt in packets:
-                    leg_stream.owner._send(pkt)  # type: ignore[attr-defined]
-                if probe is not None and packets:
-                    probe(grid, first, loop.time(), len(packets))
-            if now >= next_housekeeping:
-                next_housekeeping = now + HOUSEKEEPING_INTERVAL
-                for leg in tuple(self.legs):
+        try:
+            while True:
+                target = clock.next_deadline() - lead
+                if target > loop.time():
+                    await wake.until(target)
+                now = loop.time()
+                probe = self.send_probe
+                for grid, packets in clock.tick_batches(now + lead):
+                    first = loop.time()
+                    for leg_stream, pkt in packets:
+                        leg_stream.owner._send(pkt)  # type: ignore[attr-defined]
+                    if not packets:
+                        continue
+                    last = loop.time()
+                    if probe is not None:
+                        probe(grid, first, last, len(packets))
+                    if wake.precise:
+                        # Centre each batch on its grid time: lead follows half its duration
+                        # plus the wake-up latency (bounded, so a stall does not swing it).
+                        off = min(max((first + last) / 2 - grid, -0.001), 0.001)
+                        lead = min(max(lead + 0.05 * off, 0.0), clock.step / 2)
+                if not pending and now >= next_housekeeping:
+                    next_housekeeping = now + HOUSEKEEPING_INTERVAL
+                    pending = list(self.legs)
+                    rounds = max(1, int(HOUSEKEEPING_INTERVAL / clock.step) - 1)
+                    per_subtick = -(-len(pending) // rounds)
+                for _ in range(min(per_subtick, len(pending))):
+                    leg = pending.pop()
+                    if leg.closed:
+                        continue
                     try:
                         leg._housekeeping(now)
                     except Exception:
                         log.exception("media housekeeping failed on port %s", leg.local_port)
+        finally:
+            wake.close()
 
     async def open_leg(self) -> MediaLeg:
         """Bind an even RTP port (and port + 1 for RTCP) from the range."""
