@@ -101,6 +101,25 @@ def test_rtt_from_rtcp_appears_in_the_figures() -> None:
     assert quality["legs"]["caller"]["r"] < 93.2
 
 
+def test_far_end_reports_are_stored_with_the_leg() -> None:
+    from media.rtpstats import ReportBlock, VoipMetrics, ntp_timestamp
+
+    watch = CallQualityWatch("c5", interval=1.0)
+    caller, remote, quiet = ReceiveStats(), RemoteStats(), RemoteStats()
+    watch.add_leg("caller", caller, 0.0, remote=remote)
+    watch.add_leg("agent", ReceiveStats(), 0.0, remote=quiet)
+    remote.on_report_block(ReportBlock(1, 26, 40, 900, 160, 0, 0), ntp_timestamp(1e9), 1.0)
+    remote.on_voip_metrics(VoipMetrics(1, 0.1, 0.02, 0.0, 0.1, 0, 5000, 40, 90, mos_lq=3.2), 1.0)
+    feed(watch, {"caller": caller}, 0.0, 3.0)
+    _, quality = watch.summary()
+    far = quality["legs"]["caller"]["far_end"]
+    assert far["loss_pct"] == pytest.approx(10.16) and far["cumulative_lost"] == 40
+    assert far["jitter_ms"] == pytest.approx(20.0) and far["rtt_ms"] == pytest.approx(40.0)
+    assert far["xr"]["mos_lq"] == pytest.approx(3.2) and far["xr"]["discard_pct"] == 2.0
+    assert quality["legs"]["agent"]["far_end"] is None  # no RTCP from that peer
+    json.dumps(quality)
+
+
 def test_no_packets_no_mos() -> None:
     watch = CallQualityWatch("c4", interval=1.0)
     watch.add_leg("caller", ReceiveStats(), 0.0)

@@ -67,6 +67,7 @@ class CallQualityWatch:
         self._started: dict[str, float] = {}
         self._warned: set[str] = set()
         self._on_mos: dict[str, Callable[[float, float], None]] = {}
+        self._remote: dict[str, RemoteStats] = {}
 
     def add_leg(
         self,
@@ -86,6 +87,8 @@ class CallQualityWatch:
             return  # one leg per name for the whole call
         if on_mos is not None:
             self._on_mos[leg] = on_mos
+        if remote is not None:
+            self._remote[leg] = remote
         self.monitor.add_leg(leg, stats, now, remote=remote, codec=quality_codec(codec, self.plc))
         self.series[leg] = []
         self._started[leg] = now
@@ -144,9 +147,36 @@ class CallQualityWatch:
         legs = self.monitor.summary().to_dict()
         for name, fig in legs.items():
             fig["interval_mos"] = self.series.get(name, [])
+            fig["far_end"] = far_end(self._remote.get(name))
         values = [float(f["mos"]) for f in legs.values() if f["mos"] is not None]  # type: ignore[arg-type]
         mos = min(values) if values else None
         return mos, {"legs": legs, "interval_s": self.interval, "warn_below": self.warn_below}
+
+
+def far_end(remote: RemoteStats | None) -> dict[str, Any] | None:
+    """What the peer's RTCP said about the stream Vaxel sends on a leg (None: no report)."""
+    if remote is None or remote.updated_at is None:
+        return None
+    out: dict[str, Any] = {
+        "loss_pct": None if remote.fraction_lost is None else round(remote.fraction_lost * 100, 2),
+        "cumulative_lost": remote.cumulative_lost,
+        "jitter_ms": _r(remote.jitter_ms),
+        "rtt_ms": _r(remote.rtt_ms),
+        "xr": None,
+    }
+    m = remote.voip_metrics
+    if m is not None:
+        out["xr"] = {
+            "loss_pct": round(m.loss_rate * 100, 2),
+            "discard_pct": round(m.discard_rate * 100, 2),
+            "burst_density": round(m.burst_density, 3),
+            "round_trip_delay_ms": m.round_trip_delay_ms,
+            "end_system_delay_ms": m.end_system_delay_ms,
+            "r_factor": m.r_factor,
+            "mos_lq": m.mos_lq,
+            "mos_cq": m.mos_cq,
+        }
+    return out
 
 
 async def run_watch(watch: CallQualityWatch, publish: Callable[[dict], None]) -> None:

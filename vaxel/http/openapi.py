@@ -208,6 +208,14 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "description": "[seconds since the leg started, MOS] per interval",
                 "items": {"type": "array", "items": {"type": "number"}},
             },
+            "far_end": {
+                "type": ["object", "null"],
+                "description": "the peer's RTCP about the stream Vaxel sends on this leg: "
+                "loss_pct, cumulative_lost, jitter_ms, rtt_ms, xr (its RTCP XR VoIP metrics: "
+                "loss_pct, discard_pct, burst_density, round_trip_delay_ms, "
+                "end_system_delay_ms, r_factor, mos_lq, mos_cq; null if none); null when "
+                "the peer sent no report",
+            },
         },
     },
 }
