@@ -605,6 +605,21 @@ class Bridge:
         return await asyncio.shield(self._result)
 
 
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process: what exists at the first engine start (imported modules,
+    configuration) lives as long as the process. Out of the collector's sight, a full
+    collection takes ~6 ms with 1,000 legs instead of 200-300 ms, a pause that every
+    outgoing stream would feel. Garbage is collected first so that none is frozen with it."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 class MediaEngine:
     """Owns the RTP port range, the one media clock task and the prompt cache."""
 
@@ -653,10 +668,7 @@ class MediaEngine:
         if self._task is not None:
             return
         self._loop = asyncio.get_running_loop()
-        # What exists now (imported modules, configuration) lives for the whole process: out of
-        # the collector's sight, a full collection takes ~6 ms with 1,000 legs instead of
-        # 200-300 ms, a pause that every outgoing stream would otherwise feel.
-        gc.freeze()
+        _freeze_startup_heap()
         self.clock = MediaClock(
             self._loop.time(), phases=self._phases, max_catch_up=self._max_catch_up
         )
