@@ -26,7 +26,7 @@ def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
 def test_check_config_accepts_the_demo() -> None:
     res = run("check-config")
     assert res.returncode == 0, res.stderr
-    assert "OK (5 numbers, 2 queues, 4 agents)" in res.stdout
+    assert "OK (6 numbers, 2 queues, 4 agents)" in res.stdout
 
 
 def test_check_config_bad_file_exits_2_with_one_clear_message(tmp_path: Path) -> None:

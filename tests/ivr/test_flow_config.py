@@ -205,13 +205,13 @@ def test_bad_flows_are_refused_naming_key_and_reason(
 
 
 def test_flow_on_a_service_number_is_refused(tmp_path: Path) -> None:
-    numbers = NUMBERS + '\n"192" = { service = "remote-login", flow = "support" }'
-    assert "numbers.192: 'flow' needs a 'queue' target" in problems(tmp_path, FLOWS, numbers)
+    numbers = NUMBERS + '\n"198" = { service = "remote-login", flow = "support" }'
+    assert "numbers.198: 'flow' needs a 'queue' target" in problems(tmp_path, FLOWS, numbers)
 
 
 async def test_menu_key_to_a_voicemail_number_uses_that_numbers_mailbox(tmp_path: Path) -> None:
-    flows = FLOWS.replace('"3" = { number = "105" }', '"3" = { number = "192" }')
-    numbers = NUMBERS + '\n"192" = { service = "voicemail", queue = "sales" }'
+    flows = FLOWS.replace('"3" = { number = "105" }', '"3" = { number = "198" }')
+    numbers = NUMBERS + '\n"198" = { service = "voicemail", queue = "sales" }'
     plan = FlowPlan.from_config(
         config(
             tmp_path,
