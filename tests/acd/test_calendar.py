@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from acd.calendar import Calendar, CalendarConfigError, CalendarSet
+from acd.calendar import Calendar, CalendarConfig, CalendarConfigError, CalendarSet
 
 STHLM = ZoneInfo("Europe/Stockholm")
 WEEKDAYS_8_17 = {d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -353,3 +353,44 @@ def test_bad_config_is_refused_with_field_and_reason(data: dict, fragment: str) 
 def test_naive_datetime_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="aware datetime"):
         cal().status(datetime(2025, 3, 12, 10, 0))
+
+
+# --- holidays that fall on Sundays and eves that move with the year
+
+
+@pytest.mark.parametrize(
+    ("day", "name"), [("2025-04-20", "Påskdagen"), ("2026-04-05", "Påskdagen")]
+)
+def test_easter_day_is_closed_even_with_sunday_hours(day: str, name: str) -> None:
+    decision = cal(hours={"sun": ["10:00-14:00"]}).status(at(f"{day} 11:00"))
+    assert not decision.open and decision.holiday_name == name
+
+
+def test_customary_eves_are_closed_by_default_setting() -> None:
+    assert CalendarConfig().closed_on_customary_eves is True
+
+
+@pytest.mark.parametrize("day", ["2024-06-21", "2026-06-19", "2027-06-25"])
+def test_midsummer_eve_is_the_friday_from_19_to_25_june_and_closed(day: str) -> None:
+    decision = cal().status(at(f"{day} 10:00"))
+    assert not decision.open and decision.holiday_name == "Midsommarafton"
+    week_before = (datetime.fromisoformat(day) - timedelta(days=7)).date().isoformat()
+    assert cal().is_open(at(f"{week_before} 10:00"))  # an ordinary Friday
+
+
+def test_christmas_eve_open_morning_deviation_then_closed() -> None:
+    morning = {"status": "open", "date": "2025-12-24", "recurring": True, "time": "09:00-12:00"}
+    c = cal(deviations=[morning])
+    assert c.is_open(at("2026-12-24 10:00"))
+    afternoon = c.status(at("2026-12-24 13:00"))
+    assert not afternoon.open and afternoon.holiday_name == "Julafton"
+
+
+def test_lunch_closed_on_a_queues_own_calendar_only() -> None:
+    cals = CalendarSet.from_config(
+        base={"hours": WEEKDAYS_8_17},
+        queues={"support": {"hours": WEEKDAYS_8_17, "deviations": [LUNCH]}},
+    )
+    noon = at("2025-03-12 12:30")
+    assert not cals.status("support", noon).open
+    assert cals.status("sales", noon).open
