@@ -85,6 +85,20 @@ async def test_png_is_refused_and_nothing_is_stored(api: Api) -> None:
     assert await stored_names(api) == [] and stored_files(api) == []
 
 
+async def test_refused_replacement_leaves_the_stored_prompt_as_it_was(api: Api) -> None:
+    status, _ = await upload(api, "offer", samples.wav(1.0), "offer.wav", wording="first")
+    assert status == 201
+    path = api.server.data_dir / "prompts" / "offer.wav"
+    before = path.read_bytes()
+    big = samples.wav(1.0) + bytes(6 * 1024 * 1024 - len(samples.wav(1.0)))
+    for data, filename, refused in ((big, "big.wav", 413), (samples.PNG, "x.wav", 415)):
+        status, _ = await upload(api, "offer", data, filename, wording="second", replace="true")
+        assert status == refused
+    assert path.read_bytes() == before and stored_files(api) == ["offer.wav"]
+    status, body = await api.call("GET", "/api/prompts/offer")
+    assert status == 200 and body["wording"] == "first" and body["duration"] == 1.0
+
+
 async def test_upload_without_multipart_or_name_is_a_clear_error(api: Api) -> None:
     status, body = await api.call("POST", "/api/prompts", {"name": "x"})
     assert status == 415 and "multipart/form-data" in body["error"]["message"]
