@@ -29,7 +29,10 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         "  Numbers:",
     ]
     for number, target in config.numbers.items():
-        what = f"queue {target.queue}" if target.queue else f"service {target.service}"
+        what = f"service {target.service}" if target.service else f"queue {target.queue}"
+        if target.service == "voicemail":  # the mailbox: a queue's or an agent's
+            box = f"queue {target.queue}" if target.queue else f"agent {target.agent}"
+            what += f" for {box}"
         lines.append(f"    {number:>6} -> {what}")
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
