@@ -251,6 +251,9 @@ async def test_stored_mos_follows_the_loss_and_bad_calls_raise_a_warning(tmp_pat
             )
             await uas.start()
             agents.append(uas)
+            await asyncio.sleep(0.2)
+            if uas.proc is not None and uas.proc.returncode is not None:
+                raise AssertionError(f"SIPp agent {agent} exited:\n{(await uas.wait()).explain()}")
             reg = await sipp_register(
                 vaxel, tmp_path / f"reg{agent}", agent, f"secret{agent}", port
             )
