@@ -246,18 +246,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-async def sipp(workdir: Path, *args: str, port: int | None = None) -> asyncio.subprocess.Process:
+@dataclass
+class SippRun:
+    proc: asyncio.subprocess.Process
+    output: Path
+
+
+async def sipp(workdir: Path, *args: str, port: int | None = None) -> SippRun:
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port(socket.SOCK_DGRAM, both=False)
     cmd = ["sipp", *args, "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_media_port())]
     cmd += ["-nostdin", "-trace_err"]
-    return await asyncio.create_subprocess_exec(
-        *cmd,
-        cwd=workdir,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    # A file, not a pipe: a long run must never block on output nobody reads yet.
+    with open(workdir / f"sipp-{port}.out", "w") as out:
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, cwd=workdir, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out
+        )
+    return SippRun(proc, workdir / f"sipp-{port}.out")
 
 
 def free_media_port() -> int:
@@ -269,13 +274,14 @@ def free_media_port() -> int:
     return port
 
 
-async def finish(proc: asyncio.subprocess.Process, timeout: float) -> str:
+async def finish(run: SippRun, timeout: float) -> str:
+    """Wait for SIPp to end (killed after ``timeout``); its output."""
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        await asyncio.wait_for(run.proc.wait(), timeout)
     except TimeoutError:
-        proc.kill()
-        out, _ = await proc.communicate()
-    return out.decode(errors="replace")
+        run.proc.kill()
+        await run.proc.wait()
+    return run.output.read_text(errors="replace")
 
 
 def sipp_counts(output: str) -> tuple[int, int]:
@@ -395,8 +401,9 @@ async def run_step(n: int, args: argparse.Namespace, tmp: Path) -> StepResult:
                 await asyncio.wait_for(server.wait(), 120)
         if waiting is not None:
             await finish(waiting, 30)  # its callers got their BYE: it ends by itself
-        for proc in (answered, agents_uas, server):
-            if proc is not None and proc.returncode is None:
+        procs = [r.proc for r in (answered, agents_uas) if r is not None] + [server]
+        for proc in procs:
+            if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
         probe.close()
@@ -417,7 +424,7 @@ async def register_and_login(
             "-timeout", "10s",
         )  # fmt: skip
         out = await finish(reg, 20)
-        if reg.returncode != 0:
+        if reg.proc.returncode != 0:
             raise RuntimeError(f"agent {aid} did not register:\n{out[-2000:]}")
         async with http.post(f"{api}/api/agents/{aid}/login", json={"device": "sip"}) as r:
             if r.status != 200:
