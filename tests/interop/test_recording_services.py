@@ -162,6 +162,7 @@ async def test_admin_records_a_prompt_by_phone_and_it_is_listed(
     assert status == 200
     stored = wav_samples(audio)
     score = locate(phone.sent, stored)
+    print(f"prompt by phone: stored {len(stored) / 8000:.2f} s, NCC {score:.4f}")
     assert score > MATCH, f"stored prompt does not match what the phone sent ({score:.3f})"
     # '1' played the take back to the phone: its first 2 s are in what baresip heard.
     played_back = locate(heard, stored[: 2 * 8000])
@@ -245,6 +246,7 @@ async def test_voicemail_is_mailed_with_the_wav_attached(tmp_path: Path) -> None
     mailed = wav_samples(wav)
     assert len(mailed) > 2 * 8000
     score = locate(phone.sent, mailed)
+    print(f"voicemail mailed: {len(mailed) / 8000:.2f} s, NCC {score:.4f}")
     assert score > MATCH, f"mailed WAV does not match what the phone sent ({score:.3f})"
     assert vm["mail_status"] == "sent" and vm["recipient"] == "support@localhost"
     assert vm["queue"] == "support" and vm["a_number"] == CALLER and vm["b_number"] == "192"
