@@ -78,6 +78,16 @@ def test_loss_on_the_agent_leg_warns_naming_call_agent_leg_and_figures_then_clea
     assert quality["legs"]["caller"]["mos"] > mos
 
 
+def test_live_view_has_the_latest_interval_per_leg_and_the_standing_warning() -> None:
+    watch = CallQualityWatch("c6", interval=1.0)
+    caller = ReceiveStats()
+    watch.add_leg("caller", caller, 0.0)
+    assert watch.live() == {}
+    feed(watch, {"caller": caller}, 0.0, 6.0, {"caller": 0.2})
+    live = watch.live()["caller"]
+    assert live["warning"] is True and live["mos"] < 3.1 and live["loss_pct"] > 10
+
+
 def test_call_ending_while_warned_clears_the_warning() -> None:
     watch = CallQualityWatch("c2", interval=1.0, agent="1002")
     caller = ReceiveStats()

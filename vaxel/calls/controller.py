@@ -877,6 +877,11 @@ class CallController:
         task = self._spawn(run_watch(watch, self.publish), f"quality-{call.call_id}")
         self._quality[call.call_id] = (watch, task)
 
+    def live_quality(self, call_id: str) -> dict[str, dict[str, Any]]:
+        """Latest interval MOS per leg of a live call (empty before the first interval)."""
+        watched = self._quality.get(call_id)
+        return watched[0].live() if watched is not None else {}
+
     def _stop_quality(self, call: InboundCall) -> tuple[float | None, dict[str, Any] | None]:
         """Stop the watch; the call's MOS and per-leg figures for the call record."""
         watched = self._quality.pop(call.call_id, None)

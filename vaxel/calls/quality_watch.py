@@ -116,6 +116,20 @@ class CallQualityWatch:
                 out.append(self._event(RECOVERED, ev.leg, wall))
         return out
 
+    def live(self) -> dict[str, dict[str, Any]]:
+        """The latest interval estimate per leg, for the live-calls view."""
+        return {
+            leg: {
+                "mos": round(m.mos, 2),
+                "r": round(m.r, 1),
+                "loss_pct": round(m.loss * 100.0, 2),
+                "jitter_ms": round(m.jitter_ms, 1),
+                "rtt_ms": _r(m.rtt_ms, 1),
+                "warning": leg in self._warned,
+            }
+            for leg, m in self.latest.items()
+        }
+
     def close(self, wall: float) -> list[dict[str, Any]]:
         """The call ended: an all-clear (``call_ended``) for each leg still warned."""
         out = [{**self._event(RECOVERED, leg, wall), "call_ended": True} for leg in self._warned]

@@ -22,8 +22,14 @@ def _seconds(value: float | None) -> float | None:
     return None if value is None else round(max(0.0, value), 1)
 
 
-def live_call_json(call: InboundCall, acd_view: CallView | None, now: float) -> dict[str, Any]:
-    """``state``: ``ivr`` (prompts/menus, not queued), ``waiting``, ``ringing``, ``connected``."""
+def live_call_json(
+    call: InboundCall,
+    acd_view: CallView | None,
+    now: float,
+    quality: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """``state``: ``ivr`` (prompts/menus, not queued), ``waiting``, ``ringing``, ``connected``;
+    ``quality``: the latest interval MOS per leg (docs/mos.md)."""
     if call.connected_at is not None:
         state = "connected"
     elif acd_view is not None:
@@ -54,6 +60,7 @@ def live_call_json(call: InboundCall, acd_view: CallView | None, now: float) -> 
         "duration_seconds": _seconds(now - call.started_at),
         "wait_seconds": _seconds(wait_end - call.enqueued_at) if call.enqueued_at else None,
         "talk_seconds": _seconds(now - call.connected_at) if call.connected_at else None,
+        "quality": quality or {},
     }
 
 
@@ -64,7 +71,14 @@ async def live_calls(request: web.Request) -> web.Response:
     views = {v.call.id: v for v in stack.acd.calls()}
     calls = sorted(stack.controller.calls.values(), key=lambda c: c.started_at)
     return web.json_response(
-        {"calls": [live_call_json(c, views.get(c.call_id), now) for c in calls]}
+        {
+            "calls": [
+                live_call_json(
+                    c, views.get(c.call_id), now, stack.controller.live_quality(c.call_id)
+                )
+                for c in calls
+            ]
+        }
     )
 
 
@@ -91,6 +105,13 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "duration_seconds": {"type": "number"},
             "wait_seconds": _SECONDS,
             "talk_seconds": _SECONDS,
+            "quality": {
+                "type": "object",
+                "description": "latest interval MOS per leg (caller, agent): mos, r, "
+                "loss_pct, jitter_ms, rtt_ms, warning (a call_quality_warning is standing); "
+                "empty before the first interval",
+                "additionalProperties": {"type": "object"},
+            },
         },
     },
 }
