@@ -13,6 +13,7 @@ so it runs unchanged against a real call or a scripted test double.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -106,9 +107,15 @@ async def record_prompt_by_phone(
         elif choice == RERECORD:
             take = None
         elif choice == SAVE:
+            saving = asyncio.ensure_future(save(take.path, ch.language))
             try:
                 # Shielded: an admin who hangs up right after '3' still gets the prompt.
-                number = await asyncio.shield(save(take.path, ch.language))
+                number = await asyncio.shield(saving)
+            except asyncio.CancelledError:
+                # Let the save finish before the caller of this function removes the take.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(saving)
+                raise
             except UnusableRecording as exc:
                 await ch.log("prompt_recording_unusable", admin=admin.name, reason=str(exc))
                 await ch.play(["record-empty"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from ivr.record_prompt import (
@@ -174,3 +175,30 @@ async def test_takes_are_limited() -> None:
     result = await run(ch, saver, max_takes=2)
     assert result.outcome == "abandoned" and result.takes == 2
     assert not saver.saved
+
+
+async def test_hanging_up_right_after_3_still_saves_the_prompt() -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    saved: list[Path] = []
+
+    async def slow_save(path: Path, language: str) -> int:
+        started.set()
+        await release.wait()
+        saved.append(path)
+        return 1001
+
+    ch = FakeChannel(keys=["1919#", "3"], takes=[(2.0, "hash")])
+    task = asyncio.ensure_future(
+        record_prompt_by_phone(ch, ADMINS.get, slow_save, SCRATCH, RecordPromptSettings())
+    )
+    await started.wait()
+    task.cancel()  # the BYE arrives while the prompt is being stored
+    await asyncio.sleep(0)
+    assert not task.done()  # still waiting for the save, so the take is not removed yet
+    release.set()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    assert saved == [SCRATCH]
