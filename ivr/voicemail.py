@@ -9,6 +9,7 @@ passed in as ``VoicemailBox``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -56,7 +57,14 @@ async def leave_voicemail(
         rec = Recording(path, ch.recorded_seconds(path), "hangup")
         await asyncio.shield(_keep(ch, box, rec, settings))
         raise
-    result = await _keep(ch, box, rec, settings)
+    keeping = asyncio.ensure_future(_keep(ch, box, rec, settings))
+    try:
+        result = await asyncio.shield(keeping)
+    except asyncio.CancelledError:
+        # A BYE right after '#': the message is kept all the same.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(keeping)
+        raise
     if rec.reason != "hangup":
         await ch.play(["voicemail-saved" if result.outcome == "stored" else "goodbye"])
     return result
