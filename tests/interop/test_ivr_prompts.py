@@ -250,3 +250,33 @@ async def test_menu_choice_with_dtmf_routes_to_the_other_queue(tmp_path: Path) -
         assert hangup.queue == "sales"
     finally:
         await vaxel.server.stop()
+
+
+CLOSED_TO_VOICEMAIL = """
+[flows.night]
+steps = ["calendar", "welcome", "queue"]
+closed = ["closed-message", "voicemail"]
+
+[[calendars.base.deviations]]
+name = "night"
+status = "closed"
+"""
+
+
+async def test_closed_flow_hands_over_to_the_voicemail_service(tmp_path: Path) -> None:
+    vaxel = await start_vaxel(
+        tmp_path,
+        replace={'"100" = { queue = "support" }': '"100" = { queue = "support", flow = "night" }'},
+        extra=CLOSED_TO_VOICEMAIL,
+    )
+    try:
+        caller = Caller(vaxel, tmp_path / "phone")
+        await caller.call("100", 14)  # night message, voicemail greeting, then a message
+        night, night_at = caller.find("closed")
+        greeting, greeting_at = caller.find("voicemail-prompt")
+        assert night > HEARD and greeting > HEARD, (night, greeting)
+        assert night_at < greeting_at
+        (stored,) = await events(vaxel, "voicemail_stored")
+        assert stored.queue == "support" and stored.data["seconds"] > 1
+    finally:
+        await vaxel.server.stop()

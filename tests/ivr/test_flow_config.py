@@ -222,3 +222,22 @@ async def test_menu_key_to_a_voicemail_number_uses_that_numbers_mailbox(tmp_path
     )
     out = await plan.run("100", ScriptedCaller(keys=["3"]), Services(OPEN), FlowState("support"))
     assert out == Outcome("voicemail", queue="sales", service="voicemail")
+
+
+class TypeAheadCaller(ScriptedCaller):
+    """Like the real leg: a key pressed during a prompt stops it, is returned, stays buffered."""
+
+    async def play(self, prompts, *, barge_in: bool = False):  # noqa: ANN001, ANN201
+        self.played.extend(prompts)
+        return self._keys[0][:1] if barge_in and self._keys else None
+
+
+async def test_key_pressed_during_the_menu_prompt_is_used_once(tmp_path: Path) -> None:
+    menu = '{ menu = { prompt = "m", choices = { "1" = { queue = "sales" } } } }'
+    cn = '{ customer-number = { prompt = "cn" } }'
+    flows = f'[flows.f]\nsteps = [{menu}, {cn}, "queue"]\n'
+    plan = FlowPlan.from_config(config(tmp_path, flows, ONE))
+    ch = TypeAheadCaller(keys=["1", "4711"])
+    out = await plan.run("100", ch, Services(OPEN), FlowState("support"))
+    assert out == Outcome("queue", queue="sales", priority=50)
+    assert ("customer_number", {"digits": "4711", "matched": True}) in ch.logged
