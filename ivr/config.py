@@ -27,7 +27,6 @@ STEPS: tuple[str, ...] = (
 )
 CLOSED_STEPS: tuple[str, ...] = ("closed-message", "voicemail")
 ENDING_STEPS = frozenset({"queue", "voicemail"})  # the caller leaves the flow there
-SERVICES: tuple[str, ...] = ("remote-login", "prompt-recording", "voicemail")
 DEFAULT_FLOW_STEPS: tuple[str, ...] = ("hot-prompt", "calendar", "welcome", "queue")
 
 PromptName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
