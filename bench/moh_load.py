@@ -299,6 +299,7 @@ class StepResult:
     waiting: int = 0
     timing: Timing = field(default_factory=Timing)
     cores: float = math.nan
+    bench_cores: float = math.nan  # this process and its SIPp peers: the load bench's share
     answered_placed: int = 0
     answered_ok: int = 0
     answered_failed: int = 0
@@ -371,11 +372,15 @@ async def run_step(n: int, args: argparse.Namespace, tmp: Path) -> StepResult:
                 "-l", "1000", "-d", str(int(args.hold * 1000)), "-timeout",
                 f"{int(args.seconds + args.hold + 60)}s",
             )  # fmt: skip
+            peers = [os.getpid()] + [r.proc.pid for r in (agents_uas, waiting, answered)]
             cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
+            peers0 = sum(cpu_seconds(p) for p in peers)
             probe.recording = True
             await asyncio.sleep(args.seconds)
             probe.recording = False
-            res.cores = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - wall0)
+            wall = time.monotonic() - wall0
+            res.cores = (cpu_seconds(server.pid) - cpu0) / wall
+            res.bench_cores = (sum(cpu_seconds(p) for p in peers) - peers0) / wall
             res.load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             ok, failed = sipp_counts(await finish(answered, args.hold + 90))
             await asyncio.sleep(1)  # the last summaries are written after the BYE
@@ -454,7 +459,7 @@ def main() -> int:
     steps = [int(s) for s in args.steps.split(",")]
     print(f"# {' '.join(sys.argv)}")
     head = f"{'callers':>7} {'waiting':>7} {'timed':>5} {'p50 ms':>7} {'p99 ms':>7} "
-    head += f"{'max ms':>7} {'skipped':>7} {'lost':>5} {'cores':>5} {'answered':>9} "
+    head += f"{'max ms':>7} {'skipped':>7} {'lost':>5} {'cores':>5} {'bench':>5} {'answered':>9} "
     print(head + f"{'failed':>6}  load 1/5/15 min")
     worst = 0
     for n in steps:
@@ -464,7 +469,8 @@ def main() -> int:
         print(
             f"{r.callers:>7} {r.waiting:>7} {t.streams:>5} {t.p50_ms:>7.3f} {t.p99_ms:>7.3f} "
             f"{t.max_ms:>7.2f} {t.skipped_frames:>7} {t.lost_packets:>5} {r.cores:>5.2f} "
-            f"{r.answered_ok:>4}/{r.answered_placed:<4} {r.answered_failed:>6}  {r.load}",
+            f"{r.bench_cores:>5.2f} {r.answered_ok:>4}/{r.answered_placed:<4} "
+            f"{r.answered_failed:>6}  {r.load}",
             flush=True,
         )
         for note in r.notes:
