@@ -5,7 +5,9 @@ Measures, per received packet, on interleaved streams (every stream gets its nex
 turn, as the receive path sees them) with 1 % random loss and 0-20 ms jitter, minus the
 benchmark's own loop:
 
-- ``on_packet``: ``ReceiveStats.on_packet``, which ``MediaLeg`` calls for every packet;
+- ``on_packet``: ``ReceiveStats.on_packet``, which ``MediaLeg`` calls for every packet
+  (accounts it completely: nothing is deferred), beside the per-packet reference it must
+  equal (the code before its fast path, ``tests/media/rtpstats_reference.py``);
 - ``+ quality monitor``: plus the per-call ``CallQualityWatch.poll`` every interval
   (E-model over the sliding window), spread over the packets of the interval;
 - ``RtpSession.receive`` before/now: the whole receive path of a datagram with the older
@@ -20,17 +22,22 @@ from __future__ import annotations
 import argparse
 import random
 import struct
+import sys
 import time
+from pathlib import Path
 
 from media.rtp import RtpSession
 from media.rtpstats import ReceiveStats
 from vaxel.calls.quality_watch import CallQualityWatch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.media.rtpstats_reference import ReferenceReceiveStats  # noqa: E402
+
 PPS = 50  # 20 ms G.711 packets
 
 
 def make_packets(streams: int, seconds: float, seed: int = 1) -> list[list[tuple]]:
-    """Per time step, one (seq, ts, arrival, ssrc) per stream (lost ones left out)."""
+    """Per time step, one (stream, seq, ts, arrival) per stream (lost ones left out)."""
     rng = random.Random(seed)
     steps = []
     for i in range(int(seconds * PPS)):
@@ -56,8 +63,8 @@ def run_baseline(steps: list[list[tuple]], streams: int) -> float:
     return time.process_time() - t0
 
 
-def run_on_packet(steps: list[list[tuple]], streams: int) -> float:
-    stats = [ReceiveStats() for _ in range(streams)]
+def run_on_packet(steps: list[list[tuple]], streams: int, cls: type = ReceiveStats) -> float:
+    stats = [cls() for _ in range(streams)]
     calls = [st.on_packet for st in stats]
     t0 = time.process_time()
     for row in steps:
@@ -66,8 +73,10 @@ def run_on_packet(steps: list[list[tuple]], streams: int) -> float:
     return time.process_time() - t0
 
 
-def run_with_monitor(steps: list[list[tuple]], streams: int, interval: float) -> float:
-    stats = [ReceiveStats() for _ in range(streams)]
+def run_with_monitor(
+    steps: list[list[tuple]], streams: int, interval: float, cls: type = ReceiveStats
+) -> float:
+    stats = [cls() for _ in range(streams)]
     calls = [st.on_packet for st in stats]
     watches = []
     for s, st in enumerate(stats):
@@ -119,13 +128,19 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--interval", type=float, default=5.0)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-session", action="store_true", help="skip the RtpSession cases")
     args = ap.parse_args()
     steps = make_packets(args.streams, args.seconds)
     n = sum(len(r) for r in steps)
     rate = args.streams * PPS  # packets per second received at this many streams
+    ref = ReferenceReceiveStats
     cases = {
-        "on_packet": lambda: run_on_packet(steps, args.streams),
-        "on_packet + quality monitor": lambda: run_with_monitor(steps, args.streams, args.interval),
+        "on_packet, per-packet reference (before)": lambda: run_on_packet(steps, args.streams, ref),
+        "on_packet (now)": lambda: run_on_packet(steps, args.streams),
+        "+ quality monitor, reference (before)": lambda: run_with_monitor(
+            steps, args.streams, args.interval, ref
+        ),
+        "+ quality monitor (now)": lambda: run_with_monitor(steps, args.streams, args.interval),
     }
     print(f"{args.streams} streams x {PPS} packets/s, {n} packets, best of {args.repeat}")
     print("| case | us per packet | share of one core at this load |")
@@ -135,13 +150,15 @@ def main() -> None:
         best = min(fn() for _ in range(args.repeat))
         per = (best - base) / n
         print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
+    if args.no_session:
+        return
     # Whole receive path of a datagram, before and after issue 7 (2 s of packets: memory).
     steps.clear()  # free the memory before the datagram benchmark
     short = make_packets(args.streams, 2.0)
     m = sum(len(r) for r in short)
     base = min(run_baseline(short, args.streams) for _ in range(args.repeat))
     for name, quality in (
-        ("RtpSession.receive, RFC 3550 counters only (before)", False),
+        ("RtpSession.receive, RFC 3550 counters only (before issue 7)", False),
         ("RtpSession.receive with the quality statistics (now)", True),
     ):
         best = min(run_session(short, args.streams, quality) for _ in range(args.repeat))

@@ -65,7 +65,8 @@ GMIN = 16  # RFC 3611 4.7.2 recommended minimum gap length
 LOSS_DECISION_LAG = 64  # packets; must be a power of two (ring index mask)
 _MASK = LOSS_DECISION_LAG - 1
 
-# Status of a sequence number in the decision ring.
+# Status of a sequence number in the decision ring; odd = nothing lost (``st & 1`` in
+# on_packet's fast path).
 _MISSING = 0
 _ON_TIME = 1
 _LATE = 2  # arrived after its playout time: discarded
@@ -170,7 +171,7 @@ class ReceiveStats:
         "_max_seq",
         "_base_seq",
         "_bad_seq",
-        "_cycles",
+        "_vssrc",
         "_received",
         "_ext_max",
         "_transit",
@@ -183,7 +184,7 @@ class ReceiveStats:
         "_ring",
         "_dup",
         "_reord",
-        "_found",
+        "_found_done",
         "_lostd",
         "_disc",
         "_prev_lost",
@@ -213,10 +214,10 @@ class ReceiveStats:
         self._rate = 0
         self._inv_rate = 0.0
         self._probation = 0
-        self._max_seq = 0
+        self._max_seq = 0  # during probation only; validated: the low 16 bits of _ext_max
         self._base_seq = 0
         self._bad_seq = RTP_SEQ_MOD + 1
-        self._cycles = 0
+        self._vssrc: int | None = None  # the SSRC once validated (fast path), else None
         self._received = 0
         self._ext_max = -1
         self._transit = 0.0
@@ -228,7 +229,8 @@ class ReceiveStats:
         self._max_ts = 0
         self._ring = bytearray([_NONE]) * LOSS_DECISION_LAG
         self._dup = self._reord = 0
-        self._found = self._lostd = self._disc = 0
+        # Decided on time = _found_done + _pkt (the run since the last loss).
+        self._found_done = self._lostd = self._disc = 0
         self._prev_lost = False
         self._tfl = self._tlf = 0
         self._pkt = self._burst_lost = 0
@@ -247,13 +249,52 @@ class ReceiveStats:
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int = 8000
     ) -> None:
         """Account one received RTP packet (arrival in seconds, any clock)."""
+        # Fast path (issue 7: the cost per packet at 1,000 streams): the next sequence number
+        # of the validated source whose slot leaving the window holds no loss. Same results
+        # as ``_account`` (tests/media/test_rtpstats_equivalence.py), fewer attribute loads.
+        ext = self._ext_max + 1
+        if ssrc == self._vssrc and seq == ext & 0xFFFF and clock_rate == self._rate:
+            ring = self._ring
+            idx = ext & _MASK
+            st = ring[idx]
+            if st & 1:  # _ON_TIME or _NONE: nothing to decide as lost
+                # RFC 3550 A.8 jitter, the same float operations as in _account.
+                transit = arrival * clock_rate - rtp_timestamp
+                d = transit - self._transit
+                self._transit = transit
+                if d < 0.0:  # float literals: CPython's fast float compare
+                    d = -d
+                if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
+                    d = _TS_MOD - d
+                jitter = self._jitter
+                jitter = jitter + (d - jitter) * 0.0625
+                self._jitter = jitter
+                if jitter > self._jitter_max:
+                    self._jitter_max = jitter
+                self._received += 1
+                self._ext_max = ext
+                self._max_ts = rtp_timestamp
+                if st == _ON_TIME:
+                    self._pkt += 1  # found = _found_done + _pkt
+                    if self._prev_lost:
+                        self._tlf += 1
+                        self._prev_lost = False
+                dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
+                if dts >= 0x80000000:
+                    dts -= 0x100000000
+                ring[idx] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
+                return
+        self._account(seq, rtp_timestamp, arrival, ssrc, clock_rate)
+
+    def _account(
+        self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int
+    ) -> None:
+        """Any packet: RFC 3550 A.1/A.3/A.8 and the playout decisions, case by case."""
         if ssrc != self._ssrc or clock_rate != self._rate:
             self._new_source(seq, ssrc, clock_rate)
-        max_seq = self._max_seq
-        udelta = (seq - max_seq) & 0xFFFF
         if self._probation:
             # RFC 3550 A.1: a source is valid after MIN_SEQUENTIAL in-order packets.
-            if udelta == 1:
+            if (seq - self._max_seq) & 0xFFFF == 1:
                 self._probation -= 1
                 self._max_seq = seq
                 if self._probation == 0:
@@ -263,6 +304,10 @@ class ReceiveStats:
                 self._probation = MIN_SEQUENTIAL - 1
                 self._max_seq = seq
             return
+        # A validated source keeps only the extended highest sequence number: RFC 3550's
+        # max_seq is its low 16 bits and cycles the rest.
+        ext_max = self._ext_max
+        udelta = (seq - ext_max) & 0xFFFF
 
         # RFC 3550 A.8 interarrival jitter, in timestamp units.
         transit = arrival * self._rate - rtp_timestamp
@@ -282,10 +327,7 @@ class ReceiveStats:
                 self._received += 1
                 self._dup += 1
                 return
-            if seq < max_seq:
-                self._cycles += RTP_SEQ_MOD
-            self._max_seq = seq
-            ext = self._cycles + seq
+            ext = ext_max + udelta
         elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
             if seq != self._bad_seq:
                 self._bad_seq = (seq + 1) & 0xFFFF
@@ -298,28 +340,26 @@ class ReceiveStats:
             return
         else:
             self._received += 1
-            self._old_packet(seq, rtp_timestamp, arrival)
+            self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival)
             return
         self._received += 1
 
         # A new highest packet: decide the sequence numbers leaving the window.
         ring = self._ring
-        prev = self._ext_max
         self._ext_max = ext
         self._max_ts = rtp_timestamp
-        if ext - prev == 1:
+        if udelta == 1:
             idx = ext & _MASK
             st = ring[idx]
             if st == _ON_TIME:
                 self._pkt += 1
-                self._found += 1
                 if self._prev_lost:
                     self._tlf += 1
                     self._prev_lost = False
             elif st != _NONE:
                 self._decide_loss(st)
         else:
-            for s in range(prev + 1, ext + 1):
+            for s in range(ext_max + 1, ext + 1):
                 idx = s & _MASK
                 self._decide(ring[idx])
                 ring[idx] = _MISSING
@@ -328,10 +368,8 @@ class ReceiveStats:
             dts -= 0x100000000
         ring[ext & _MASK] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
 
-    def _old_packet(self, seq: int, rtp_timestamp: int, arrival: float) -> None:
-        """A duplicate or reordered packet (older than the highest seen)."""
-        max_seq = self._max_seq
-        ext = self._cycles + seq - (RTP_SEQ_MOD if seq > max_seq else 0)
+    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float) -> None:
+        """A duplicate or reordered packet (extended sequence below the highest seen)."""
         if ext <= self._ext_max - LOSS_DECISION_LAG:
             # Already decided as lost; too late for any playout buffer.
             self._reord += 1
@@ -350,7 +388,6 @@ class ReceiveStats:
     def _decide(self, st: int) -> None:
         if st == _ON_TIME:
             self._pkt += 1
-            self._found += 1
             if self._prev_lost:
                 self._tlf += 1
                 self._prev_lost = False
@@ -381,6 +418,7 @@ class ReceiveStats:
             else:
                 self._c23 += 1
                 self._c22 += pkt - 1
+        self._found_done += pkt
         self._pkt = 0
 
     def _new_source(self, seq: int, ssrc: int, clock_rate: int) -> None:
@@ -390,6 +428,7 @@ class ReceiveStats:
             self._flush_ring()
             self._carry_source()
         self._ssrc = ssrc
+        self._vssrc = None
         self._rate = clock_rate
         self._inv_rate = 1.0 / clock_rate
         # RFC 3550 A.1: first packet of a source.
@@ -402,7 +441,7 @@ class ReceiveStats:
         self._base_seq = seq
         self._max_seq = seq
         self._bad_seq = RTP_SEQ_MOD + 1
-        self._cycles = 0
+        self._vssrc = self._ssrc
         self._received = 0
         self._rtcp_expected_prior = 0
         self._rtcp_received_prior = 0
@@ -435,7 +474,7 @@ class ReceiveStats:
     def _source_expected_received(self) -> tuple[int, int]:
         if self._ssrc is None or self._probation or self._ext_max < 0:
             return 0, 0
-        return self._cycles + self._max_seq - self._base_seq + 1, self._received
+        return self._ext_max - self._base_seq + 1, self._received
 
     # ------------------------------------------------------------------ figures
 
@@ -446,7 +485,7 @@ class ReceiveStats:
             received=self._carried[1] + received,
             duplicates=self._dup,
             reordered=self._reord,
-            found=self._found,
+            found=self._found_done + self._pkt,
             lost=self._lostd,
             discarded=self._disc,
             trans_fl=self._tfl,
@@ -589,7 +628,7 @@ class ReceiveStats:
             ssrc=self._ssrc,
             fraction_lost=fraction,
             cumulative_lost=lost,
-            highest_seq=(self._cycles + self._max_seq) & 0xFFFFFFFF,
+            highest_seq=self._ext_max & 0xFFFFFFFF,
             jitter=int(self._jitter) & 0xFFFFFFFF,
             lsr=self._lsr,
             dlsr=dlsr,
