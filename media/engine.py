@@ -699,6 +699,10 @@ class MediaEngine:
                 target = clock.next_deadline() - lead
                 if target > loop.time():
                     await wake.until(target)
+                else:
+                    # Behind (overload): still let sockets and signalling run once per round,
+                    # or a clock that never catches up starves the whole loop.
+                    await asyncio.sleep(0)
                 now = loop.time()
                 probe = self.send_probe
                 for grid, packets in clock.tick_batches(now + lead):

@@ -32,8 +32,9 @@ from .conftest import start_vaxel
 
 RATE = 8000
 # Normalized cross-correlation of the whole prompt with what the phone decoded: 1.0 is a
-# sample-exact copy; a single lost 20 ms frame in this 3.3 s prompt costs about 0.01, a
-# time-stretch or a gap that shifts the rest costs far more.
+# sample-exact copy (what arrives over loopback: 0.99999); a gap that shifts the rest, or a
+# time-stretch, drops it far below. Single lost frames barely move it: the silent-frame check
+# below catches those.
 INTACT = 0.9
 UNKNOWN_CALLER = "0709999999"
 

@@ -1,11 +1,12 @@
-"""The media clock task's wake-ups (media/timer.py): never early, with or without timerfd."""
+"""The media clock task: wake-ups never early (with or without timerfd), no starved loop."""
 
 import asyncio
 import sys
+import time
 
 import pytest
 
-from media import timer
+from media import MediaEngine, timer
 from media.timer import PreciseWake
 
 
@@ -44,3 +45,38 @@ async def test_a_cancelled_wait_leaves_the_timer_usable():
         assert loop.time() >= target - loop._clock_resolution  # type: ignore[attr-defined]
     finally:
         wake.close()
+
+
+async def test_an_overloaded_clock_still_lets_other_tasks_run(tmp_path):
+    """Sends slower than the sub-tick: the clock stays behind but must not starve the loop."""
+    engine = MediaEngine(
+        "127.0.0.1", 33000, 33099, prompt_dir=tmp_path, no_rtp_timeout=None, phases=1
+    )
+    await engine.start()
+    state = {"slow_calls": 0, "ran_during_overload": False}
+
+    class SlowStream:
+        owner = None
+
+        def next_packet(self) -> bytes | None:
+            state["slow_calls"] += 1
+            if state["slow_calls"] >= 30:
+                engine.clock.remove(self)  # the overload ends by itself
+            time.sleep(0.025)  # more work than fits in a 20 ms tick
+            return None
+
+        def skip_frames(self, n: int) -> None:
+            pass
+
+    async def other_work() -> None:
+        while state["slow_calls"] < 30:
+            if state["slow_calls"] > 0:
+                state["ran_during_overload"] = True
+            await asyncio.sleep(0)
+
+    try:
+        engine.clock.add(SlowStream())
+        await asyncio.wait_for(other_work(), 30)
+        assert state["ran_during_overload"]
+    finally:
+        await engine.close()
