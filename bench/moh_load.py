@@ -64,7 +64,9 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # --------------------------------------------------------------------------- configuration
 
 
-def bench_config(tmp: Path, sip: int, http: int, rtp: tuple[int, int], agents: int) -> str:
+def bench_config(
+    tmp: Path, sip: int, http: int, rtp: tuple[int, int], agents: int, announce: float = 30
+) -> str:
     """Queue support (number 100) has nobody; sales (101) has the bench agents."""
     week = ", ".join(f'{d} = ["00:00-24:00"]' for d in DAYS)
     text = f"""
@@ -105,7 +107,7 @@ hours = {{ {week} }}
 
 [queues.support]
 answer_groups = ["support"]
-announce_interval = 30
+announce_interval = {announce}
 
 [queues.sales]
 answer_groups = ["sales"]
@@ -314,7 +316,7 @@ async def run_step(n: int, args: argparse.Namespace, tmp: Path) -> StepResult:
     res = StepResult(n)
     sip_port, http_port, uas_port = free_port(), free_port(), free_port()
     (tmp / "bench.toml").write_text(
-        bench_config(tmp, sip_port, http_port, args.rtp_ports, args.agents)
+        bench_config(tmp, sip_port, http_port, args.rtp_ports, args.agents, args.announce)
     )
     t = np.arange(8000 * 4) / 8000
     for sub in ("agents", "answered"):  # SIPp's rtp_stream reads it from its working dir
@@ -395,6 +397,7 @@ async def run_step(n: int, args: argparse.Namespace, tmp: Path) -> StepResult:
         cols = [np.frombuffer(a, dtype=np.int64) for a in probe.columns()]
         res.timing = send_time_errors(*cols)
         if args.dump:
+            Path(args.dump).mkdir(parents=True, exist_ok=True)
             np.savez(Path(args.dump) / f"moh-{n}.npz", ssrc=cols[0], seq=cols[1], ts=cols[2],
                      at_ns=cols[3])  # fmt: skip
         if probe.kernel_drops:
@@ -451,10 +454,12 @@ def main() -> int:
     ap.add_argument("--answer-rate", type=float, default=2.0, help="answered calls per second")
     ap.add_argument("--hold", type=float, default=6.0, help="s from Vaxel's answer to hang-up")
     ap.add_argument("--agents", type=int, default=20)
+    ap.add_argument("--announce", type=float, default=30, help="announcement interval, 0 = off")
     ap.add_argument("--ramp", type=float, default=50.0, help="waiting callers set up per second")
     ap.add_argument("--measure", type=int, default=200, help="streams received and timed")
     ap.add_argument("--rtp-ports", type=port_range, default=(30000, 39999))
     ap.add_argument("--dump", help="folder for the raw arrivals of each step (moh-N.npz)")
+    ap.add_argument("--keep", action="store_true", help="keep each step's folder (logs)")
     args = ap.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     print(f"# {' '.join(sys.argv)}")
@@ -463,8 +468,13 @@ def main() -> int:
     print(head + f"{'failed':>6}  load 1/5/15 min")
     worst = 0
     for n in steps:
-        with tempfile.TemporaryDirectory(prefix=f"vaxel-moh-{n}-") as d:
+        if args.keep:  # server log, SIPp output and traces of every step stay for a look
+            d = tempfile.mkdtemp(prefix=f"vaxel-moh-{n}-")
+            print(f"        step folder: {d}", flush=True)
             r = asyncio.run(run_step(n, args, Path(d)))
+        else:
+            with tempfile.TemporaryDirectory(prefix=f"vaxel-moh-{n}-") as d:
+                r = asyncio.run(run_step(n, args, Path(d)))
         t = r.timing
         print(
             f"{r.callers:>7} {r.waiting:>7} {t.streams:>5} {t.p50_ms:>7.3f} {t.p99_ms:>7.3f} "
