@@ -38,20 +38,48 @@ def main() -> int:
     cfg = tmp / "bench.toml"
     cfg.write_text(text)
     sip_port = int(re.search(r"\[sip\][^\[]*?port = (\d+)", text, re.S).group(1))
+    server_log = open(tmp / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "vaxel.cli", "serve", "--config", str(cfg)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=open(tmp / "server.log", "w"), text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=server_log,
+        text=True,
     )
     try:
         server.stdout.readline()
         time.sleep(0.5)
         started = time.monotonic()
         res = subprocess.run(
-            ["sipp", f"127.0.0.1:{sip_port}", "-sn", "uac", "-s", "100", "-i", "127.0.0.1",
-             "-p", str(free_port()), "-r", str(args.rate), "-m", str(args.calls),
-             "-l", str(args.limit), "-d", str(args.duration), "-timeout", "600s", "-nostdin",
-             "-trace_stat", "-fd", "1"],
-            cwd=tmp, capture_output=True, text=True,
+            [
+                "sipp",
+                f"127.0.0.1:{sip_port}",
+                "-sn",
+                "uac",
+                "-s",
+                "100",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(free_port()),
+                "-r",
+                str(args.rate),
+                "-m",
+                str(args.calls),
+                "-l",
+                str(args.limit),
+                "-d",
+                str(args.duration),
+                "-timeout",
+                "600s",
+                "-nostdin",
+                "-trace_stat",
+                "-fd",
+                "1",
+            ],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
         )
         elapsed = time.monotonic() - started
     finally:
@@ -61,7 +89,10 @@ def main() -> int:
     ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out)
     failed = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", out)
     succ, fail = int(ok[-1]) if ok else 0, int(failed[-1]) if failed else 0
-    print(f"rate asked {args.rate}/s, calls {args.calls}, limit {args.limit}, duration {args.duration} ms")
+    print(
+        f"rate asked {args.rate}/s, calls {args.calls}, limit {args.limit},"
+        f" duration {args.duration} ms"
+    )
     print(f"successful {succ}, failed {fail} ({100 * fail / max(1, succ + fail):.3f} %)")
     print(f"wall time {elapsed:.1f} s -> {succ / elapsed:.1f} completed calls/s")
     print(f"sipp exit code {res.returncode}; server log: {tmp / 'server.log'}")
