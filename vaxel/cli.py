@@ -33,6 +33,8 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         if target.service == "voicemail":  # the mailbox: a queue's or an agent's
             box = f"queue {target.queue}" if target.queue else f"agent {target.agent}"
             what += f" for {box}"
+        if target.flow:
+            what += f" (flow {target.flow})"
         lines.append(f"    {number:>6} -> {what}")
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
