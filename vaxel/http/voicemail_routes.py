@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vaxel.voicemail import VoicemailService
+from vaxel.voicemail import VoicemailInfo, VoicemailService
 
 from .context import server_of
 from .errors import ApiError
@@ -28,6 +28,18 @@ def _id(request: web.Request) -> int:
     return int(raw)
 
 
+def _not_found(request: web.Request) -> ApiError:
+    return ApiError(404, f"no voicemail {request.match_info['id']}")
+
+
+async def _voicemail(request: web.Request) -> VoicemailInfo:
+    """The voicemail the path names, or 404."""
+    info = await _service(request).get(_id(request))
+    if info is None:
+        raise _not_found(request)
+    return info
+
+
 @routes.get("/api/voicemails")
 async def list_voicemails(request: web.Request) -> web.Response:
     limit = int_param(request, "limit", 1000, 1, 10000)
@@ -39,17 +51,12 @@ async def list_voicemails(request: web.Request) -> web.Response:
 
 @routes.get("/api/voicemails/{id}")
 async def get_voicemail(request: web.Request) -> web.Response:
-    info = await _service(request).get(_id(request))
-    if info is None:
-        raise ApiError(404, f"no voicemail {request.match_info['id']}")
-    return web.json_response(info.as_dict())
+    return web.json_response((await _voicemail(request)).as_dict())
 
 
 @routes.get("/api/voicemails/{id}/audio")
 async def voicemail_audio(request: web.Request) -> web.StreamResponse:
-    info = await _service(request).get(_id(request))
-    if info is None:
-        raise ApiError(404, f"no voicemail {request.match_info['id']}")
+    info = await _voicemail(request)
     if not info.path.is_file():
         raise ApiError(404, f"the audio file of voicemail {info.id} is missing on the server")
     return web.FileResponse(
@@ -63,14 +70,12 @@ async def voicemail_audio(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/api/voicemails/{id}/resend")
 async def resend_voicemail(request: web.Request) -> web.Response:
-    service = _service(request)
-    info = await service.get(_id(request))
+    # resend() sends nothing to a message without a recipient and returns it unchanged.
+    info = await _service(request).resend(_id(request))
     if info is None:
-        raise ApiError(404, f"no voicemail {request.match_info['id']}")
+        raise _not_found(request)
     if not info.recipient:
         raise ApiError(409, f"voicemail {info.id} has no recipient address to send to")
-    info = await service.resend(info.id)
-    assert info is not None
     return web.json_response(info.as_dict(), status=202)
 
 
