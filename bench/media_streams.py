@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import resource
 import socket
 import sys
@@ -36,7 +37,26 @@ def rss_kib() -> int:
     return 0
 
 
-async def run(n: int, seconds: float, prompt: Path, port_min: int) -> dict[str, float]:
+def raise_fd_limit(streams: int) -> None:
+    """Two sockets per stream, plus room for the rest of the process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 2 * streams + 100
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+
+
+def write_prompt(directory: Path) -> Path:
+    """A 3 s 440 Hz tone as the looped prompt (music on hold)."""
+    prompt = directory / "moh.wav"
+    t = np.arange(8000 * 3) / 8000
+    sf.write(str(prompt), 0.3 * np.sin(2 * np.pi * 440 * t), 8000, subtype="PCM_16")
+    return prompt
+
+
+async def run(
+    n: int, seconds: float, prompt: Path, port_min: int, *, memory: bool = True
+) -> dict[str, float]:
+    """Measure ``n`` streams; ``memory=False`` skips the RSS and tracemalloc figures (NaN)."""
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     sink_port = sink.getsockname()[1]
@@ -46,19 +66,22 @@ async def run(n: int, seconds: float, prompt: Path, port_min: int) -> dict[str, 
     await engine.start()
     engine.prompt_cache.get(prompt, "PCMU")  # warm the cache: measure calls, not decoding
     rss0 = rss_kib()
-    tracemalloc.start()
-    snap0 = tracemalloc.take_snapshot()
+    if memory:
+        tracemalloc.start()
+        snap0 = tracemalloc.take_snapshot()
     legs = []
     for _ in range(n):
         leg = await engine.open_leg()
         leg.set_remote("127.0.0.1", sink_port)
         legs.append(leg)
-    snap1 = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    mem_traced = sum(s.size_diff for s in snap1.compare_to(snap0, "filename"))
+    mem_traced = math.nan
+    if memory:
+        snap1 = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        mem_traced = sum(s.size_diff for s in snap1.compare_to(snap0, "filename"))
     plays = [asyncio.create_task(leg.play([prompt], loop=True)) for leg in legs]
     await asyncio.sleep(1.0)  # settle
-    rss1 = rss_kib()
+    rss1 = rss_kib() if memory else math.nan
     errors: list[float] = []
     packets = 0
 
@@ -104,14 +127,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--port-min", type=int, default=40000)
     args = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = 2 * max(args.streams) + 100
-    if soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+    raise_fd_limit(max(args.streams))
     with tempfile.TemporaryDirectory() as tmp:
-        prompt = Path(tmp) / "moh.wav"
-        t = np.arange(8000 * 3) / 8000
-        sf.write(str(prompt), 0.3 * np.sin(2 * np.pi * 440 * t), 8000, subtype="PCM_16")
+        prompt = write_prompt(Path(tmp))
         head = f"{'streams':>8} {'pkt/s':>9} {'cpu/stream-s':>13} {'cores':>6} {'p50 ms':>7} "
         head += f"{'p99 ms':>7} {'max ms':>7} {'RSS KiB/call':>13} {'traced KiB/call':>16}"
         print(head + f" {'skipped':>8}")
