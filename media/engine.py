@@ -182,7 +182,7 @@ class MediaLeg:
     # --- setup ---------------------------------------------------------------------------
     @property
     def stats(self) -> SessionCounters:
-        """Send/receive counters (see also ``session.recv`` for RFC 3550 loss and jitter)."""
+        """Send/receive counters (see also ``rx_stats`` for RFC 3550 loss and jitter)."""
         return self.session.counters
 
     @property
@@ -688,7 +688,9 @@ class MediaEngine:
         assert clock is not None
         loop = self.loop
         wake = PreciseWake(loop)  # asyncio timers wake up to 1 ms late; a timerfd does not
-        lead = self.send_lead if not wake.precise else 0.0
+        precise = wake.precise
+        lead = 0.0 if precise else self.send_lead
+        max_lead = clock.step / 2
         # RTCP, no-RTP and lost-DTMF-end checks: a slice of the legs per sub-tick, so that a
         # thousand legs' checks (a few ms) never hold up one sub-tick's sends.
         pending: list[MediaLeg] = []
@@ -714,11 +716,11 @@ class MediaEngine:
                     last = loop.time()
                     if probe is not None:
                         probe(grid, first, last, len(packets))
-                    if wake.precise:
+                    if precise:
                         # Centre each batch on its grid time: lead follows half its duration
                         # plus the wake-up latency (bounded, so a stall does not swing it).
                         off = min(max((first + last) / 2 - grid, -0.001), 0.001)
-                        lead = min(max(lead + 0.05 * off, 0.0), clock.step / 2)
+                        lead = min(max(lead + 0.05 * off, 0.0), max_lead)
                 if not pending and now >= next_housekeeping:
                     next_housekeeping = now + HOUSEKEEPING_INTERVAL
                     pending = list(self.legs)

@@ -75,13 +75,7 @@ class PreciseWake:
         return self._fd >= 0
 
     async def until(self, when: float) -> None:
-        if self._fd < 0:
-            await asyncio.sleep(when - self._loop.time())
-            return
-        sec = int(when)
-        self._spec.it_value.tv_sec = sec
-        self._spec.it_value.tv_nsec = int((when - sec) * 1e9)
-        if self._libc.timerfd_settime(self._fd, _TFD_TIMER_ABSTIME, self._spec, None) != 0:
+        if not self._arm(when):
             await asyncio.sleep(when - self._loop.time())
             return
         self._waiter = self._loop.create_future()
@@ -89,6 +83,15 @@ class PreciseWake:
             await self._waiter
         finally:
             self._waiter = None
+
+    def _arm(self, when: float) -> bool:
+        """Set the timerfd to expire at loop time ``when``; False without one or on failure."""
+        if self._fd < 0:
+            return False
+        sec = int(when)
+        self._spec.it_value.tv_sec = sec
+        self._spec.it_value.tv_nsec = int((when - sec) * 1e9)
+        return self._libc.timerfd_settime(self._fd, _TFD_TIMER_ABSTIME, self._spec, None) == 0
 
     def _on_ready(self) -> None:
         with contextlib.suppress(BlockingIOError, InterruptedError):
