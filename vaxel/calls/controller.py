@@ -58,8 +58,8 @@ from .session import AgentOffer, InboundCall
 log = logging.getLogger("vaxel.calls")
 
 ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on the 2xx by then anyway
-# Before a BYE that follows a last prompt (closed message): the phone's jitter buffer
-# still holds its final ~100-200 ms, which an immediate BYE would cut off.
+# Before a BYE that follows Vaxel's last prompt (closed message, service prompts): the
+# phone's jitter buffer still holds its final ~100-200 ms, which an immediate BYE cuts off.
 HANGUP_GRACE = 0.5
 
 
@@ -465,6 +465,9 @@ class CallController:
                 neg.telephone_event_pt,
             )
         await self._run_target(call, target.service)
+        if call.agent is None and call.dialog_id is not None:
+            # Vaxel hangs up after its own last prompt: let the phone play the tail.
+            await asyncio.sleep(HANGUP_GRACE)
 
     async def _run_target(self, call: InboundCall, service: str | None) -> None:
         """A number's service, or its queue's flow; flows hand over to services here too."""
@@ -483,7 +486,6 @@ class CallController:
         call.outcome = "service_unavailable"
         await self._log(call, "service_unavailable", service=service)
         await call.play(["goodbye"])
-        await asyncio.sleep(HANGUP_GRACE)
 
     async def _remote_login(self, call: InboundCall) -> None:
         call.outcome = "remote_login"
@@ -507,7 +509,6 @@ class CallController:
                 self.acd.agent_logout, decision.agent, reason="remote logout"
             )
         await call.play([decision.prompt])
-        await asyncio.sleep(HANGUP_GRACE)  # let the phone play the prompt's tail
 
     async def _queue_call(self, call: InboundCall) -> None:
         assert call.queue is not None
@@ -519,7 +520,6 @@ class CallController:
             return
         if outcome.kind != "queue":
             call.outcome = outcome.kind
-            await asyncio.sleep(HANGUP_GRACE)
             return
         call.queue = outcome.queue or call.queue
         self.runner.numbers[call.call_id] = (call.a_number, call.b_number)
