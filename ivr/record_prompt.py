@@ -12,8 +12,6 @@ so it runs unchanged against a real call or a scripted test double.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from pathlib import Path
 
 from prompts.catalog import number_prompts
 
-from .recording import Recording, RecordingChannel
+from .recording import Recording, RecordingChannel, finish_even_if_cancelled
 
 LISTEN, RERECORD, SAVE = "1", "2", "3"
 
@@ -107,15 +105,10 @@ async def record_prompt_by_phone(
         elif choice == RERECORD:
             take = None
         elif choice == SAVE:
-            saving = asyncio.ensure_future(save(take.path, ch.language))
             try:
-                # Shielded: an admin who hangs up right after '3' still gets the prompt.
-                number = await asyncio.shield(saving)
-            except asyncio.CancelledError:
-                # Let the save finish before the caller of this function removes the take.
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(saving)
-                raise
+                # An admin who hangs up right after '3' still gets the prompt; the save
+                # finishes before the caller of this function removes the take.
+                number = await finish_even_if_cancelled(save(take.path, ch.language))
             except UnusableRecording as exc:
                 await ch.log("prompt_recording_unusable", admin=admin.name, reason=str(exc))
                 await ch.play(["record-empty"])

@@ -7,12 +7,16 @@ use a scripted fake, so the dialogues run without sockets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .flow import DigitResult
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +56,16 @@ class RecordingChannel(Protocol):
         """Length of a recording file (0 when it is missing)."""
 
     async def log(self, kind: str, **data: object) -> None: ...
+
+
+async def finish_even_if_cancelled(work: Awaitable[T]) -> T:
+    """Await ``work`` shielded from a hang-up: when the call's task is cancelled meanwhile,
+    ``work`` still runs to its end (the file it uses may be removed after) before the
+    cancellation goes on."""
+    running = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(running)
+        raise

@@ -9,12 +9,11 @@ passed in as ``VoicemailBox``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .recording import Recording, RecordingChannel
+from .recording import Recording, RecordingChannel, finish_even_if_cancelled
 
 
 @dataclass(frozen=True)
@@ -57,14 +56,8 @@ async def leave_voicemail(
         rec = Recording(path, ch.recorded_seconds(path), "hangup")
         await asyncio.shield(_keep(ch, box, rec, settings))
         raise
-    keeping = asyncio.ensure_future(_keep(ch, box, rec, settings))
-    try:
-        result = await asyncio.shield(keeping)
-    except asyncio.CancelledError:
-        # A BYE right after '#': the message is kept all the same.
-        with contextlib.suppress(Exception):
-            await asyncio.shield(keeping)
-        raise
+    # A BYE right after '#': the message is kept all the same.
+    result = await finish_even_if_cancelled(_keep(ch, box, rec, settings))
     if rec.reason != "hangup":
         await ch.play(["voicemail-saved" if result.outcome == "stored" else "goodbye"])
     return result
