@@ -41,6 +41,7 @@ from .prompts import FRAME_SAMPLES, RATE, Prompt, PromptCache, PromptLibrary
 from .rfc4733 import Rfc4733Receiver
 from .rtp import RtpSession, SessionCounters
 from .rtpstats import (
+    XR_PACKET_TYPE,
     ReceiveStats,
     RemoteStats,
     ReportBlock,
@@ -546,7 +547,7 @@ def _has_xr(data: bytes) -> bool:
     """Whether a compound RTCP datagram holds an XR packet (PT 207)."""
     pos, n = 0, len(data)
     while pos + 4 <= n:
-        if data[pos + 1] == 207:
+        if data[pos + 1] == XR_PACKET_TYPE:
             return True
         pos += 4 + 4 * int.from_bytes(data[pos + 2 : pos + 4], "big")
     return False

@@ -598,7 +598,7 @@ class ReceiveStats:
 
     def on_sender_report(self, ntp_time: int, now: float) -> None:
         """Remember a received SR (64-bit NTP timestamp) for LSR/DLSR."""
-        self._lsr = (ntp_time >> 16) & 0xFFFFFFFF
+        self._lsr = ntp_middle32(ntp_time)
         self._lsr_time = now
 
     def report_block(self, now: float) -> ReportBlock | None:
