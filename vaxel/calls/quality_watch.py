@@ -42,6 +42,17 @@ def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits)
 
 
+def _figures(m: IntervalMos) -> dict[str, Any]:
+    """One interval's estimate as the live view and the events show it."""
+    return {
+        "mos": round(m.mos, 2),
+        "r": round(m.r, 1),
+        "loss_pct": round(m.loss * 100.0, 2),
+        "jitter_ms": round(m.jitter_ms, 1),
+        "rtt_ms": _r(m.rtt_ms, 1),
+    }
+
+
 class CallQualityWatch:
     """Interval MOS and warnings for the legs of one call (sans-IO)."""
 
@@ -119,15 +130,7 @@ class CallQualityWatch:
     def live(self) -> dict[str, dict[str, Any]]:
         """The latest interval estimate per leg, for the live-calls view."""
         return {
-            leg: {
-                "mos": round(m.mos, 2),
-                "r": round(m.r, 1),
-                "loss_pct": round(m.loss * 100.0, 2),
-                "jitter_ms": round(m.jitter_ms, 1),
-                "rtt_ms": _r(m.rtt_ms, 1),
-                "warning": leg in self._warned,
-            }
-            for leg, m in self.latest.items()
+            leg: {**_figures(m), "warning": leg in self._warned} for leg, m in self.latest.items()
         }
 
     def close(self, wall: float) -> list[dict[str, Any]]:
@@ -143,12 +146,8 @@ class CallQualityWatch:
             "call_id": self.call_id,
             "agent": self.agent,
             "leg": leg,
-            "mos": round(m.mos, 2),
+            **_figures(m),
             "threshold": self.warn_below,
-            "r": round(m.r, 1),
-            "loss_pct": round(m.loss * 100.0, 2),
-            "jitter_ms": round(m.jitter_ms, 1),
-            "rtt_ms": _r(m.rtt_ms, 1),
             "burst_ratio": round(m.burst_ratio, 2),
             "at": _iso(wall),
         }
