@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from prompts.catalog import LANGUAGES, list_standard_prompts
 from prompts.convert import ConvertedPrompt, PromptFileError, convert_prompt
-from vaxel.storage.models import Base, PromptRow
+from vaxel.storage.models import Base, PromptRow, as_utc
 
 if TYPE_CHECKING:
     from vaxel.calls.flow_services import FlowServicesImpl
@@ -107,11 +107,6 @@ class PromptInfo:
         d.pop("path")
         d["stored"] = self.source != "standard"
         return d
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back naive; everything Vaxel writes is UTC.
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 def validate_name(name: str) -> str:
@@ -242,7 +237,7 @@ class PromptStore:
             row.language,
             row.source,  # type: ignore[arg-type]
             row.duration,
-            _aware(row.created_at),
+            as_utc(row.created_at),
             Path(row.path),
         )
 
@@ -353,7 +348,7 @@ class PromptActivations:
         """(prompt, queue, until) of every stored hot prompt."""
         async with self.sessions() as session:
             rows = (await session.execute(select(HotPromptRow))).scalars()
-            return [(r.prompt, r.queue, _aware(r.until)) for r in rows]
+            return [(r.prompt, r.queue, as_utc(r.until)) for r in rows]
 
     async def prompt_uses(self, name: str) -> list[str]:
         """Where ``name`` is activated, e.g. ["support/welcome", "hot prompt for *"]."""

@@ -28,7 +28,7 @@ from config.schema import SmtpConfig
 from ivr.recording import Recording
 from vaxel import mail
 from vaxel.logs import log_event
-from vaxel.storage.models import VoicemailRow
+from vaxel.storage.models import VoicemailRow, as_utc
 
 log = logging.getLogger("vaxel.voicemail")
 
@@ -78,10 +78,6 @@ class VoicemailInfo:
         return d
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
-
-
 def _info(row: VoicemailRow) -> VoicemailInfo:
     return VoicemailInfo(
         row.id,
@@ -91,12 +87,12 @@ def _info(row: VoicemailRow) -> VoicemailInfo:
         row.a_number,
         row.b_number,
         row.duration,
-        _aware(row.created_at),  # type: ignore[arg-type]
+        as_utc(row.created_at),  # type: ignore[arg-type]
         row.recipient,
         row.mail_status,
         row.mail_attempts,
         row.mail_error,
-        _aware(row.mailed_at),
+        as_utc(row.mailed_at),
         Path(row.path),
     )
 

@@ -3,7 +3,7 @@ per-call summary derived from it when the call ends, kept for fast queries."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -11,6 +11,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     pass
+
+
+def as_utc(at: datetime | None) -> datetime | None:
+    """A time read from a row, made aware: SQLite hands timestamps back naive, and
+    everything Vaxel writes is UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 class CallEvent(Base):
