@@ -296,7 +296,11 @@ class RtpSession:
             self.latched = True
         stats = self.stats
         if stats is not None:
-            stats.on_packet(pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate)
+            if not stats.on_packet(
+                pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
+            ):
+                self.counters.duplicates += 1
+                return None
         else:
             if self.recv.ssrc != pkt.ssrc:
                 self.recv.reset(pkt.ssrc, pkt.sequence_number)

@@ -247,8 +247,11 @@ class ReceiveStats:
 
     def on_packet(
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int = 8000
-    ) -> None:
-        """Account one received RTP packet (arrival in seconds, any clock)."""
+    ) -> bool:
+        """Account one received RTP packet (arrival in seconds, any clock).
+
+        False for a duplicate: the caller drops it (it must not play twice).
+        """
         # Fast path (issue 7: the cost per packet at 1,000 streams): the next sequence number
         # of the validated source whose slot leaving the window holds no loss. Same results
         # as ``_account`` (tests/media/test_rtpstats_equivalence.py), fewer attribute loads.
@@ -283,12 +286,12 @@ class ReceiveStats:
                 if dts >= 0x80000000:
                     dts -= 0x100000000
                 ring[idx] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
-                return
-        self._account(seq, rtp_timestamp, arrival, ssrc, clock_rate)
+                return True
+        return self._account(seq, rtp_timestamp, arrival, ssrc, clock_rate)
 
     def _account(
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int
-    ) -> None:
+    ) -> bool:
         """Any packet: RFC 3550 A.1/A.3/A.8 and the playout decisions, case by case."""
         if ssrc != self._ssrc or clock_rate != self._rate:
             self._new_source(seq, ssrc, clock_rate)
@@ -303,7 +306,7 @@ class ReceiveStats:
             else:
                 self._probation = MIN_SEQUENTIAL - 1
                 self._max_seq = seq
-            return
+            return True
         # A validated source keeps only the extended highest sequence number: RFC 3550's
         # max_seq is its low 16 bits and cycles the rest.
         ext_max = self._ext_max
@@ -326,22 +329,21 @@ class ReceiveStats:
             if udelta == 0:  # duplicate of the highest packet
                 self._received += 1
                 self._dup += 1
-                return
+                return False
             ext = ext_max + udelta
         elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
             if seq != self._bad_seq:
                 self._bad_seq = (seq + 1) & 0xFFFF
-                return
+                return True
             # Two sequential packets after a big jump: the sender restarted.
             self._flush_ring()
             self._carry_source()
             self._init_seq(seq, rtp_timestamp, arrival)
             self._received += 1
-            return
+            return True
         else:
             self._received += 1
-            self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival)
-            return
+            return self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival)
         self._received += 1
 
         # A new highest packet: decide the sequence numbers leaving the window.
@@ -367,23 +369,25 @@ class ReceiveStats:
         if dts >= 0x80000000:
             dts -= 0x100000000
         ring[ext & _MASK] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
+        return True
 
-    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float) -> None:
+    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float) -> bool:
         """A duplicate or reordered packet (extended sequence below the highest seen)."""
         if ext <= self._ext_max - LOSS_DECISION_LAG:
             # Already decided as lost; too late for any playout buffer.
             self._reord += 1
-            return
+            return True
         idx = ext & _MASK
         if self._ring[idx] != _MISSING:
             self._dup += 1
-            return
+            return False
         self._reord += 1
         dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
         if dts >= 0x80000000:
             dts -= 0x100000000
         on_time = arrival <= self._anchor + dts * self._inv_rate
         self._ring[idx] = _ON_TIME if on_time else _LATE
+        return True
 
     def _decide(self, st: int) -> None:
         if st == _ON_TIME:

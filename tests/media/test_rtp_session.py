@@ -119,3 +119,18 @@ def test_malformed_rtcp_is_counted():
     assert s.receive_rtcp(b"\x80\xc9\x00\x09" + b"\x00" * 4, PEER, 0.0) == []
     assert s.receive_rtcp(struct.pack("!BBH", 0x40, 200, 0), PEER, 0.0) == []
     assert s.counters.malformed == 2
+
+
+def test_duplicates_are_dropped_when_quality_statistics_count_the_stream():
+    # Engine legs let ReceiveStats do the RFC 3550 accounting; a duplicate must still not
+    # reach the bridge, the recorder or the DTMF detector.
+    from media.rtpstats import ReceiveStats
+
+    s = session()
+    s.stats = ReceiveStats()
+    kept = [s.receive(peer_packet(seq, seq * 160), PEER, seq * 0.02) for seq in range(1, 6)]
+    assert all(p is not None for p in kept)
+    assert s.receive(peer_packet(5, 800), PEER, 0.11) is None  # the highest again
+    assert s.receive(peer_packet(3, 480), PEER, 0.12) is None  # an older one again
+    assert s.receive(peer_packet(6, 960), PEER, 0.13) is not None
+    assert s.counters.duplicates == 2
