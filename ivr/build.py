@@ -121,9 +121,8 @@ class FlowPlan:
         """Run the number's flow; an outcome ``service``/``voicemail`` names the service."""
         steps = self.steps_for(number, state.queue)
         for _ in range(MAX_JUMPS):
+            # A "voicemail" outcome (step or menu key) already names the current queue.
             outcome = await run_flow(steps, channel, services, state)
-            if outcome.kind == "voicemail":
-                return Outcome("voicemail", queue=outcome.queue or state.queue, service="voicemail")
             if outcome.kind == "service":
                 return Outcome("service", queue=state.queue, service=outcome.service)
             if outcome.kind != "number":
