@@ -10,16 +10,21 @@ TEST_STAMP := $(VENV)/.installed-test
 # Debian packages of the real peers the interop tests talk to (PostgreSQL: the
 # storage tests start a throwaway server of their own).
 PEER_PACKAGES := sip-tester baresip-core espeak-ng sox postgresql
+# The C compiler and Python headers for media/_rtpstats_core.c (optional: without them the
+# install goes on with the pure Python statistics; CI requires the compiled module).
+BUILD_PACKAGES := gcc libc6-dev python3-dev
+# Everything the editable install builds from: a change re-runs pip.
+BUILD_INPUTS := pyproject.toml setup.py media/_rtpstats_core.c
 
-.PHONY: run test lint peers bench clean
+.PHONY: run test lint peers toolchain bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(BUILD_INPUTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml
+$(TEST_STAMP): $(BUILD_INPUTS) | toolchain
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -42,6 +47,18 @@ peers:
 	  else \
 	    echo "missing test peers:$$missing -- run: sudo apt-get install -y $(PEER_PACKAGES)"; \
 	    echo "(interop tests fail without them when CI=true)"; \
+	  fi; \
+	fi
+
+toolchain:
+	@if ! command -v cc >/dev/null || ! $(PYTHON) -c 'import os, sysconfig, sys; \
+	    sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing the C toolchain: $(BUILD_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BUILD_PACKAGES) >/dev/null; \
+	  else \
+	    echo "no C compiler or Python headers -- run: sudo apt-get install -y $(BUILD_PACKAGES)"; \
+	    echo "(Vaxel then uses its pure Python RTP statistics; CI requires the compiled ones)"; \
 	  fi; \
 	fi
 

@@ -6,13 +6,13 @@ turn, as the receive path sees them) with 1 % random loss and 0-20 ms jitter, mi
 benchmark's own loop:
 
 - ``on_packet``: ``ReceiveStats.on_packet``, which ``MediaLeg`` calls for every packet
-  (accounts it completely: nothing is deferred), beside the per-packet reference it must
-  equal (the code before its fast path, ``tests/media/rtpstats_reference.py``);
+  (accounts it completely: nothing is deferred), with its per-packet part compiled
+  (``media/_rtpstats_core.c``), beside its pure Python twin and the per-packet reference
+  all must equal (the code before the fast path, ``tests/media/rtpstats_reference.py``);
 - ``+ quality monitor``: plus the per-call ``CallQualityWatch.poll`` every interval
   (E-model over the sliding window), spread over the packets of the interval;
-- ``RtpSession.receive`` before/now: the whole receive path of a datagram with the older
-  RFC 3550-only counters and with the quality statistics that replace them (they also
-  give the RTCP report blocks now), i.e. what issue 7 changed on the media thread.
+- ``RtpSession.receive``: the whole receive path of a datagram (parse, checks, latching,
+  statistics) with either implementation, to show the statistics' share of it.
 
 Run: .venv/bin/python bench/rtpstats_cost.py [--streams 1000] [--seconds 10] [--interval 5]
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from media.rtp import RtpSession
-from media.rtpstats import ReceiveStats
+from media.rtpstats import COMPILED, PurePythonReceiveStats, ReceiveStats
 from vaxel.calls.quality_watch import CallQualityWatch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -95,18 +95,13 @@ def run_with_monitor(
     return time.process_time() - t0
 
 
-def run_session(steps: list[list[tuple]], streams: int, quality: bool) -> float:
-    """``RtpSession.receive`` (parse, checks, latching, statistics) on real datagrams.
-
-    quality=False is the receive path before issue 7 (RtpSession's own RFC 3550 counters);
-    quality=True is today's (the quality statistics replace them).
-    """
+def run_session(steps: list[list[tuple]], streams: int, cls: type = ReceiveStats) -> float:
+    """``RtpSession.receive`` (parse, checks, latching, statistics) on real datagrams."""
     sessions = []
     for _ in range(streams):
         sess = RtpSession()
         sess.set_remote("127.0.0.1", 4000)
-        if quality:
-            sess.stats = ReceiveStats()
+        sess.stats = cls()
         sessions.append(sess.receive)
     addr = ("127.0.0.1", 4000)
     payload = bytes(160)
@@ -133,15 +128,20 @@ def main() -> None:
     steps = make_packets(args.streams, args.seconds)
     n = sum(len(r) for r in steps)
     rate = args.streams * PPS  # packets per second received at this many streams
-    ref = ReferenceReceiveStats
+    ref, py = ReferenceReceiveStats, PurePythonReceiveStats
     cases = {
-        "on_packet, per-packet reference (before)": lambda: run_on_packet(steps, args.streams, ref),
-        "on_packet (now)": lambda: run_on_packet(steps, args.streams),
-        "+ quality monitor, reference (before)": lambda: run_with_monitor(
-            steps, args.streams, args.interval, ref
+        "on_packet, per-packet reference": lambda: run_on_packet(steps, args.streams, ref),
+        "on_packet, pure Python": lambda: run_on_packet(steps, args.streams, py),
+        "on_packet, compiled core": lambda: run_on_packet(steps, args.streams),
+        "+ quality monitor, pure Python": lambda: run_with_monitor(
+            steps, args.streams, args.interval, py
         ),
-        "+ quality monitor (now)": lambda: run_with_monitor(steps, args.streams, args.interval),
+        "+ quality monitor, compiled core": lambda: run_with_monitor(
+            steps, args.streams, args.interval
+        ),
     }
+    if not COMPILED:
+        sys.exit("media._rtpstats_core is not built: run `make test` (needs a C compiler)")
     print(f"{args.streams} streams x {PPS} packets/s, {n} packets, best of {args.repeat}")
     print("| case | us per packet | share of one core at this load |")
     print("|---|---:|---:|")
@@ -152,16 +152,16 @@ def main() -> None:
         print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
     if args.no_session:
         return
-    # Whole receive path of a datagram, before and after issue 7 (2 s of packets: memory).
+    # Whole receive path of a datagram (2 s of packets: memory).
     steps.clear()  # free the memory before the datagram benchmark
     short = make_packets(args.streams, 2.0)
     m = sum(len(r) for r in short)
     base = min(run_baseline(short, args.streams) for _ in range(args.repeat))
-    for name, quality in (
-        ("RtpSession.receive, RFC 3550 counters only (before issue 7)", False),
-        ("RtpSession.receive with the quality statistics (now)", True),
+    for name, cls in (
+        ("RtpSession.receive, pure Python statistics", py),
+        ("RtpSession.receive, compiled core", ReceiveStats),
     ):
-        best = min(run_session(short, args.streams, quality) for _ in range(args.repeat))
+        best = min(run_session(short, args.streams, cls) for _ in range(args.repeat))
         per = (best - base) / m
         print(f"| {name} | {per * 1e6:.3f} | {per * rate * 100:.2f} % |")
 

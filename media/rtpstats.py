@@ -31,6 +31,7 @@ far end's reports, and the RTCP XR VoIP Metrics block (RFC 3611 4.7).
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 
@@ -40,7 +41,9 @@ __all__ = [
     "MAX_DROPOUT",
     "MAX_MISORDER",
     "MIN_SEQUENTIAL",
+    "COMPILED",
     "BurstMetrics",
+    "PurePythonReceiveStats",
     "ReceiveFigures",
     "ReceiveStats",
     "StatsMark",
@@ -154,96 +157,35 @@ class StatsMark:
     counters: _Counters
 
 
-class ReceiveStats:
-    """Statistics of the RTP stream received on one leg.
+class _PacketCore:
+    """Per-packet state and fast path of ``ReceiveStats``, in Python.
 
-    ``playout_delay`` is the nominal delay (seconds) of the simulated fixed
-    jitter buffer. ``on_packet`` is the only per-packet call and is kept
-    cheap; everything else is computed on demand.
+    The twin of the compiled ``media._rtpstats_core.PacketCore`` (same field names, same
+    arithmetic), used when the extension is not built or ``VAXEL_NO_EXTENSIONS`` is set.
     """
 
     __slots__ = (
-        "playout_delay",
-        "_ssrc",
-        "_rate",
-        "_inv_rate",
-        "_probation",
-        "_max_seq",
-        "_base_seq",
-        "_bad_seq",
-        "_vssrc",
-        "_received",
         "_ext_max",
+        "_vssrc",
+        "_rate",
+        "_received",
+        "_max_ts",
+        "_base_ts",
+        "_pkt",
+        "_tlf",
         "_transit",
         "_jitter",
         "_jitter_max",
-        "_jitter_max_call",
         "_anchor",
-        "_base_ts",
-        "_max_ts",
-        "_ring",
-        "_dup",
-        "_reord",
-        "_found_done",
-        "_lostd",
-        "_disc",
+        "_inv_rate",
         "_prev_lost",
-        "_tfl",
-        "_tlf",
-        "_pkt",
-        "_burst_lost",
-        "_c11",
-        "_c13",
-        "_c14",
-        "_c22",
-        "_c23",
-        "_c33",
-        "_carried",
-        "_interval_prev",
-        "_rtcp_expected_prior",
-        "_rtcp_received_prior",
-        "_lsr",
-        "_lsr_time",
+        "_ring",
     )
 
-    def __init__(self, playout_delay: float = 0.060) -> None:
-        if playout_delay < 0:
-            raise ValueError(f"playout_delay must be >= 0 seconds, got {playout_delay}")
-        self.playout_delay = playout_delay
-        self._ssrc: int | None = None
-        self._rate = 0
-        self._inv_rate = 0.0
-        self._probation = 0
-        self._max_seq = 0  # during probation only; validated: the low 16 bits of _ext_max
-        self._base_seq = 0
-        self._bad_seq = RTP_SEQ_MOD + 1
-        self._vssrc: int | None = None  # the SSRC once validated (fast path), else None
-        self._received = 0
-        self._ext_max = -1
-        self._transit = 0.0
-        self._jitter = 0.0
-        self._jitter_max = 0.0
-        self._jitter_max_call = 0.0
-        self._anchor = 0.0
-        self._base_ts = 0
-        self._max_ts = 0
+    def __init__(self) -> None:
         self._ring = bytearray([_NONE]) * LOSS_DECISION_LAG
-        self._dup = self._reord = 0
-        # Decided on time = _found_done + _pkt (the run since the last loss).
-        self._found_done = self._lostd = self._disc = 0
-        self._prev_lost = False
-        self._tfl = self._tlf = 0
-        self._pkt = self._burst_lost = 0
-        self._c11 = self._c13 = self._c14 = self._c22 = self._c23 = self._c33 = 0
-        # Expected/received of earlier sources (SSRC change, resync).
-        self._carried = [0, 0]
-        self._interval_prev = _Counters()
-        self._rtcp_expected_prior = 0
-        self._rtcp_received_prior = 0
-        self._lsr = 0
-        self._lsr_time = 0.0
-
-    # ------------------------------------------------------------------ per packet
+        self._ext_max = -1
+        self._vssrc: int | None = None
 
     def on_packet(
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int = 8000
@@ -288,6 +230,51 @@ class ReceiveStats:
                 ring[idx] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
                 return True
         return self._account(seq, rtp_timestamp, arrival, ssrc, clock_rate)
+
+
+class _ReceiveAccounting:
+    """Everything of ``ReceiveStats`` but the per-packet fast path (see ``_PacketCore``)."""
+
+    __slots__ = ()
+
+    def __init__(self, playout_delay: float = 0.060) -> None:
+        if playout_delay < 0:
+            raise ValueError(f"playout_delay must be >= 0 seconds, got {playout_delay}")
+        super().__init__()
+        self.playout_delay = playout_delay
+        self._ssrc: int | None = None
+        self._rate = 0
+        self._inv_rate = 0.0
+        self._probation = 0
+        self._max_seq = 0  # during probation only; validated: the low 16 bits of _ext_max
+        self._base_seq = 0
+        self._bad_seq = RTP_SEQ_MOD + 1
+        self._vssrc: int | None = None  # the SSRC once validated (fast path), else None
+        self._received = 0
+        self._ext_max = -1
+        self._transit = 0.0
+        self._jitter = 0.0
+        self._jitter_max = 0.0
+        self._jitter_max_call = 0.0
+        self._anchor = 0.0
+        self._base_ts = 0
+        self._max_ts = 0
+        self._dup = self._reord = 0
+        # Decided on time = _found_done + _pkt (the run since the last loss).
+        self._found_done = self._lostd = self._disc = 0
+        self._prev_lost = False
+        self._tfl = self._tlf = 0
+        self._pkt = self._burst_lost = 0
+        self._c11 = self._c13 = self._c14 = self._c22 = self._c23 = self._c33 = 0
+        # Expected/received of earlier sources (SSRC change, resync).
+        self._carried = [0, 0]
+        self._interval_prev = _Counters()
+        self._rtcp_expected_prior = 0
+        self._rtcp_received_prior = 0
+        self._lsr = 0
+        self._lsr_time = 0.0
+
+    # ------------------------------------------------------------------ per packet
 
     def _account(
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int
@@ -637,6 +624,73 @@ class ReceiveStats:
             lsr=self._lsr,
             dlsr=dlsr,
         )
+
+
+_BODY_SLOTS = (
+    "playout_delay",
+    "_ssrc",
+    "_probation",
+    "_max_seq",
+    "_base_seq",
+    "_bad_seq",
+    "_jitter_max_call",
+    "_dup",
+    "_reord",
+    "_found_done",
+    "_lostd",
+    "_disc",
+    "_tfl",
+    "_burst_lost",
+    "_c11",
+    "_c13",
+    "_c14",
+    "_c22",
+    "_c23",
+    "_c33",
+    "_carried",
+    "_interval_prev",
+    "_rtcp_expected_prior",
+    "_rtcp_received_prior",
+    "_lsr",
+    "_lsr_time",
+)
+
+
+class PurePythonReceiveStats(_ReceiveAccounting, _PacketCore):
+    """Statistics of the RTP stream received on one leg.
+
+    ``playout_delay`` is the nominal delay (seconds) of the simulated fixed
+    jitter buffer. ``on_packet`` is the only per-packet call and is kept
+    cheap; everything else is computed on demand. ``ReceiveStats`` is this class
+    with the per-packet part compiled (``media/_rtpstats_core.c``) when it is built.
+    """
+
+    __slots__ = _BODY_SLOTS
+
+
+def _compiled_core() -> type | None:
+    """The C ``PacketCore`` (``media/_rtpstats_core.c``), None when not built or disabled."""
+    if os.environ.get("VAXEL_NO_EXTENSIONS"):
+        return None
+    try:
+        from media._rtpstats_core import LOSS_DECISION_LAG as lag
+        from media._rtpstats_core import PacketCore
+    except ImportError:
+        return None
+    return PacketCore if lag == LOSS_DECISION_LAG else None
+
+
+_CORE = _compiled_core()
+COMPILED = _CORE is not None
+
+if _CORE is not None:
+
+    class ReceiveStats(_ReceiveAccounting, _CORE):  # type: ignore[valid-type,misc]
+        __doc__ = PurePythonReceiveStats.__doc__
+        __slots__ = _BODY_SLOTS
+
+else:
+    ReceiveStats = PurePythonReceiveStats  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------- RTCP

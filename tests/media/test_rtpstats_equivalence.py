@@ -4,17 +4,20 @@ Random packet sequences (loss, bursts, reordering within and beyond the decision
 duplicates, late packets, sequence and RTP timestamp wrap, SSRC and clock-rate changes,
 stray and confirmed sequence jumps) go into both ``ReceiveStats`` and the frozen
 per-packet reference (``rtpstats_reference.py``), with every reader called at random
-points; all results must be equal, floats bit for bit.
+points; all results must be equal, floats bit for bit. Both implementations of the
+per-packet part are checked: the compiled one (``media/_rtpstats_core.c``, when built) and
+its pure Python twin.
 """
 
 from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from media.rtpstats import ReceiveStats
+from media.rtpstats import PurePythonReceiveStats, ReceiveStats
 
 from .rtpstats_reference import ReferenceReceiveStats
 
@@ -98,15 +101,23 @@ def _read(stats: ReceiveStats | ReferenceReceiveStats, op: int, now: float, mark
     return stats.jitter_ms
 
 
-def _check(seed: int) -> None:
+IMPLEMENTATIONS = pytest.mark.parametrize(
+    "cls", [ReceiveStats, PurePythonReceiveStats], ids=["receive-stats", "pure-python"]
+)
+
+
+def _check(seed: int, cls: type = ReceiveStats) -> None:
     rng = random.Random(seed)
     packets = _packets(rng)
     delay = rng.choice((0.0, 0.02, 0.06))
-    new, ref = ReceiveStats(playout_delay=delay), ReferenceReceiveStats(playout_delay=delay)
+    new, ref = cls(playout_delay=delay), ReferenceReceiveStats(playout_delay=delay)
     marks: dict = {}
     for k, (seq, ts, arrival, ssrc, rate) in enumerate(packets):
-        new.on_packet(seq, ts, arrival, ssrc, rate)
+        dup_before = ref._dup
+        kept = new.on_packet(seq, ts, arrival, ssrc, rate)
         ref.on_packet(seq, ts, arrival, ssrc, rate)
+        # The reference returns nothing; a packet is dropped exactly when it counts as a duplicate.
+        assert kept is (ref._dup == dup_before), f"seed {seed}, packet {k}"
         if rng.random() < 0.03:
             op = rng.randrange(7)
             got, want = _read(new, op, arrival, marks), _read(ref, op, arrival, marks)
@@ -117,12 +128,14 @@ def _check(seed: int) -> None:
     assert new.snapshot() == ref.snapshot()
 
 
+@IMPLEMENTATIONS
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
-def test_optimised_path_equals_the_per_packet_reference(seed: int) -> None:
-    _check(seed)
+def test_optimised_path_equals_the_per_packet_reference(cls: type, seed: int) -> None:
+    _check(seed, cls)
 
 
-def test_fixed_seeds_equal_the_reference() -> None:
+@IMPLEMENTATIONS
+def test_fixed_seeds_equal_the_reference(cls: type) -> None:
     for seed in range(150):
-        _check(seed)
+        _check(seed, cls)
