@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
 from . import g711
 from .clock import MediaClock
@@ -44,9 +43,7 @@ from .rtpstats import (
     XR_PACKET_TYPE,
     ReceiveStats,
     RemoteStats,
-    ReportBlock,
     build_xr_packet,
-    ntp_timestamp,
     parse_xr_packet,
     voip_metrics_from_figures,
 )
@@ -173,11 +170,6 @@ class MediaLeg:
         self._bridge: Bridge | None = None
         self._timed_out = False
         self._remote_since: float | None = None
-        # Quality statistics of the stream received here, and what the peer reports about
-        # ours (RTCP); read by the call's quality watch (docs/mos.md).
-        self.rx_stats = ReceiveStats()
-        self.session.stats = self.rx_stats  # also the source of our RTCP report blocks
-        self.remote_stats = RemoteStats()
         self.quality_hint: tuple[float, float] | None = None  # latest (R, MOS), for RTCP XR
 
     # --- setup ---------------------------------------------------------------------------
@@ -185,6 +177,18 @@ class MediaLeg:
     def stats(self) -> SessionCounters:
         """Send/receive counters (see also ``rx_stats`` for RFC 3550 loss and jitter)."""
         return self.session.counters
+
+    # The quality statistics live in the session (its one receiver and the one place the
+    # peer's RTCP lands); read here by the call's quality watch (docs/mos.md).
+    @property
+    def rx_stats(self) -> ReceiveStats:
+        """Statistics of the stream received here; also the source of our report blocks."""
+        return self.session.stats
+
+    @property
+    def remote_stats(self) -> RemoteStats:
+        """What the peer reports about the stream we send (report blocks, RTT, XR)."""
+        return self.session.remote_stats
 
     @property
     def remote(self) -> tuple[str, int] | None:
@@ -263,32 +267,20 @@ class MediaLeg:
         if self.closed:
             return
         now = self.engine.loop.time()
-        packets = self.session.receive_rtcp(data, addr, now)
-        if packets:
-            self._account_rtcp(packets, data, now)
+        # The session takes the SR and report blocks; aiortc skips XR, so it is read here.
+        if self.session.receive_rtcp(data, addr, now) and _has_xr(data):
+            self._account_xr(data, now)
 
-    def _account_rtcp(self, packets: list[object], data: bytes, now: float) -> None:
-        """The peer's view of our stream (report blocks, RTT) and its XR VoIP metrics."""
-        arrival_ntp = ntp_timestamp(now + self.session.wall_offset)
-        remote = self.remote_stats
-        for p in packets:
-            if isinstance(p, RtcpSrPacket | RtcpRrPacket):
-                for b in p.reports:
-                    if b.ssrc == self.session.ssrc:
-                        block = ReportBlock(
-                            b.ssrc, b.fraction_lost, b.packets_lost, b.highest_sequence,
-                            b.jitter, b.lsr, b.dlsr,
-                        )  # fmt: skip
-                        remote.on_report_block(block, arrival_ntp, now)
-        if _has_xr(data):
-            try:
-                _, blocks = parse_xr_packet(data)
-            except ValueError as exc:
-                log.debug("RTCP XR from %s ignored: %s", self.session.remote_rtcp, exc)
-                return
-            for m in blocks:
-                if m.ssrc == self.session.ssrc:
-                    remote.on_voip_metrics(m, now)
+    def _account_xr(self, data: bytes, now: float) -> None:
+        """The peer's RTCP XR VoIP metrics about our stream."""
+        try:
+            _, blocks = parse_xr_packet(data)
+        except ValueError as exc:
+            log.debug("RTCP XR from %s ignored: %s", self.session.remote_rtcp, exc)
+            return
+        for m in blocks:
+            if m.ssrc == self.session.ssrc:
+                self.remote_stats.on_voip_metrics(m, now)
 
     def set_quality(self, r: float, mos: float) -> None:
         """The latest E-model estimate of the received stream, reported in our RTCP XR."""

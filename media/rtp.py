@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from aiortc.rtp import (
     RtcpByePacket,
@@ -23,16 +22,12 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 
-if TYPE_CHECKING:
-    from .rtpstats import ReceiveStats as QualityStats
+from .rtpstats import ReceiveStats, RemoteStats, ReportBlock
 
 _HEADER = struct.Struct("!BBHII")
 HEADER_SIZE = 12
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 RTCP_INTERVAL = 5.0
-_MAX_DROPOUT = 3000
-_MAX_MISORDER = 100
-_MIN_SEQUENTIAL = 2
 
 
 class MalformedPacket(ValueError):
@@ -79,90 +74,6 @@ def parse_rtp(data: bytes) -> RtpHeader:
 
 
 @dataclass(slots=True)
-class ReceiveStats:
-    """RFC 3550 A.1/A.3/A.8 reception statistics for one remote source."""
-
-    ssrc: int | None = None
-    base_seq: int = 0
-    max_seq: int = 0
-    cycles: int = 0
-    bad_seq: int = -1
-    probation: int = _MIN_SEQUENTIAL
-    received: int = 0
-    expected_prior: int = 0
-    received_prior: int = 0
-    transit: float | None = None
-    jitter: float = 0.0  # in timestamp units
-
-    def reset(self, ssrc: int, seq: int) -> None:
-        self.ssrc = ssrc
-        self.base_seq = seq
-        self.max_seq = seq
-        self.cycles = 0
-        self.bad_seq = -1
-        self.received = 0
-        self.expected_prior = 0
-        self.received_prior = 0
-        self.transit = None
-        self.jitter = 0.0
-
-    def update(self, seq: int, timestamp: int, arrival_units: float) -> bool:
-        """Account one packet; False when it is a probable duplicate/stray (not counted)."""
-        udelta = (seq - self.max_seq) & 0xFFFF
-        if udelta < _MAX_DROPOUT:
-            if seq < self.max_seq:
-                self.cycles += 1 << 16
-            self.max_seq = seq
-        elif udelta <= 65536 - _MAX_MISORDER:
-            if seq == self.bad_seq:
-                self.reset(self.ssrc or 0, seq)  # peer restarted its sequence: resync
-            else:
-                self.bad_seq = (seq + 1) & 0xFFFF
-                return False
-        self.received += 1
-        transit = arrival_units - timestamp
-        if self.transit is not None:
-            d = abs(transit - self.transit)
-            self.jitter += (d - self.jitter) / 16.0
-        self.transit = transit
-        return True
-
-    @property
-    def extended_max(self) -> int:
-        return self.cycles + self.max_seq
-
-    @property
-    def expected(self) -> int:
-        return self.extended_max - self.base_seq + 1
-
-    @property
-    def lost(self) -> int:
-        return self.expected - self.received
-
-    def report_block(self, lsr: int, dlsr: int) -> RtcpReceiverInfo:
-        expected_interval = self.expected - self.expected_prior
-        received_interval = self.received - self.received_prior
-        self.expected_prior = self.expected
-        self.received_prior = self.received
-        lost_interval = expected_interval - received_interval
-        fraction = (
-            0
-            if expected_interval <= 0 or lost_interval <= 0
-            else ((lost_interval << 8) // expected_interval)
-        )
-        lost = max(-(1 << 23), min(self.lost, (1 << 23) - 1))
-        return RtcpReceiverInfo(
-            ssrc=self.ssrc or 0,
-            fraction_lost=min(fraction, 255),
-            packets_lost=lost,
-            highest_sequence=self.extended_max & 0xFFFFFFFF,
-            jitter=int(self.jitter),
-            lsr=lsr,
-            dlsr=dlsr,
-        )
-
-
-@dataclass(slots=True)
 class SessionCounters:
     """Counters of one leg, read by the quality/statistics modules."""
 
@@ -176,17 +87,35 @@ class SessionCounters:
     rtcp_sent: int = 0
     rtcp_received: int = 0
     frames_skipped: int = 0  # clock frames not sent because the loop was late
-    rtt: float | None = None  # seconds, from RTCP LSR/DLSR
-    remote_fraction_lost: float | None = None  # what the peer reports about our stream
-    remote_jitter: float | None = None  # seconds, as reported by the peer
     extra: dict[str, float] = field(default_factory=dict)
+    # What the peer reports about our stream: the session's RemoteStats, the one place the
+    # far end's report blocks go; the figures below are views of it, not copies.
+    remote: RemoteStats = field(default_factory=RemoteStats, repr=False, compare=False)
+
+    @property
+    def rtt(self) -> float | None:
+        """Seconds, from RTCP LSR/DLSR (else the peer's XR round-trip delay)."""
+        return self.remote.rtt
+
+    @property
+    def remote_fraction_lost(self) -> float | None:
+        """Fraction 0..1 of our packets the peer reports lost in its last interval."""
+        return self.remote.fraction_lost
+
+    @property
+    def remote_jitter(self) -> float | None:
+        """Seconds, the interarrival jitter the peer reports for our stream."""
+        jitter_ms = self.remote.jitter_ms
+        return None if jitter_ms is None else jitter_ms / 1000.0
 
 
 class RtpSession:
     """One RTP session: our outgoing stream's seq/ts/SSRC, latching, stats and RTCP.
 
     ``now`` is a monotonic clock in seconds; ``wall_offset`` converts it to Unix time for
-    NTP timestamps in sender reports.
+    NTP timestamps in sender reports. ``stats`` (``media.rtpstats.ReceiveStats``) is the one
+    RFC 3550 receiver: it decides duplicates, gives our report blocks and the MOS figures;
+    ``remote_stats`` keeps what the peer's RTCP says about our stream.
     """
 
     def __init__(
@@ -209,11 +138,10 @@ class RtpSession:
         self.timestamp = rnd.getrandbits(32) if timestamp is None else timestamp
         self.cname = cname.encode()
         self.wall_offset = wall_offset
-        self.counters = SessionCounters()
-        self.recv = ReceiveStats()
-        # When set (the media engine does), these statistics replace ``recv``: one RFC 3550
-        # accounting per packet feeds both the RTCP report blocks and the MOS estimate.
-        self.stats: QualityStats | None = None
+        self.remote_stats = RemoteStats()
+        self.counters = SessionCounters(remote=self.remote_stats)
+        # Replaceable (e.g. another playout delay) before the first packet arrives.
+        self.stats = ReceiveStats()
         self.accepted_payload_types: set[int] = {payload_type}
         # Symmetric RTP: until latched, send to the signalled address.
         self.remote_rtp: tuple[str, int] | None = None
@@ -223,8 +151,6 @@ class RtpSession:
         self.latching = True
         self._buf = bytearray(HEADER_SIZE + 1500)
         self._frame_buf = bytearray(HEADER_SIZE + 160)  # the common 20 ms G.711 packet
-        self._last_sr_ntp_mid: int = 0
-        self._last_sr_arrival: float | None = None
         self._sent_since_report = False
         self._last_send_ts = self.timestamp
         self._last_send_now: float | None = None
@@ -294,20 +220,11 @@ class RtpSession:
             if not self.rtcp_latched:
                 self.remote_rtcp = (addr[0], addr[1] + 1)
             self.latched = True
-        stats = self.stats
-        if stats is not None:
-            if not stats.on_packet(
-                pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
-            ):
-                self.counters.duplicates += 1
-                return None
-        else:
-            if self.recv.ssrc != pkt.ssrc:
-                self.recv.reset(pkt.ssrc, pkt.sequence_number)
-                self.recv.max_seq = (pkt.sequence_number - 1) & 0xFFFF
-            if not self.recv.update(pkt.sequence_number, pkt.timestamp, now * self.clock_rate):
-                self.counters.duplicates += 1
-                return None
+        if not self.stats.on_packet(
+            pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
+        ):
+            self.counters.duplicates += 1  # it must not play (or be relayed) twice
+            return None
         c = self.counters
         c.packets_received += 1
         c.octets_received += len(pkt.payload)
@@ -329,27 +246,19 @@ class RtpSession:
     def build_rtcp(self, now: float, *, bye: bool = False) -> bytes:
         """A compound RTCP packet: SR (if we sent since the last report) or RR, SDES CNAME."""
         reports = []
-        if self.stats is not None:
-            block = self.stats.report_block(now)
-            if block is not None:
-                reports.append(
-                    RtcpReceiverInfo(
-                        ssrc=block.ssrc,
-                        fraction_lost=block.fraction_lost,
-                        packets_lost=block.cumulative_lost,
-                        highest_sequence=block.highest_seq,
-                        jitter=block.jitter,
-                        lsr=block.lsr,
-                        dlsr=block.dlsr,
-                    )
+        block = self.stats.report_block(now)  # None until the source is validated (A.1)
+        if block is not None:
+            reports.append(
+                RtcpReceiverInfo(
+                    ssrc=block.ssrc,
+                    fraction_lost=block.fraction_lost,
+                    packets_lost=block.cumulative_lost,
+                    highest_sequence=block.highest_seq,
+                    jitter=block.jitter,
+                    lsr=block.lsr,
+                    dlsr=block.dlsr,
                 )
-        elif self.recv.ssrc is not None and self.recv.received:
-            if self._last_sr_arrival is None:
-                lsr = dlsr = 0
-            else:
-                lsr = self._last_sr_ntp_mid
-                dlsr = int((now - self._last_sr_arrival) * 65536) & 0xFFFFFFFF
-            reports.append(self.recv.report_block(lsr, dlsr))
+            )
         if self._sent_since_report:
             # RTP timestamp corresponding to `now`, extrapolated from the last packet sent.
             rtp_ts = self._last_send_ts
@@ -387,24 +296,17 @@ class RtpSession:
         if self.latching and not self.rtcp_latched:
             self.remote_rtcp = (addr[0], addr[1])
             self.rtcp_latched = True
+        # The only walk over the peer's report blocks; XR (not parsed by aiortc) is the leg's.
+        arrival_ntp = self._ntp(now)  # the clock our SRs carry, so LSR and A match
         for p in packets:
             if isinstance(p, RtcpSrPacket):
-                self._last_sr_ntp_mid = (p.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF
-                self._last_sr_arrival = now
-                if self.stats is not None:
-                    self.stats.on_sender_report(p.sender_info.ntp_timestamp, now)
+                self.stats.on_sender_report(p.sender_info.ntp_timestamp, now)
             if isinstance(p, RtcpSrPacket | RtcpRrPacket):
-                for block in p.reports:
-                    if block.ssrc == self.ssrc:
-                        self._account_report(block, now)
+                for b in p.reports:
+                    if b.ssrc == self.ssrc:
+                        block = ReportBlock(
+                            b.ssrc, b.fraction_lost, b.packets_lost, b.highest_sequence,
+                            b.jitter, b.lsr, b.dlsr,
+                        )  # fmt: skip
+                        self.remote_stats.on_report_block(block, arrival_ntp, now, self.clock_rate)
         return packets
-
-    def _account_report(self, block: RtcpReceiverInfo, now: float) -> None:
-        c = self.counters
-        c.remote_fraction_lost = block.fraction_lost / 256.0
-        c.remote_jitter = block.jitter / self.clock_rate
-        if block.lsr:
-            now_mid = (self._ntp(now) >> 16) & 0xFFFFFFFF
-            rtt = ((now_mid - block.lsr - block.dlsr) & 0xFFFFFFFF) / 65536.0
-            if rtt < 60.0:  # garbage LSR values wrap to huge numbers
-                c.rtt = rtt

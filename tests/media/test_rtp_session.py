@@ -4,6 +4,7 @@ import struct
 from aiortc.rtp import RtcpPacket, RtcpRrPacket, RtcpSdesPacket, RtcpSrPacket, RtpPacket
 
 from media.rtp import RtpSession, parse_rtp
+from media.rtpstats import ReceiveStats
 
 PEER = ("192.0.2.10", 4000)
 NAT = ("198.51.100.7", 61000)
@@ -69,14 +70,19 @@ def test_loss_and_jitter_statistics_follow_rfc3550():
     t = 0.0
     for seq in list(range(100, 110)) + list(range(112, 120)):
         s.receive(peer_packet(seq & 0xFFFF, seq * 160), PEER, seq * 0.02)
-    assert s.recv.expected == 20 and s.recv.lost == 2
-    assert s.recv.jitter < 1.0  # perfectly paced arrivals
+    fig = s.stats.snapshot()
+    # RFC 3550 A.1: the source is valid from its second packet (probation), so 101..119.
+    assert fig.packets_expected == 19 and fig.packets_lost == 2
+    assert fig.jitter_ts < 1.0  # perfectly paced arrivals
+    block = s.stats.report_block(0.0)
+    assert block is not None and block.cumulative_lost == 2 and block.highest_seq == 119
     s2 = session()
     s2.set_remote(*PEER)
     for i in range(50):
         t = i * 0.02 + (0.005 if i % 2 else 0.0)
         s2.receive(peer_packet(i, i * 160), PEER, t)
-    assert 20 < s2.recv.jitter < 40  # 5 ms alternating delay = 40 units, jitter converges below
+    # 5 ms alternating delay = 40 units, jitter converges below
+    assert 20 < s2.stats.snapshot().jitter_ts < 40
 
 
 def test_sequence_wraparound_counts_cycles():
@@ -84,7 +90,10 @@ def test_sequence_wraparound_counts_cycles():
     s.set_remote(*PEER)
     for i in range(20):
         s.receive(peer_packet((65530 + i) & 0xFFFF, i * 160), PEER, i * 0.02)
-    assert s.recv.cycles == 65536 and s.recv.lost == 0
+    block = s.stats.report_block(0.4)
+    assert block is not None and block.highest_seq >> 16 == 1  # one cycle (65536) counted
+    assert block.highest_seq == 65536 + 13 and block.cumulative_lost == 0
+    assert s.stats.snapshot().packets_lost == 0
 
 
 def test_sender_report_then_receiver_reply_gives_round_trip_time():
@@ -99,12 +108,17 @@ def test_sender_report_then_receiver_reply_gives_round_trip_time():
     assert isinstance(parsed[0], RtcpSrPacket) and isinstance(parsed[1], RtcpSdesPacket)
     assert parsed[0].sender_info.packet_count == 1
     # The peer receives our RTP and SR, answers 0.25 s later; the network adds 0.1 s.
+    # (Two packets: a source gets report blocks once validated, RFC 3550 A.1.)
+    theirs.receive(peer_packet(4, 840, ssrc=111), NAT, 10.03)
     theirs.receive(peer_packet(5, 1000, ssrc=111), NAT, 10.05)
     theirs.receive_rtcp(sr, NAT, 10.05)
     rr = theirs.build_rtcp(10.30)
     assert isinstance(RtcpPacket.parse(rr)[0], RtcpRrPacket)
     ours.receive_rtcp(rr, PEER, 10.35)
     assert abs(ours.counters.rtt - 0.1) < 0.001
+    # The counters read the session's RemoteStats: one walk over the peer's report blocks.
+    assert ours.counters.rtt == ours.remote_stats.rtt
+    assert ours.counters.remote_fraction_lost == 0.0 and ours.counters.remote_jitter == 0.0
 
 
 def test_rtcp_is_scheduled_every_five_seconds_randomized():
@@ -121,16 +135,15 @@ def test_malformed_rtcp_is_counted():
     assert s.counters.malformed == 2
 
 
-def test_duplicates_are_dropped_when_quality_statistics_count_the_stream():
-    # Engine legs let ReceiveStats do the RFC 3550 accounting; a duplicate must still not
-    # reach the bridge, the recorder or the DTMF detector.
-    from media.rtpstats import ReceiveStats
-
+def test_duplicates_are_dropped_and_counted_by_the_replaceable_receive_statistics():
+    # ReceiveStats does the RFC 3550 accounting; a duplicate must not reach the bridge, the
+    # recorder or the DTMF detector.
     s = session()
-    s.stats = ReceiveStats()
+    assert isinstance(s.stats, ReceiveStats)  # every session has one
+    s.stats = ReceiveStats(playout_delay=0.1)  # and it can be replaced before the stream
     kept = [s.receive(peer_packet(seq, seq * 160), PEER, seq * 0.02) for seq in range(1, 6)]
     assert all(p is not None for p in kept)
     assert s.receive(peer_packet(5, 800), PEER, 0.11) is None  # the highest again
     assert s.receive(peer_packet(3, 480), PEER, 0.12) is None  # an older one again
     assert s.receive(peer_packet(6, 960), PEER, 0.13) is not None
-    assert s.counters.duplicates == 2
+    assert s.counters.duplicates == 2 and s.stats.snapshot().duplicates == 2
