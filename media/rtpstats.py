@@ -31,9 +31,10 @@ far end's reports, and the RTCP XR VoIP Metrics block (RFC 3611 4.7).
 
 from __future__ import annotations
 
+import operator
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 __all__ = [
     "GMIN",
@@ -144,10 +145,11 @@ class _Counters:
     c33: int = 0
 
     def minus(self, other: _Counters) -> _Counters:
-        return _Counters(*(a - b for a, b in zip(self._values(), other._values(), strict=True)))
+        # Every interval of every call: attrgetter/map instead of a generator of getattr.
+        return _Counters(*map(operator.sub, _counter_values(self), _counter_values(other)))
 
-    def _values(self) -> tuple[int, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)  # type: ignore[attr-defined]
+
+_counter_values = operator.attrgetter(*(f.name for f in fields(_Counters)))
 
 
 @dataclass(frozen=True, slots=True)
