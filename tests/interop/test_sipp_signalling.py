@@ -111,6 +111,8 @@ async def test_lost_ack_makes_vaxel_retransmit_its_200_per_timer_g(
     times = _received_200_times(res.messages())
     assert len(times) >= 4, res.explain()
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    # T1 = 0.5 s, doubling: 0.5, 1.0, 2.0 s (RFC 3261 13.3.1.4), with some scheduling slack.
+    # T1 = 0.5 s, doubling: 0.5, 1.0, 2.0 s (RFC 3261 13.3.1.4). The slack covers a loaded
+    # 2-core machine (0.15 s once failed there); the doubling itself is checked on its own.
     for gap, expected in zip(gaps[:3], (0.5, 1.0, 2.0), strict=True):
-        assert abs(gap - expected) < 0.15, gaps
+        assert abs(gap - expected) < 0.25, gaps
+    assert gaps[1] > 1.4 * gaps[0] and gaps[2] > 1.4 * gaps[1], gaps
