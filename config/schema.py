@@ -10,10 +10,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from acd.calendar import CalendarConfig
-from ivr.config import FlowConfig, flow_problems
+from ivr.config import FlowConfig, flow_problems, flow_prompt_uses
+from ivr.voicemail import VoicemailSettings
+from prompts.catalog import can_exist
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
@@ -201,6 +210,56 @@ class SmtpConfig(_Strict):
     password: str | None = None
     starttls: bool = False
     sender: str = "vaxel@localhost"
+    # Seconds one send may take (connect, STARTTLS, transfer) before it counts as failed.
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+
+# Seconds before the 2nd, 3rd ... attempt to mail a voicemail; then the mail is given up.
+MAIL_RETRY_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0)
+
+
+class VoicemailConfig(_Strict):
+    """Message length and mail retries, for every mailbox. The defaults are those of
+    ``ivr.voicemail.VoicemailSettings`` (a test keeps them equal)."""
+
+    # An hour is about 58 MB of WAV, far over what mail servers accept.
+    max_seconds: Annotated[float, Field(gt=0, le=3600)] = 180.0
+    # Defaults are checked against max_seconds too: a short max_seconds alone could
+    # otherwise drop every message.
+    silence_seconds: Annotated[float, Field(gt=0, validate_default=True)] = 6.0
+    # Shorter messages are callers who hung up at the tone: dropped, not mailed.
+    min_seconds: Annotated[float, Field(ge=0, validate_default=True)] = 1.0
+    # Up to a day each, at most 20: the message stays listed (and can be resent) after that.
+    mail_retry_delays: list[Annotated[float, Field(gt=0, le=86400)]] = Field(
+        default_factory=lambda: list(MAIL_RETRY_DELAYS), max_length=20
+    )
+
+    @field_validator("silence_seconds", "min_seconds")
+    @classmethod
+    def _below_max(cls, value: float, info: ValidationInfo) -> float:
+        top = info.data.get("max_seconds")  # absent when max_seconds itself is invalid
+        if top is not None and value >= top:
+            why = {
+                "silence_seconds": "silence could never end a message",
+                "min_seconds": "every message would be dropped",
+            }[str(info.field_name)]
+            raise ValueError(f"must be less than max_seconds ({top:g}), or {why}")
+        return value
+
+    @field_validator("mail_retry_delays")
+    @classmethod
+    def _increasing(cls, delays: list[float]) -> list[float]:
+        # Backing off: a mail server that is down for a while is not hammered.
+        for before, delay in zip(delays, delays[1:], strict=False):
+            if delay <= before:
+                raise ValueError(
+                    f"each delay must be longer than the one before, but {delay:g} follows "
+                    f"{before:g}"
+                )
+        return delays
+
+    def settings(self) -> VoicemailSettings:
+        return VoicemailSettings(self.max_seconds, self.silence_seconds, self.min_seconds)
 
 
 class VaxelConfig(_Strict):
@@ -217,6 +276,7 @@ class VaxelConfig(_Strict):
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
     # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
     # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.
@@ -274,6 +334,7 @@ class VaxelConfig(_Strict):
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"
         problems.extend(self._flow_references())
+        problems.extend(self._impossible_prompts())
         if problems:
             raise ConfigReferenceError(problems)
         return self
@@ -286,6 +347,28 @@ class VaxelConfig(_Strict):
             if flow is not None and flow not in self.flows:
                 problems.append((path, f"unknown flow {flow!r}"))
         return problems
+
+    def prompt_uses(self) -> list[tuple[str, str]]:
+        """(key path, prompt name) of every prompt the file names: flow steps and the closed
+        branch's deviation prompts. Checked against the stored prompts at start."""
+        uses = flow_prompt_uses(self.flows)
+        for cid, calendar in self.calendars.items():
+            for i, deviation in enumerate(calendar.deviations):
+                for lang, name in (deviation.prompt or {}).items():
+                    uses.append((f"calendars.{cid}.deviations.{i}.prompt.{lang}", name))
+        return uses
+
+    def _impossible_prompts(self) -> list[tuple[str, str]]:
+        """Names no upload can ever provide; the others may be uploaded after the start."""
+        return [
+            (
+                path,
+                f"prompt {name!r} can never be found: it is not a standard prompt, and stored "
+                "prompts are named with 1-32 characters a-z, 0-9, '-' or '_'",
+            )
+            for path, name in self.prompt_uses()
+            if not can_exist(name)
+        ]
 
 
 def _voicemail_address(

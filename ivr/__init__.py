@@ -1,7 +1,7 @@
 """What a caller hears and keys before the queue: flows built from steps (SPEC S2, S6, S7)."""
 
 from .build import FlowPlan, NumberEntry, build_flow
-from .config import FlowConfig, flow_problems
+from .config import FlowConfig, flow_problems, flow_prompt_uses
 from .crm import CustomerLookup, NoCrm
 from .flow import (
     CallerChannel,
@@ -45,6 +45,7 @@ __all__ = [
     "calendar_check",
     "closed_message",
     "flow_problems",
+    "flow_prompt_uses",
     "hot_prompt",
     "run_flow",
     "to_queue",

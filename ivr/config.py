@@ -148,6 +148,30 @@ class FlowConfig(_Strict):
         return StepSpec(name, options, path)  # type: ignore[arg-type]
 
 
+def _options_path(fid: str, flow: FlowConfig, spec: StepSpec) -> str:
+    """Where a step's settings are written: its [flows.ID.<step>] table, or inline."""
+    if spec.options is not None and (
+        spec.options is flow.menu or spec.options is flow.customer_number
+    ):
+        return f"flows.{fid}.{spec.name}"
+    return f"flows.{fid}.{spec.path}.{spec.name}"
+
+
+def flow_prompt_uses(flows: Mapping[str, FlowConfig]) -> list[tuple[str, str]]:
+    """(key path, prompt name) of every prompt a flow's steps name, e.g.
+    ("flows.support.menu.prompt", "support-menu")."""
+    uses: list[tuple[str, str]] = []
+    for fid, flow in flows.items():
+        for spec in flow.step_specs():
+            base = _options_path(fid, flow, spec)
+            if isinstance(spec.options, MenuConfig):
+                uses.append((f"{base}.prompt", spec.options.prompt))
+                uses.append((f"{base}.invalid_prompt", spec.options.invalid_prompt))
+            elif isinstance(spec.options, CustomerNumberConfig):
+                uses.append((f"{base}.prompt", spec.options.prompt))
+    return uses
+
+
 def flow_problems(
     flows: Mapping[str, FlowConfig], queues: Collection[str], numbers: Collection[str]
 ) -> list[tuple[str, str]]:
@@ -158,9 +182,7 @@ def flow_problems(
             if not isinstance(spec.options, MenuConfig):
                 continue
             # Settings from the [flows.ID.menu] table are reported at that table.
-            base = f"flows.{fid}." + (
-                f"{spec.path}.menu" if spec.options is not flow.menu else "menu"
-            )
+            base = _options_path(fid, flow, spec)
             targets = [(f"choices.{k}", t) for k, t in spec.options.choices.items()]
             if spec.options.no_choice is not None:
                 targets.append(("no_choice", spec.options.no_choice))

@@ -29,7 +29,11 @@ class CallerChannel(Protocol):
     language: str
 
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
-        """Play prompt names in order; with ``barge_in`` a key stops it and is returned."""
+        """Play prompt names in order; with ``barge_in`` a key stops it and is returned.
+        A prompt without audio is skipped and logged (``prompt_missing``), never an error."""
+
+    def can_play(self, prompt: str) -> bool:
+        """Whether ``prompt`` has audio now: a stored prompt can be gone since the start."""
 
     async def collect_digits(
         self, max_digits: int, first_timeout: float, inter_timeout: float, terminator: str = "#"

@@ -18,15 +18,34 @@ async def hot_prompt(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outc
     return None
 
 
-def _closed_prompt(ch: CallerChannel, sv: FlowServices, st: FlowState) -> str:
+def _first_playable(ch: CallerChannel, *names: str | None) -> tuple[str, list[str]]:
+    """The first of ``names`` that has audio, and those skipped before it. The last name is
+    a standard prompt: a stored one deleted since the start leaves that, not silence."""
+    candidates = [n for n in names if n]
+    skipped: list[str] = []
+    for name in candidates[:-1]:
+        if ch.can_play(name):
+            return name, skipped
+        skipped.append(name)
+    return candidates[-1], skipped
+
+
+async def _play_first(ch: CallerChannel, *names: str | None) -> None:
+    prompt, skipped = _first_playable(ch, *names)
+    for name in skipped:
+        await ch.log("prompt_missing", prompt=name, instead=prompt)
+    await ch.play([prompt])
+
+
+def _closed_prompts(ch: CallerChannel, sv: FlowServices, st: FlowState) -> list[str | None]:
     """The deviation's own prompt in the caller's language, else the queue's night message."""
     decision = st.closed
     own = (decision.prompt or {}).get(ch.language) if decision is not None else None
-    return own or sv.queue_prompt(st.queue, "closed") or "closed"
+    return [own, sv.queue_prompt(st.queue, "closed"), "closed"]
 
 
 async def closed_message(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
-    await ch.play([_closed_prompt(ch, sv, st)])
+    await _play_first(ch, *_closed_prompts(ch, sv, st))
     return None
 
 
@@ -50,7 +69,7 @@ class CalendarCheck:
         if decision.open:
             return None
         st.closed = decision
-        prompt = _closed_prompt(ch, sv, st)
+        prompt, _ = _first_playable(ch, *_closed_prompts(ch, sv, st))
         await ch.log("closed", rule=decision.rule, detail=decision.detail, prompt=prompt)
         for step in self.closed_steps:
             outcome = await step(ch, sv, st)  # type: ignore[misc]
@@ -63,8 +82,7 @@ calendar_check = CalendarCheck()
 
 
 async def welcome(ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
-    prompt = sv.queue_prompt(st.queue, "welcome") or "welcome"
-    await ch.play([prompt])
+    await _play_first(ch, sv.queue_prompt(st.queue, "welcome"), "welcome")
     return None
 
 
@@ -81,6 +99,11 @@ class MenuChoice:
     no_choice: Outcome | None = None  # after the last retry; None: stay in the current queue
 
     async def __call__(self, ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+        if not ch.can_play(self.prompt):
+            # Nobody can choose from a menu they do not hear: waiting for a key would be
+            # dead air, so the caller goes on as if no key was pressed.
+            await ch.log("prompt_missing", prompt=self.prompt, step="menu")
+            return await self._no_choice(ch, st)
         for _attempt in range(self.retries + 1):
             await ch.play([self.prompt], barge_in=True)
             # A key pressed during the prompt stays buffered: collect it (or wait for one)
@@ -96,6 +119,9 @@ class MenuChoice:
             await ch.log("menu_invalid", key=key)
             if key is not None:
                 await ch.play([self.invalid_prompt])  # silence just hears the menu again
+        return await self._no_choice(ch, st)
+
+    async def _no_choice(self, ch: CallerChannel, st: FlowState) -> Outcome | None:
         if self.no_choice is not None:
             await ch.log("menu_no_choice", target=_target(self.no_choice))
             return _follow(self.no_choice, st)
@@ -126,6 +152,10 @@ class CustomerNumber:
     digit_timeout: float = 3.0
 
     async def __call__(self, ch: CallerChannel, sv: FlowServices, st: FlowState) -> Outcome | None:
+        if not ch.can_play(self.prompt):
+            # Unasked, the caller keys nothing: go on as with no digits, without the wait.
+            await ch.log("prompt_missing", prompt=self.prompt, step="customer-number")
+            return None
         await ch.play([self.prompt], barge_in=True)
         result = await ch.collect_digits(
             self.max_digits, self.timeout, self.digit_timeout, terminator="#"

@@ -7,6 +7,7 @@ as 8 kHz mono 16-bit PCM, generated from this table by ``prompts/generate_standa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,9 +16,11 @@ __all__ = [
     "LANGUAGES",
     "STANDARD_DIR",
     "STANDARD_PROMPTS",
+    "STORED_NAME_RE",
     "PROMPT_DESCRIPTIONS",
     "PROMPT_KINDS",
     "StandardPrompt",
+    "can_exist",
     "list_standard_prompts",
     "number_prompts",
     "standard_prompt_path",
@@ -27,6 +30,10 @@ LANGUAGES: tuple[str, ...] = ("sv", "en")
 STANDARD_DIR = Path(__file__).resolve().parent / "standard"
 
 PromptKind = Literal["speech", "tone", "music"]
+
+# The names a prompt can be stored under (upload, recording by phone); the standard names
+# are reserved (prompts/store.py).
+STORED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 # name -> (description, {lang: wording}). Wordings are what callers hear
 # (speech) or a bracketed note for generated non-speech audio.
@@ -271,6 +278,12 @@ def list_standard_prompts() -> list[StandardPrompt]:
         StandardPrompt(name, PROMPT_DESCRIPTIONS[name], dict(wording), PROMPT_KINDS[name])
         for name, wording in STANDARD_PROMPTS.items()
     ]
+
+
+def can_exist(name: str) -> bool:
+    """A standard prompt, or a name a prompt can be stored under. Any other name is never
+    found, whatever is uploaded."""
+    return name in STANDARD_PROMPTS or STORED_NAME_RE.match(name) is not None
 
 
 def standard_prompt_path(name: str, lang: str) -> Path:

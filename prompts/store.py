@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -28,7 +27,7 @@ from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prompts.catalog import LANGUAGES, list_standard_prompts
+from prompts.catalog import LANGUAGES, STORED_NAME_RE, list_standard_prompts
 from prompts.convert import ConvertedPrompt, PromptFileError, convert_prompt
 from vaxel.storage.models import Base, PromptRow, as_utc
 
@@ -64,7 +63,6 @@ QUEUE_PROMPT_SLOTS: tuple[str, ...] = (
     "goodbye",
     "hold-music",
 )
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _STANDARD = {p.name: p for p in list_standard_prompts()}
 
 
@@ -110,7 +108,7 @@ class PromptInfo:
 
 
 def validate_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not STORED_NAME_RE.match(name):
         raise PromptNameError(
             f"prompt name {name!r}: use 1-32 characters a-z, 0-9, '-' or '_', "
             "starting with a letter or digit"
@@ -256,6 +254,16 @@ class PromptStore:
 
     async def exists(self, name: str) -> bool:
         return name in _STANDARD or await self._row(name) is not None
+
+    async def missing(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` that are neither standard nor stored with their audio file
+        (a row whose file is gone plays nothing either), once each, in order."""
+        out: list[str] = []
+        for name in dict.fromkeys(names):
+            info = await self.get(name)
+            if info is None or (info.path is not None and not info.path.is_file()):
+                out.append(name)
+        return out
 
     async def list(self, *, include_standard: bool = True) -> list[PromptInfo]:
         """Stored prompts by name, then the standard ones in catalog order."""

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from config import DEMO_CONFIG, ConfigError, VaxelConfig, load_config
+from prompts.catalog import STANDARD_PROMPTS
 
 from . import __version__
 from .logs import setup_logging
@@ -64,7 +65,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{file}: OK ({len(config.numbers)} numbers, {len(config.queues)} queues, "
         f"{len(config.agents)} agents)"
     )
+    for key, name in _stored_prompt_uses(config):
+        print(f"  {key}: {name!r} must be a stored prompt (the server checks at start)")
     return 0
+
+
+def _stored_prompt_uses(config: VaxelConfig) -> list[tuple[str, str]]:
+    """Prompt names that are not standard: this command sees no database to look them up."""
+    return [(key, name) for key, name in config.prompt_uses() if name not in STANDARD_PROMPTS]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

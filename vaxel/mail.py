@@ -13,8 +13,6 @@ import aiosmtplib
 
 from config.schema import SmtpConfig
 
-SEND_TIMEOUT = 30.0
-
 
 class MailError(Exception):
     """Sending failed; the message says why (connection refused, rejected recipient ...)."""
@@ -55,7 +53,8 @@ def voicemail_message(
     return msg
 
 
-async def send(smtp: SmtpConfig, msg: EmailMessage, timeout: float = SEND_TIMEOUT) -> None:
+async def send(smtp: SmtpConfig, msg: EmailMessage, timeout: float | None = None) -> None:
+    """Send ``msg`` through ``smtp``; ``timeout`` (default ``smtp.timeout``) bounds the send."""
     try:
         await aiosmtplib.send(
             msg,
@@ -65,7 +64,7 @@ async def send(smtp: SmtpConfig, msg: EmailMessage, timeout: float = SEND_TIMEOU
             password=smtp.password,
             # Explicit: never upgrade on our own to a TLS the operator did not ask for.
             start_tls=smtp.starttls,
-            timeout=timeout,
+            timeout=smtp.timeout if timeout is None else timeout,
         )
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         raise MailError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc

@@ -2,9 +2,9 @@
 
 A message is stored first and mailed afterwards, in the background: a mail server that is
 down or refuses the message never loses it. A failed attempt is logged, counted on the
-row and retried later (``RETRY_DELAYS``); after the last retry the row says ``failed`` and
-the message stays listed in the API, where it can be fetched or sent again. Messages still
-pending when the server stops are picked up at the next start.
+row and retried later (``[voicemail] mail_retry_delays``); after the last retry the row
+says ``failed`` and the message stays listed in the API, where it can be fetched or sent
+again. Messages still pending when the server stops are picked up at the next start.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import soundfile as sf
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from config.schema import SmtpConfig
+from config.schema import MAIL_RETRY_DELAYS, SmtpConfig
 from ivr.recording import Recording
 from vaxel import mail
 from vaxel.logs import log_event
@@ -32,8 +32,9 @@ from vaxel.storage.models import VoicemailRow, as_utc
 
 log = logging.getLogger("vaxel.voicemail")
 
-# Seconds to wait after the 1st, 2nd ... failed attempt; then the mail is given up.
-RETRY_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0)
+# Seconds to wait after the 1st, 2nd ... failed attempt; then the mail is given up. The
+# server passes the configured ones; this default is the configuration's.
+RETRY_DELAYS: tuple[float, ...] = MAIL_RETRY_DELAYS
 
 
 def next_retry(failed_attempts: int, delays: tuple[float, ...] = RETRY_DELAYS) -> float | None:

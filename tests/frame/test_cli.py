@@ -42,6 +42,21 @@ def test_check_config_bad_file_exits_2_with_one_clear_message(tmp_path: Path) ->
     assert "Traceback" not in res.stderr
 
 
+def test_check_config_lists_the_prompts_that_must_be_stored(tmp_path: Path) -> None:
+    menu = '{ menu = { prompt = "PROMPT", choices = { "1" = { queue = "sales" } } } }'
+    flow = f"[flows.f]\nsteps = [{menu}]\n"
+    cfg = tmp_path / "site.toml"
+    cfg.write_text(demo_toml_with(tmp_path, extra=flow.replace("PROMPT", "support-menu")))
+    res = run("check-config", str(cfg))
+    assert res.returncode == 0, res.stderr
+    assert "  flows.f.steps.0.menu.prompt: 'support-menu' must be a stored prompt" in res.stdout
+    assert "menu-example" not in res.stdout  # the demo's menu prompt is a standard one
+    cfg.write_text(demo_toml_with(tmp_path, extra=flow.replace("PROMPT", "x" * 33)))
+    res = run("check-config", str(cfg))
+    assert res.returncode == 2
+    assert f"flows.f.steps.0.menu.prompt: prompt '{'x' * 33}' can never be found" in res.stderr
+
+
 def test_serve_with_bad_config_does_not_start(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(demo_toml_with(tmp_path, replace={"wrap_up = 5": 'wrap_up = "ten"'}))

@@ -280,3 +280,31 @@ async def test_closed_flow_hands_over_to_the_voicemail_service(tmp_path: Path) -
         assert stored.queue == "support" and stored.data["seconds"] > 1
     finally:
         await vaxel.server.stop()
+
+
+async def test_menu_prompt_deleted_since_the_start_is_skipped_not_dead_air(
+    tmp_path: Path,
+) -> None:
+    vaxel = await start_vaxel(
+        tmp_path,
+        replace={'"100" = { queue = "support" }': '"100" = { queue = "support", flow = "menu" }'},
+        extra=MENU_FLOW,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            await upload(session, vaxel, "menu-tone", chirp_wav(600, 1200))
+        # Gone behind the API's back (the API refuses: the configuration names it).
+        assert await vaxel.stack.prompt_store.delete("menu-tone")
+        caller = Caller(vaxel, tmp_path / "phone")
+        # The menu would wait 20 s for a key; skipped, the caller is queued after the welcome.
+        await caller.call("100", 8)
+        welcome, _ = caller.find("welcome")
+        assert welcome > HEARD, f"welcome not heard (best match {welcome:.2f})"
+        (missing,) = await events(vaxel, "prompt_missing")
+        assert missing.data == {"prompt": "menu-tone", "step": "menu"}
+        (queued,) = await events(vaxel, "queued")
+        assert queued.queue == "support"
+        (hangup,) = await events(vaxel, "hangup")
+        assert hangup.data["outcome"] == "abandoned"  # waited for an agent: no error, no drop
+    finally:
+        await vaxel.server.stop()

@@ -26,20 +26,31 @@ MONDAY_MORNING = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 class ScriptedCaller:
-    """Plays nothing; records what would be played and answers digits from a script."""
+    """Plays nothing; records what would be played and answers digits from a script.
+    Prompts in ``missing`` have no audio: skipped and logged, as the call's leg does."""
 
-    def __init__(self, keys: Sequence[str] = (), language: str = "sv") -> None:
+    def __init__(
+        self, keys: Sequence[str] = (), language: str = "sv", missing: Sequence[str] = ()
+    ) -> None:
         self.call_id = "c1"
         self.a_number = "0701234567"
         self.b_number = "100"
         self.language = language
         self.played: list[str] = []
         self.logged: list[tuple[str, dict]] = []
+        self.missing = set(missing)
         self._keys = list(keys)
 
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
-        self.played.extend(prompts)
+        for name in prompts:
+            if name in self.missing:
+                await self.log("prompt_missing", prompt=name)
+            else:
+                self.played.append(name)
         return None
+
+    def can_play(self, prompt: str) -> bool:
+        return prompt not in self.missing
 
     async def collect_digits(self, max_digits, first_timeout, inter_timeout, terminator="#"):
         if not self._keys:

@@ -103,6 +103,14 @@ async def test_delete_removes_row_and_file_but_not_standard_prompts(store: Promp
         await store.delete("welcome")
 
 
+async def test_missing_names_neither_standard_nor_stored_with_audio(store: PromptStore) -> None:
+    await store.add("lunch", samples.wav())
+    await store.add("gone", samples.wav())
+    store.path_of("gone").unlink()  # a row without its file plays nothing
+    names = ["welcome", "lunch", "later", "gone", "later"]
+    assert await store.missing(names) == ["later", "gone"]
+
+
 async def test_phone_recordings_are_numbered_from_1001(store: PromptStore) -> None:
     assert await store.next_number() == FIRST_PHONE_NUMBER
     number, info = await store.add_recording(samples.wav(1.0, 8000, 1))

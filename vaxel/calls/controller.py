@@ -61,6 +61,8 @@ ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on the 2xx by then anyway
 # Before a BYE that follows Vaxel's last prompt (closed message, service prompts): the
 # phone's jitter buffer still holds its final ~100-200 ms, which an immediate BYE cuts off.
 HANGUP_GRACE = 0.5
+# Call events that mean the operator has something to fix: warnings in the log.
+WARNING_EVENTS = frozenset({"prompt_missing"})
 
 
 class SipPort(Protocol):
@@ -179,6 +181,7 @@ class CallController:
         log_event(
             log,
             f"call.{kind}",
+            level=logging.WARNING if kind in WARNING_EVENTS else logging.INFO,
             call_id=call.call_id,
             **{k: v for k, v in data.items() if isinstance(v, str | int | float)},
         )

@@ -160,12 +160,16 @@ class PhoneServices:
             await call.play(["goodbye"])
             return
         greeting = "voicemail-prompt"
-        if mailbox.queue is not None:
-            greeting = self.flow_services.queue_prompt(mailbox.queue, greeting) or greeting
+        activated = mailbox.queue and self.flow_services.queue_prompt(mailbox.queue, greeting)
+        if activated and call.can_play(activated):
+            greeting = activated
+        elif activated:  # gone since it was activated: the standard greeting, not just a beep
+            await call.log("prompt_missing", prompt=activated, instead=greeting)
         result = await leave_voicemail(
             CallRecordingChannel(call),
             _CallMailbox(self.voicemail_service, call, mailbox),
             self.voicemail_service.new_path(),
             greeting,
+            self.directory.config.voicemail.settings(),
         )
         call.outcome = "voicemail" if result.voicemail_id is not None else "voicemail_empty"

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from media.engine import Bridge, MediaLeg
+from media.prompts import Prompt
 from sip.sdp import SessionDescription
 
-from .prompts import PromptResolver
+from .prompts import PromptError, PromptResolver
 
 
 @dataclass(eq=False)
@@ -74,11 +75,32 @@ class InboundCall:
 
     # --- CallerChannel (what IVR steps use) ----------------------------------------------
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
-        resolved = self.prompts.resolve_all(list(prompts), self.language)
-        result = await self.leg.play(resolved, interrupt_digits="0123456789*#" if barge_in else "")
+        resolved: list[Prompt] = []
+        for name in prompts:
+            try:
+                resolved.append(self.prompts.resolve(name, self.language))
+            except PromptError as exc:
+                # A stored prompt can be deleted while the server runs: the caller hears
+                # the rest instead of losing the call.
+                await self.log("prompt_missing", prompt=name, error=str(exc))
+        if not resolved:
+            return None
+        digits = "0123456789*#" if barge_in else ""
+        try:
+            result = await self.leg.play(resolved, interrupt_digits=digits)
+        except PromptError as exc:  # removed or unreadable between resolving and playing
+            await self.log("prompt_missing", prompt=", ".join(prompts), error=str(exc))
+            return None
         if result.reason == "hangup":
             raise asyncio.CancelledError
         return result.digit
+
+    def can_play(self, prompt: str) -> bool:
+        try:
+            self.prompts.resolve(prompt, self.language)
+        except PromptError:
+            return False
+        return True
 
     async def collect_digits(
         self, max_digits: int, first_timeout: float, inter_timeout: float, terminator: str = "#"

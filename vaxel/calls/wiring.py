@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from prompts.store import PromptStore
 from sip.digest import DigestAuthenticator
 from sip.registrar import Registrar
 from sip.transport import SipEndpoint
+from vaxel.logs import log_event
 from vaxel.storage.database import sessionmaker
 from vaxel.voicemail import VoicemailService
 
@@ -27,6 +29,8 @@ from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
     from vaxel.server import VaxelServer
+
+log = logging.getLogger("vaxel.calls")
 
 
 class CallStack:
@@ -83,6 +87,7 @@ class CallStack:
             config.smtp,
             mailbox_names={(q, None): c.name or q for q, c in config.queues.items()}
             | {(None, a): c.name for a, c in config.agents.items()},
+            retry_delays=tuple(config.voicemail.mail_retry_delays),
         )
         self.controller.phone_services = PhoneServices(
             self.directory,
@@ -99,6 +104,8 @@ class CallStack:
             if trunk.register_
         ]
         self._server = server
+        # (key path, prompt) the configuration names but the store lacks, found at start.
+        self.unstored_prompts: list[tuple[str, str]] = []
 
     async def _on_sip_event(self, ev: object) -> None:
         for reg in self.trunk_registrations:
@@ -113,12 +120,30 @@ class CallStack:
         await self.media.start()
         self.runner.start()
         await self.voicemail.start()
+        await self._check_prompts()
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
             raise bind_error("sip.port", config.sip.host, config.sip.port, exc) from None
         for reg in self.trunk_registrations:
             reg.start()
+
+    async def _check_prompts(self) -> None:
+        """Warn about prompts the configuration names that are not stored. They do not stop
+        the start: uploading them takes the running server's API (docs/ivr.md), and until
+        then a call skips them instead of waiting in silence."""
+        uses = self._server.config.prompt_uses()
+        missing = set(await self.prompt_store.missing(name for _, name in uses))
+        self.unstored_prompts = [(key, name) for key, name in uses if name in missing]
+        for key, name in self.unstored_prompts:
+            log_event(
+                log,
+                "config.prompt_not_stored",
+                level=logging.WARNING,
+                key=key,
+                prompt=name,
+                fix="upload it (POST /api/prompts); calls skip it until then",
+            )
 
     async def shutdown(self) -> None:
         """Stop taking calls and end the live ones (BYE) while SIP is still up."""

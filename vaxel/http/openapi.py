@@ -324,7 +324,10 @@ FALLBACK_PATHS: dict[str, Any] = {
             tag="prompts",
             params=[_PROMPT],
             ok=_OBJ,
-            errors={404: "unknown prompt", 409: "the prompt is in use"},
+            errors={
+                404: "unknown prompt",
+                409: "the prompt is in use (a queue slot, a hot prompt, the configuration)",
+            },
         ),
     },
     "/api/prompts/{name}/audio": {

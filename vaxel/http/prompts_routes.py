@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from prompts.catalog import STANDARD_PROMPTS
 from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
 from prompts.store import (
     QUEUE_PROMPT_SLOTS,
@@ -89,8 +90,14 @@ async def get_prompt(request: web.Request) -> web.Response:
     if info is None:
         raise ApiError(404, f"no prompt named {request.match_info['name']!r}")
     body = info.as_dict()
-    body["used_by"] = await _activations(request).prompt_uses(info.name)
+    body["used_by"] = _config_uses(request, info.name)
+    body["used_by"] += await _activations(request).prompt_uses(info.name)
     return web.json_response(body)
+
+
+def _config_uses(request: web.Request, name: str) -> list[str]:
+    """Keys of the configuration that name the prompt (flow steps, closed deviations)."""
+    return [key for key, used in server_of(request).config.prompt_uses() if used == name]
 
 
 @routes.get("/api/prompts/{name}/audio")
@@ -190,6 +197,14 @@ async def upload_prompt(request: web.Request) -> web.Response:
 @routes.delete("/api/prompts/{name}")
 async def delete_prompt(request: web.Request) -> web.Response:
     name = request.match_info["name"]
+    # Deleting what the configuration names would make its calls skip it (docs/ivr.md).
+    configured = [] if name in STANDARD_PROMPTS else _config_uses(request, name)
+    if configured:
+        raise ApiError(
+            409,
+            f"prompt {name!r} is named by the configuration ({', '.join(configured)}); "
+            "change the configuration and restart first",
+        )
     uses = await _activations(request).prompt_uses(name)
     if uses:
         raise ApiError(409, f"prompt {name!r} is in use ({', '.join(uses)}); deactivate it first")
