@@ -19,13 +19,21 @@ from .logs import setup_logging
 EXIT_CONFIG = 2
 
 
+def _statistics_build() -> str:
+    """Which RTP statistics run: the compiled per-packet core costs ~1/7 of the Python one."""
+    from media.rtpstats import COMPILED
+
+    return "compiled" if COMPILED else "pure Python: build media/_rtpstats_core.c for speed"
+
+
 def _banner(config: VaxelConfig, config_path: Path) -> str:
     sip = config.sip
     lines = [
         f"Vaxel {__version__} serving {config.server.name!r} (config: {config_path})",
         f"  SIP   {sip.host}:{sip.port} over {', '.join(t.upper() for t in sip.transports)}"
         f"  (domain {sip.domain}, realm {sip.realm})",
-        f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}",
+        f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}"
+        f"  (statistics: {_statistics_build()})",
         f"  HTTP  http://{config.http.host}:{config.http.port}/api/health",
         "  Numbers:",
     ]

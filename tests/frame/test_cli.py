@@ -114,3 +114,13 @@ def test_serve_prints_where_it_listens_and_stops_cleanly_on_sigterm(tmp_path: Pa
     assert proc.returncode == 0, err
     assert f"HTTP  http://127.0.0.1:{port}/api/health" in out
     assert "event=server.stopped" in err
+
+
+def test_banner_says_which_rtp_statistics_run() -> None:
+    from config import DEMO_CONFIG, load_config
+    from media.rtpstats import COMPILED
+    from vaxel.cli import _banner
+
+    banner = _banner(load_config(DEMO_CONFIG), DEMO_CONFIG)
+    want = "(statistics: compiled)" if COMPILED else "(statistics: pure Python"
+    assert want in banner
