@@ -64,6 +64,10 @@ _STATIC_PT = {name: pt for pt, (name, _) in _STATIC.items()}
 _RTP_PROTOS = ("RTP/AVP", "RTP/AVPF")
 TELEPHONE_EVENT = "telephone-event"
 _TE_EVENTS = "0-15"  # DTMF digits 0-9 * # A-D (RFC 4733 section 3.2)
+# RFC 3611 section 5.1: the XR block types in use. Vaxel sends (and reads) VoIP Metrics only;
+# peers such as liblinphone send XR only when the other side's SDP lists it.
+RTCP_XR = "rtcp-xr"
+RTCP_XR_FORMATS = "voip-metrics"
 
 
 @dataclass
@@ -401,6 +405,11 @@ def _narrow_for_old_hold(direction: str) -> str:
     return {"sendrecv": "recvonly", "sendonly": "inactive"}.get(direction, direction)
 
 
+def _offers_rtcp_xr(sd: SessionDescription, m: MediaDescription) -> bool:
+    """The offer signals RTCP XR (RFC 3611 section 5.1) at session or media level."""
+    return any(name == RTCP_XR for name, _ in (*sd.attributes, *m.attributes))
+
+
 def _rejected(m: MediaDescription) -> MediaDescription:
     # RFC 3264 section 6: a declined stream keeps its m= line with port 0.
     return MediaDescription(m.media, 0, m.proto, list(m.formats[:1]) or ["0"])
@@ -430,7 +439,8 @@ def negotiate(
 
     Accepts the first usable audio stream with the first offered codec we
     support (offer order wins), keeps telephone-event with the offerer's
-    payload type, mirrors ptime and declines every other stream with port 0.
+    payload type, mirrors ptime, lists RTCP XR VoIP Metrics when the offer uses XR and
+    declines every other stream with port 0.
     Raises :class:`NoCommonCodec` (488) when no audio stream can be accepted.
     """
     wanted = [s.upper() for s in supported]
@@ -470,6 +480,8 @@ def negotiate(
             answer_m.formats.append(str(te.payload_type))
             answer_m.rtpmap[te.payload_type] = Codec(TELEPHONE_EVENT, te.payload_type, 8000)
             answer_m.fmtp[te.payload_type] = _TE_EVENTS
+        if _offers_rtcp_xr(offer, m):
+            answer_m.attributes.append((RTCP_XR, RTCP_XR_FORMATS))
         answer_sd.media.append(answer_m)
         chosen = Negotiated(
             codec=codec,
@@ -497,7 +509,7 @@ def make_offer(
     direction: str = "sendrecv",
     ptime: int | None = 20,
 ) -> SessionDescription:
-    """An audio offer (UAC side) listing ``codecs`` in preference order."""
+    """An audio offer (UAC side) listing ``codecs`` in preference order and RTCP XR."""
     if direction not in DIRECTIONS:
         raise SdpError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     sd = _new_session(local_address, session_id, session_version)
@@ -514,6 +526,7 @@ def make_offer(
         m.formats.append(str(telephone_event_pt))
         m.rtpmap[telephone_event_pt] = Codec(TELEPHONE_EVENT, telephone_event_pt, 8000)
         m.fmtp[telephone_event_pt] = _TE_EVENTS
+    m.attributes.append((RTCP_XR, RTCP_XR_FORMATS))
     sd.media.append(m)
     return sd
 

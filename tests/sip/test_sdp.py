@@ -73,6 +73,30 @@ BARESIP_CAPTURED = (
     "a=ptime:20\r\n"
 )
 
+# Captured from linphonec 5.1.65 (liblinphone) dialling out on 127.0.0.1: RTCP XR at session
+# level (RFC 3611 section 5.1), wideband codecs first.
+LINPHONE_CAPTURED = (
+    "v=0\r\n"
+    "o=0709999999 1562 819 IN IP4 127.0.0.1\r\n"
+    "s=Talk\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics\r\n"
+    "m=audio 7078 RTP/AVP 96 97 98 0 8 18 99 100 101\r\n"
+    "a=rtpmap:96 opus/48000/2\r\n"
+    "a=fmtp:96 useinbandfec=1\r\n"
+    "a=rtpmap:97 speex/16000\r\n"
+    "a=fmtp:97 vbr=on\r\n"
+    "a=rtpmap:98 speex/8000\r\n"
+    "a=fmtp:98 vbr=on\r\n"
+    "a=fmtp:18 annexb=yes\r\n"
+    "a=rtpmap:99 telephone-event/48000\r\n"
+    "a=rtpmap:100 telephone-event/16000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=rtcp-fb:* trr-int 5000\r\n"
+    "a=rtcp-fb:* ccm tmmbr\r\n"
+)
+
 # Static PCMU/PCMA without rtpmap, telephone-event 0-16 on pt 96, ptime 30, LF endings.
 MINIMAL_OFFER = (
     "v=0\n"
@@ -172,6 +196,26 @@ def test_answers_captured_baresip_offer() -> None:
     assert (answer.codec.name, answer.telephone_event_pt, answer.ptime) == ("PCMU", 101, 20)
     assert (answer.remote_address, answer.remote_port) == ("127.0.0.1", 26384)
     assert answer.sdp.media[0].formats == ["0", "101"]
+
+
+def test_answers_captured_linphone_offer_with_rtcp_xr_voip_metrics() -> None:
+    answer = _answer(LINPHONE_CAPTURED)
+    assert (answer.codec.name, answer.telephone_event_pt) == ("PCMU", 101)
+    text = str(answer.sdp)
+    # Only the block type Vaxel sends and reads; liblinphone sends what the answer lists.
+    assert text.count("a=rtcp-xr") == 1
+    assert "m=audio 20000 RTP/AVP 0 101\r\n" in text
+    assert text.endswith("a=sendrecv\r\na=rtcp-xr:voip-metrics\r\n")
+
+
+def test_media_level_rtcp_xr_is_answered_too() -> None:
+    offer = SIPP_UAC + "a=rtcp-xr:rcvr-rtt=sender\r\n"
+    assert _answer(offer).sdp.media[0].attributes == [("rtcp-xr", "voip-metrics")]
+
+
+def test_offer_without_rtcp_xr_gets_none_in_the_answer() -> None:
+    for offer in (SIPP_UAC, BARESIP_CAPTURED, MINIMAL_OFFER):
+        assert "rtcp-xr" not in str(_answer(offer).sdp)
 
 
 def test_supported_list_restricts_choice() -> None:
@@ -302,6 +346,8 @@ def test_make_offer_lists_codecs_and_telephone_event() -> None:
     assert "a=rtpmap:101 telephone-event/8000\r\n" in text
     assert "a=fmtp:101 0-15\r\n" in text
     assert "a=sendrecv\r\n" in text
+    # Vaxel sends RTCP XR VoIP Metrics on every leg (RFC 3611 4.7) and says so (5.1).
+    assert "a=rtcp-xr:voip-metrics\r\n" in text
 
 
 def test_make_offer_refuses_unknown_codec_and_bad_payload_type() -> None:
@@ -323,6 +369,7 @@ def test_offer_answer_round_trip_between_two_sides() -> None:
     )
     agreed = parse_answer(offer, parse_sdp(str(answer.sdp)))
     assert agreed.codec.name == answer.codec.name == "PCMA"
+    assert ("rtcp-xr", "voip-metrics") in answer.sdp.media[0].attributes
     assert agreed.telephone_event_pt == 101
     assert (agreed.remote_address, agreed.remote_port) == ("10.0.0.2", 40000)
     assert agreed.direction == "sendrecv" and not agreed.hold
