@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Debian packages of the real peers the interop tests talk to (PostgreSQL: the
 # storage tests start a throwaway server of their own).
-PEER_PACKAGES := sip-tester baresip-core espeak-ng sox postgresql
+PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql
 # The C compiler and Python headers for media/_rtpstats_core.c (optional: without them the
 # install goes on with the pure Python statistics; CI requires the compiled module).
 BUILD_PACKAGES := gcc libc6-dev python3-dev
@@ -37,6 +37,7 @@ peers:
 	@missing=""; \
 	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
 	command -v baresip >/dev/null || missing="$$missing baresip-core"; \
+	command -v linphonec >/dev/null || missing="$$missing linphone-cli"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
