@@ -942,7 +942,10 @@ class UserAgent:
         if req.method == "INVITE" and 100 < status < 300:
             for rr in req.headers.get_all("Record-Route"):
                 h.add("Record-Route", rr)
-            h.add("Contact", self._contact(txn.transport))
+            # One Contact (RFC 3261 12.1.1), for the transport the request came over; the
+            # application's own, if it gives one, replaces it.
+            if not any(n.lower() in ("contact", "m") for n, _ in headers):
+                h.add("Contact", self._contact(txn.transport))
         wants_allow = status == 405 or (req.method in ("OPTIONS", "INVITE") and 200 <= status < 300)
         if wants_allow and not any(n.lower() == "allow" for n, _ in headers):
             h.add("Allow", self._allow_value)

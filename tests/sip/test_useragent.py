@@ -529,6 +529,19 @@ def test_response_copies_request_identity_and_adds_to_tag() -> None:
     assert ok.headers.get("Contact") == "<sip:10.0.0.1:5060>"
 
 
+def test_a_2xx_to_invite_carries_one_contact_even_when_the_application_gives_one() -> None:
+    # RFC 3261 12.1.1: one Contact. linphone saw two (the UA's and the controller's).
+    clock = Clock(make_ua())
+    clock.feed(request_bytes("INVITE"))
+    (incoming,) = clock.events()
+    rid = incoming.request_id  # type: ignore[union-attr]
+    clock.ua.respond(rid, 180, now=0.0)
+    clock.ua.respond(rid, 200, now=0.0, headers=[("Contact", "<sip:vaxel@10.0.0.1:5060>")])
+    ringing, ok = [m for m, _, _ in clock.collect()]
+    assert ringing.headers.get_all("Contact") == ["<sip:10.0.0.1:5060>"]
+    assert ok.headers.get_all("Contact") == ["<sip:vaxel@10.0.0.1:5060>"]
+
+
 def test_uas_dialog_requests_go_to_the_source_address_not_the_contact() -> None:
     clock = Clock(make_ua())
     clock.ua.receive_bytes(request_bytes("INVITE"), ("198.51.100.9", 31000), "UDP", 0.0)

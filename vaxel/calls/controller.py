@@ -306,7 +306,6 @@ class CallController:
             200,
             body=answer.sdp.to_bytes(),
             content_type="application/sdp",
-            headers=[("Contact", self._contact())],
         )
 
     # ------------------------------------------------------------------ REGISTER
@@ -441,14 +440,13 @@ class CallController:
             body = call.late_offer.to_bytes()
         await self._log(call, "incoming", service=target.service, queue=target.queue)
         if target.ring_seconds > 0:
-            self._respond(call.request_id, 180, "Ringing", headers=[("Contact", self._contact())])
+            self._respond(call.request_id, 180, "Ringing")
             await asyncio.sleep(target.ring_seconds)
         if not self._respond(
             call.request_id,
             200,
             body=body,
             content_type="application/sdp",
-            headers=[("Contact", self._contact())],
         ):
             call.outcome = "cancelled"
             return
