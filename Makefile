@@ -33,6 +33,17 @@ $(TEST_STAMP): $(BUILD_INPUTS) | toolchain
 run: $(STAMP)
 	$(VENV)/bin/vaxel serve
 
+# $(call apt_install,what,packages,what happens without them): install as root, else say how.
+define apt_install
+if [ "$$(id -u)" = "0" ]; then \
+  echo "installing $(1): $(2)"; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+else \
+  echo "missing $(1) -- run: sudo apt-get install -y $(2)"; \
+  echo "($(3))"; \
+fi
+endef
+
 peers:
 	@missing=""; \
 	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
@@ -42,25 +53,14 @@ peers:
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing test peers:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PEER_PACKAGES) >/dev/null; \
-	  else \
-	    echo "missing test peers:$$missing -- run: sudo apt-get install -y $(PEER_PACKAGES)"; \
-	    echo "(interop tests fail without them when CI=true)"; \
-	  fi; \
+	  echo "test peers not found:$$missing"; \
+	  $(call apt_install,test peers,$(PEER_PACKAGES),interop tests fail without them when CI=true); \
 	fi
 
 toolchain:
 	@if ! command -v cc >/dev/null || ! $(PYTHON) -c 'import os, sysconfig, sys; \
 	    sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
-	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing the C toolchain: $(BUILD_PACKAGES)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BUILD_PACKAGES) >/dev/null; \
-	  else \
-	    echo "no C compiler or Python headers -- run: sudo apt-get install -y $(BUILD_PACKAGES)"; \
-	    echo "(Vaxel then uses its pure Python RTP statistics; CI requires the compiled ones)"; \
-	  fi; \
+	  $(call apt_install,the C toolchain,$(BUILD_PACKAGES),Vaxel then uses its pure Python RTP statistics; CI requires the compiled ones); \
 	fi
 
 test: $(TEST_STAMP) peers
