@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from tests.peers import quit_console
 from tests.support import free_port, free_port_range, require_tool
 
 
@@ -128,11 +129,5 @@ class Baresip:
     async def stop(self) -> str:
         if self.proc is None:
             return ""
-        with contextlib.suppress(Exception):
-            self.command("quit")
-        try:
-            out, _ = await asyncio.wait_for(self.proc.communicate(), 5)
-        except TimeoutError:
-            self.proc.kill()
-            out, _ = await self.proc.communicate()
+        out = await quit_console(self.proc, lambda: self.command("quit"))
         return out.decode(errors="replace")

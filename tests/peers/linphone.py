@@ -9,7 +9,6 @@ command for that, and Vaxel has to run in the same namespace (``linphone_driver`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers import quit_console
 from tests.support import IN_CI, require_tool
 
 # No jitter buffer (audio_jitt_comp=0): loopback needs none, and the default adaptive one
@@ -163,13 +163,7 @@ class Linphonec:
         """Quit linphonec; its whole console output."""
         if self.proc is None:
             return ""
-        with contextlib.suppress(Exception):
-            self.command("quit")
-        try:
-            out, _ = await asyncio.wait_for(self.proc.communicate(), 5)
-        except TimeoutError:
-            self.proc.kill()
-            out, _ = await self.proc.communicate()
+        out = await quit_console(self.proc, lambda: self.command("quit"))
         self.transcript += out.decode(errors="replace").splitlines()
         return "\n".join(self.transcript)
 
