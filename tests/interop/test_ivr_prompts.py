@@ -211,12 +211,16 @@ timeout = 20
 """
 
 
-async def test_menu_choice_with_dtmf_routes_to_the_other_queue(tmp_path: Path) -> None:
-    vaxel = await start_vaxel(
+async def _start_with_menu_on_100(tmp_path: Path) -> RunningVaxel:
+    return await start_vaxel(
         tmp_path,
         replace={'"100" = { queue = "support" }': '"100" = { queue = "support", flow = "menu" }'},
         extra=MENU_FLOW,
     )
+
+
+async def test_menu_choice_with_dtmf_routes_to_the_other_queue(tmp_path: Path) -> None:
+    vaxel = await _start_with_menu_on_100(tmp_path)
     try:
         async with aiohttp.ClientSession() as session:
             await upload(session, vaxel, "welcome-tone", chirp_wav(1800, 3000))
@@ -285,11 +289,7 @@ async def test_closed_flow_hands_over_to_the_voicemail_service(tmp_path: Path) -
 async def test_menu_prompt_deleted_since_the_start_is_skipped_not_dead_air(
     tmp_path: Path,
 ) -> None:
-    vaxel = await start_vaxel(
-        tmp_path,
-        replace={'"100" = { queue = "support" }': '"100" = { queue = "support", flow = "menu" }'},
-        extra=MENU_FLOW,
-    )
+    vaxel = await _start_with_menu_on_100(tmp_path)
     try:
         async with aiohttp.ClientSession() as session:
             await upload(session, vaxel, "menu-tone", chirp_wav(600, 1200))
