@@ -91,6 +91,7 @@ class SessionCounters:
     packets_received: int = 0
     octets_received: int = 0
     malformed: int = 0
+    stun: int = 0  # STUN on the media ports (ICE keep-alives, e.g. linphone's): not RTP, not bad
     foreign: int = 0  # valid packets from an address other than the latched one
     duplicates: int = 0
     rtcp_sent: int = 0
@@ -214,7 +215,7 @@ class RtpSession:
         try:
             pkt = parse_rtp(data)
         except MalformedPacket:
-            self.counters.malformed += 1
+            self._count_bad(data)
             return None
         if pkt.payload_type not in self.accepted_payload_types:
             self.counters.malformed += 1
@@ -291,12 +292,20 @@ class RtpSession:
         self.schedule_rtcp(now)
         return out
 
+    def _count_bad(self, data: bytes) -> None:
+        # RFC 7983 demultiplexing: a first byte 0-3 is STUN (phones with ICE send binding
+        # requests to the media ports); counted apart so "malformed" means broken packets.
+        if data and data[0] < 4:
+            self.counters.stun += 1
+        else:
+            self.counters.malformed += 1
+
     def receive_rtcp(self, data: bytes, addr: tuple[str, int], now: float) -> list[object]:
         """Feed one datagram from the RTCP socket; returns the parsed aiortc packets."""
         try:
             packets = RtcpPacket.parse(data)
         except (ValueError, struct.error):
-            self.counters.malformed += 1
+            self._count_bad(data)
             return []
         if not packets:
             self.counters.malformed += 1

@@ -147,3 +147,15 @@ def test_duplicates_are_dropped_and_counted_by_the_replaceable_receive_statistic
     assert s.receive(peer_packet(3, 480), PEER, 0.12) is None  # an older one again
     assert s.receive(peer_packet(6, 960), PEER, 0.13) is not None
     assert s.counters.duplicates == 2 and s.stats.snapshot().duplicates == 2
+
+
+def test_stun_on_the_media_ports_is_counted_apart_from_malformed_packets():
+    # A STUN binding request (RFC 5389: type 0x0001, magic cookie), as ICE phones send.
+    stun = struct.pack("!HHI", 0x0001, 0, 0x2112A442) + bytes(12)
+    s = session()
+    s.set_remote(*PEER)
+    assert s.receive(stun, PEER, 0.0) is None
+    assert s.receive_rtcp(stun, PEER, 0.0) == []
+    assert s.receive(b"\xff garbage", PEER, 0.0) is None
+    assert (s.counters.stun, s.counters.malformed) == (2, 1)
+    assert not s.latched  # STUN does not latch the stream either
