@@ -70,7 +70,9 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(TEST_STAMP)
+# Benchmarks run on demand, never in `make test` (numbers go to bench/RESULTS.md by hand).
+bench: $(TEST_STAMP) peers
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) bench/run_all.py
 
 clean:
