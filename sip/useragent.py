@@ -817,7 +817,8 @@ class UserAgent:
                 resp,
                 destination=txn.peer,
                 transport=txn.transport,
-                local_contact=self._contact(txn.transport),
+                # The Contact the INVITE gave (the application's, if it chose one).
+                local_contact=txn.request.headers.get("Contact") or self._contact(txn.transport),
             )
             self._dialogs[did] = dialog
             new_dialog = True
@@ -1026,7 +1027,10 @@ class UserAgent:
         h.add("To", str(NameAddr(None, to_uri, {})))
         h.add("Call-ID", call_id or f"{secrets.token_hex(12)}@{self.local_host}")
         h.add("CSeq", f"{cseq} {method}")
-        if method in ("INVITE", "REGISTER", "SUBSCRIBE", "REFER"):
+        # One Contact (RFC 3261 8.1.1.8; a REGISTER's would be a second binding); the
+        # application's own, if it gives one, replaces the UA's.
+        own_contact = any(n.lower() in ("contact", "m") for n, _ in headers)
+        if method in ("INVITE", "REGISTER", "SUBSCRIBE", "REFER") and not own_contact:
             h.add("Contact", self._contact(transport))
         if method == "INVITE":
             h.add("Allow", self._allow_value)

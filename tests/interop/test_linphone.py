@@ -14,6 +14,14 @@ reports the call log through Vaxel's HTTP API and linphonec's SIP messages from 
   other side's SDP lists them in ``a=rtcp-xr``; Vaxel's answer does, and the call record's
   ``far_end.xr`` (``GET /api/calllog/calls``) holds what linphonec reported about Vaxel's
   stream. linphonec hangs up; Vaxel answers its BYE with 200.
+- linphone as the agent's phone (Vaxel the caller side): a second linphonec registers as
+  agent 1001 (a 401 digest challenge, then 200), the agent logs in through the API, the
+  first linphonec calls queue 100, Vaxel's INVITE (one Contact, ``a=rtcp-xr:voip-metrics``)
+  is auto-answered, the call is bridged for 5 s and the agent's phone hangs up. The call
+  log has the call answered by 1001, step by step, and the agent leg's ``far_end.xr`` from
+  linphonec's XR. Found on the way: Vaxel's INVITE had two Contact headers (the UA's and the
+  controller's; linphone took it, RFC 3261 8.1.1.8 allows one), fixed in sip/useragent.py;
+  and liblinphone needs two things to be called at all (see tests/peers/linphone.py).
 """
 
 from __future__ import annotations
@@ -67,16 +75,17 @@ async def linphone_call(tmp_path: Path, **spec: Any) -> dict[str, Any]:
     assert proc.returncode == 0 and result_file.exists(), f"driver failed:\n{output}"
     result = json.loads(result_file.read_text())
     assert result["error"] is None, (
-        f"{result['error']}\n--- linphonec ---\n{result['transcript'][-3000:]}\n{output}"
+        f"{result['error']}\n--- linphonec ---\n{result['transcript'][-3000:]}\n"
+        f"--- agent's linphonec ---\n{result.get('agent_transcript', '')[-3000:]}\n{output}"
     )
     return result
 
 
-def _final_status(result: dict[str, Any], method: str, *, sent_by_linphone: bool) -> list[int]:
-    """Status codes of the final responses to ``method`` linphonec sent or received."""
+def _final_status(sip: list[dict[str, Any]], method: str, *, sent_by_linphone: bool) -> list[int]:
+    """Status codes of the final responses to ``method`` a linphonec sent or received."""
     return [
         int(m["start"].split()[1])
-        for m in result["sip"]
+        for m in sip
         if m["cseq"].endswith(f" {method}")
         and m["start"].startswith("SIP/2.0 ")
         and m["sent"] is sent_by_linphone
@@ -127,7 +136,7 @@ async def test_linphone_hears_the_refusal_prompt_intact(tmp_path: Path) -> None:
     assert call["a_number"] == UNKNOWN_CALLER and call["b_number"] == "190", call
     # Vaxel hung up after the prompt; linphonec took the BYE and confirmed it.
     assert any(m["start"].startswith("BYE ") and not m["sent"] for m in result["sip"])
-    assert _final_status(result, "BYE", sent_by_linphone=True) == [200], result["sip"]
+    assert _final_status(result["sip"], "BYE", sent_by_linphone=True) == [200], result["sip"]
 
     assert result["recording"], result["transcript"][-3000:]
     heard, rate = sf.read(result["recording"], dtype="int16")
@@ -156,7 +165,7 @@ async def test_vaxel_receives_linphones_rtcp_xr_voip_metrics(tmp_path: Path) -> 
     assert "a=rtcp-xr:" in invite["body"] and "voip-metrics" in invite["body"], invite
     (ok,) = [m for m in result["sip"] if m["cseq"].endswith(" INVITE") and " 200 " in m["start"]]
     assert "a=rtcp-xr:voip-metrics" in ok["body"], ok["body"]
-    assert _final_status(result, "BYE", sent_by_linphone=False) == [200], result["sip"]
+    assert _final_status(result["sip"], "BYE", sent_by_linphone=False) == [200], result["sip"]
 
     (call,) = result["calls"]
     assert call["outcome"] == "abandoned", call
@@ -175,4 +184,53 @@ async def test_vaxel_receives_linphones_rtcp_xr_voip_metrics(tmp_path: Path) -> 
     assert xr["r_factor"] is not None and 50 <= xr["r_factor"] <= 100, xr
     assert xr["mos_lq"] is not None and 3.0 <= xr["mos_lq"] <= 5.0, xr
     assert xr["mos_cq"] is not None and 3.0 <= xr["mos_cq"] <= 5.0, xr
+    assert 0 <= xr["round_trip_delay_ms"] < 500, xr
+
+
+async def test_linphone_as_agent_phone_registers_answers_and_hangs_up(tmp_path: Path) -> None:
+    # A second linphonec calls queue 100 and is bridged to the agent's linphonec for 5 s
+    # (about two of liblinphone's RTCP reports), then the agent's phone hangs up.
+    result = await linphone_call(
+        tmp_path, number="100", hangup_after=5.0, agent=True, hangup_by="agent"
+    )
+    agent_sip = result["agent_sip"]
+    registers = [
+        int(m["start"].split()[1])
+        for m in agent_sip
+        if m["cseq"].endswith(" REGISTER") and not m["sent"]
+    ]
+    assert registers[:2] == [401, 200], agent_sip  # a digest challenge, then accepted
+    (invite,) = [m for m in agent_sip if m["start"].startswith("INVITE ") and not m["sent"]]
+    assert "a=rtcp-xr:voip-metrics" in invite["body"], invite
+    contacts = [
+        line for line in invite["head"].split("\n") if line.lower().startswith(("contact:", "m:"))
+    ]
+    assert len(contacts) == 1, invite["head"]  # RFC 3261 8.1.1.8 (there were two)
+    assert _final_status(agent_sip, "INVITE", sent_by_linphone=True) == [200], agent_sip
+    assert _final_status(agent_sip, "BYE", sent_by_linphone=False) == [200], agent_sip  # its own
+    # Vaxel passed the agent's hang-up on to the caller, whose linphonec confirmed it.
+    assert _final_status(result["sip"], "BYE", sent_by_linphone=True) == [200], result["sip"]
+
+    (call,) = result["calls"]
+    assert call["agent"] == "1001" and call["outcome"] == "answered", call
+    (answered,) = [e for e in result["events"] if e["kind"] == "answered"]
+    assert answered["agent"] == "1001" and answered["queue"] == "support", answered
+    steps = [e["kind"] for e in result["events"] if e["call_id"] == answered["call_id"]]
+    found = iter(steps)
+    assert all(k in found for k in ["arrived", "queued", "offered", "answered", "hangup"]), steps
+    (hangup,) = [e for e in result["events"] if e["kind"] == "hangup"]
+    assert hangup["data"]["reason"] == "agent hangup", hangup
+    rtp = hangup["data"]["rtp"]
+    assert min(rtp["caller"]["received"], rtp["agent"]["received"]) > 150, rtp  # 5 s of 20 ms
+
+    agent = call["quality"]["legs"]["agent"]
+    assert agent["packets_received"] > 150 and agent["mos"] is not None, agent
+    far = agent["far_end"]
+    assert far is not None and far["xr"] is not None, agent
+    xr = far["xr"]
+    # liblinphone reports R about 91 and MOS 4.5 here (it counts its G.711 without PLC);
+    # the bounds are as wide as on the caller leg.
+    assert xr["loss_pct"] < 5 and xr["discard_pct"] < 5, xr
+    assert xr["r_factor"] is not None and 50 <= xr["r_factor"] <= 100, xr
+    assert xr["mos_lq"] is not None and 3.0 <= xr["mos_lq"] <= 5.0, xr
     assert 0 <= xr["round_trip_delay_ms"] < 500, xr

@@ -28,11 +28,13 @@ from tests.support import IN_CI, require_tool
 # a stream (fixed buffer or none alike; see test_linphone.piece_offsets). The rtcp_xr keys
 # are liblinphone's defaults, written out so the test does not depend on them: announce XR
 # with VoIP Metrics, statistics summary and receiver RTT; it sends only what the other
-# side's SDP lists in a=rtcp-xr.
+# side's SDP lists in a=rtcp-xr. register_only_when_network_is_up=0: liblinphone takes a
+# network whose only address is 127.0.0.1 for "down" and would never send REGISTER.
 _RC = """[sip]
 contact="{user}" <sip:{user}@127.0.0.1>
 guess_hostname=0
 use_ipv6=0
+register_only_when_network_is_up=0
 
 [rtp]
 audio_rtp_port={rtp_port}
@@ -64,9 +66,16 @@ class LoggedSip:
     start_line: str
     cseq: str
     body: str
+    head: str  # start line and headers
 
     def as_dict(self) -> dict[str, object]:
-        return {"sent": self.sent, "start": self.start_line, "cseq": self.cseq, "body": self.body}
+        return {
+            "sent": self.sent,
+            "start": self.start_line,
+            "cseq": self.cseq,
+            "body": self.body,
+            "head": self.head,
+        }
 
 
 def sip_messages(log: str) -> list[LoggedSip]:
@@ -76,8 +85,10 @@ def sip_messages(log: str) -> list[LoggedSip]:
         head, _, body = m["msg"].replace("\r\n", "\n").partition("\n\n")
         lines = head.split("\n")
         cseq = next((v.strip() for k, _, v in (x.partition(":") for x in lines) if k == "CSeq"), "")
-        if lines[0].startswith(("SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ")):
-            out.append(LoggedSip(m["dir"] == "message sent to", lines[0], cseq, body.strip()))
+        if lines[0].startswith(
+            ("SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ")
+        ):
+            out.append(LoggedSip(m["dir"] == "message sent to", lines[0], cseq, body.strip(), head))
     return out
 
 
@@ -117,6 +128,9 @@ class Linphonec:
         self.exe = require_tool("linphonec")
         self.dir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
+        # Without its database directory liblinphone's core never reaches "on" and answers
+        # every incoming INVITE 503 (outgoing calls work regardless).
+        (workdir / ".local/share/linphone").mkdir(parents=True, exist_ok=True)
         self.sip_port = sip_port
         self.rc = workdir / "linphonerc"
         self.rc.write_text(_RC.format(user=user, rtp_port=rtp_port))
@@ -158,6 +172,20 @@ class Linphonec:
                 self.transcript.append(line)
                 if text in line:
                     return line
+
+    async def register(self, identity: str, proxy: str, password: str, timeout: float) -> None:
+        """Register ``identity`` at ``proxy`` and wait until the registration is accepted.
+
+        linphonec's own "Registration ... successful" line stays in its stdout buffer (a
+        pipe), so this asks ``status register`` until it says so.
+        """
+        self.command(f"register {identity} {proxy} {password}")
+        async with asyncio.timeout(timeout):
+            while True:
+                self.command("status register")
+                if (await self.wait_for("registered", timeout)).startswith("registered,"):
+                    return
+                await asyncio.sleep(0.2)
 
     async def stop(self) -> str:
         """Quit linphonec; its whole console output."""

@@ -542,6 +542,34 @@ def test_a_2xx_to_invite_carries_one_contact_even_when_the_application_gives_one
     assert ok.headers.get_all("Contact") == ["<sip:vaxel@10.0.0.1:5060>"]
 
 
+def test_an_invite_or_register_carries_the_applications_contact_only() -> None:
+    # RFC 3261 8.1.1.8: one Contact. linphone saw two in Vaxel's INVITE to an agent.
+    from tests.sip.test_transaction import response_to
+
+    clock = Clock(make_ua())
+    mine = "<sip:vaxel@10.0.0.1:5060;transport=udp>"
+    common = {
+        "target_uri": "sip:agent@10.0.0.2",
+        "destination": PEER,
+        "transport": "UDP",
+        "from_uri": "sip:q@10.0.0.1",
+        "to_uri": "sip:agent@10.0.0.2",
+        "headers": [("Contact", mine)],
+        "now": 0.0,
+    }
+    clock.ua.invite(from_display=None, body=b"", **common)  # type: ignore[arg-type]
+    clock.ua.request("REGISTER", **common)  # type: ignore[arg-type]
+    invite, register = [m for m, _, _ in clock.collect()]
+    assert invite.headers.get_all("Contact") == [mine]
+    assert register.headers.get_all("Contact") == [mine]
+    # The dialog keeps that Contact for its own target refreshes.
+    clock.feed(response_to(invite, 200, to_tag="t"))
+    (did,) = [e.dialog_id for e in clock.events() if isinstance(e, DialogEstablished)]
+    clock.ua.reinvite(did, b"v=0\r\n", 1.0)
+    (reinvite,) = [m for m, _, _ in clock.collect() if is_request("INVITE")(m)]
+    assert reinvite.headers.get_all("Contact") == [mine]
+
+
 def test_uas_dialog_requests_go_to_the_source_address_not_the_contact() -> None:
     clock = Clock(make_ua())
     clock.ua.receive_bytes(request_bytes("INVITE"), ("198.51.100.9", 31000), "UDP", 0.0)
