@@ -123,6 +123,19 @@ def piece_offsets(
     return offsets
 
 
+def _assert_plausible_xr(leg: dict[str, Any]) -> None:
+    """The leg's stored far-end XR VoIP Metrics are linphonec's figures, parsed. The bounds
+    leave room for a stalled machine, not for unparsed or "unavailable" fields."""
+    far = leg["far_end"]
+    assert far is not None and far["xr"] is not None, leg
+    xr = far["xr"]
+    assert xr["loss_pct"] < 5 and xr["discard_pct"] < 5, xr
+    assert xr["r_factor"] is not None and 50 <= xr["r_factor"] <= 100, xr
+    assert xr["mos_lq"] is not None and 3.0 <= xr["mos_lq"] <= 5.0, xr
+    assert xr["mos_cq"] is not None and 3.0 <= xr["mos_cq"] <= 5.0, xr
+    assert 0 <= xr["round_trip_delay_ms"] < 500, xr
+
+
 async def test_linphone_hears_the_refusal_prompt_intact(tmp_path: Path) -> None:
     result = await linphone_call(
         tmp_path, number="190", hangup_after=None, prompt="remote-login-refused"
@@ -175,16 +188,8 @@ async def test_vaxel_receives_linphones_rtcp_xr_voip_metrics(tmp_path: Path) -> 
     # Vaxel rated linphonec's tone ...
     assert caller["packets_received"] > 200 and caller["mos"] is not None, caller
     # ... and linphonec reported on Vaxel's stream in RTCP report blocks and XR VoIP Metrics.
-    far = caller["far_end"]
-    assert far is not None and far["xr"] is not None, caller
-    xr = far["xr"]
-    # Loopback, nothing lost: liblinphone reports R 99-100 and MOS-LQ/CQ 4.9-5.0 here; the
-    # bounds leave room for a stalled machine, not for unparsed or "unavailable" fields.
-    assert xr["loss_pct"] < 5 and xr["discard_pct"] < 5, xr
-    assert xr["r_factor"] is not None and 50 <= xr["r_factor"] <= 100, xr
-    assert xr["mos_lq"] is not None and 3.0 <= xr["mos_lq"] <= 5.0, xr
-    assert xr["mos_cq"] is not None and 3.0 <= xr["mos_cq"] <= 5.0, xr
-    assert 0 <= xr["round_trip_delay_ms"] < 500, xr
+    # Loopback, nothing lost: liblinphone reports R 99-100 and MOS-LQ/CQ 4.9-5.0 here.
+    _assert_plausible_xr(caller)
 
 
 async def test_linphone_as_agent_phone_registers_answers_and_hangs_up(tmp_path: Path) -> None:
@@ -225,12 +230,5 @@ async def test_linphone_as_agent_phone_registers_answers_and_hangs_up(tmp_path: 
 
     agent = call["quality"]["legs"]["agent"]
     assert agent["packets_received"] > 150 and agent["mos"] is not None, agent
-    far = agent["far_end"]
-    assert far is not None and far["xr"] is not None, agent
-    xr = far["xr"]
-    # liblinphone reports R about 91 and MOS 4.5 here (it counts its G.711 without PLC);
-    # the bounds are as wide as on the caller leg.
-    assert xr["loss_pct"] < 5 and xr["discard_pct"] < 5, xr
-    assert xr["r_factor"] is not None and 50 <= xr["r_factor"] <= 100, xr
-    assert xr["mos_lq"] is not None and 3.0 <= xr["mos_lq"] <= 5.0, xr
-    assert 0 <= xr["round_trip_delay_ms"] < 500, xr
+    # liblinphone reports R about 91 and MOS 4.5 here (it counts its G.711 without PLC).
+    _assert_plausible_xr(agent)
