@@ -15,7 +15,7 @@ Typical use::
 
 from .clock import MediaClock
 from .dtmf_detect import DtmfDetector, dtmf_tone
-from .engine import Bridge, MediaEngine, MediaError, MediaLeg, PortAllocator, RtpObserver
+from .engine import Bridge, MediaEngine, MediaError, MediaLeg, PortAllocator
 from .events import (
     BridgeResult,
     DigitEvent,
@@ -59,7 +59,6 @@ __all__ = [
     "RecordResult",
     "Rfc4733Receiver",
     "Rfc4733Sender",
-    "RtpObserver",
     "RtpResumed",
     "RtpSession",
     "RtpTimeout",

@@ -52,7 +52,6 @@ from .timer import PreciseWake
 
 log = logging.getLogger(__name__)
 
-RtpObserver = Callable[[int, int, float, int], None]  # (seq, timestamp, arrival_time, ssrc)
 HOUSEKEEPING_INTERVAL = 0.2  # RTCP, no-RTP and lost-DTMF-end checks
 
 
@@ -160,7 +159,6 @@ class MediaLeg:
         self.inband_dtmf = False
         self.stream = OutboundStream(self.session, "PCMU", owner=self, idle_fill=engine.idle_fill)
         self.events: asyncio.Queue[LegEvent] = asyncio.Queue()
-        self.observer: RtpObserver | None = None
         self.closed = False
         self._rfc4733 = Rfc4733Receiver()
         self._detector: DtmfDetector | None = None
@@ -243,11 +241,6 @@ class MediaLeg:
         if self._timed_out:
             self._timed_out = False
             self.events.put_nowait(RtpResumed())
-        if self.observer is not None:
-            try:
-                self.observer(pkt.sequence_number, pkt.timestamp, now, pkt.ssrc)
-            except Exception:  # a faulty quality hook must not break the media path
-                log.exception("RTP observer failed")
         if pkt.payload_type == self.telephone_event_pt:
             for ev in self._rfc4733.receive(pkt.payload, pkt.timestamp, now):
                 self._on_digit(ev)
