@@ -71,14 +71,20 @@ class CallQualityWatch:
         self.monitor = QualityMonitor(
             codec=quality_codec("PCMU", plc), interval=interval, warn_below=warn_below
         )
-        self.interval = interval
-        self.warn_below = warn_below
         self.latest: dict[str, IntervalMos] = {}
         self.series: dict[str, list[list[float]]] = {}
         self._started: dict[str, float] = {}
         self._warned: set[str] = set()
         self._on_mos: dict[str, Callable[[float, float], None]] = {}
         self._remote: dict[str, RemoteStats] = {}
+
+    @property
+    def interval(self) -> float:
+        return self.monitor.interval
+
+    @property
+    def warn_below(self) -> float:
+        return self.monitor.warn_below
 
     def add_leg(
         self,
