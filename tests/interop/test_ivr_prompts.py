@@ -168,19 +168,20 @@ prompt = {{ sv = "meeting-closed", en = "meeting-closed" }}
         await vaxel.server.stop()
 
 
+async def _activate_welcome_tone(session: aiohttp.ClientSession, vaxel: RunningVaxel) -> None:
+    """Upload a chirp as "welcome-tone" and make it support's welcome."""
+    await upload(session, vaxel, "welcome-tone", chirp_wav(1800, 3000))
+    await api(
+        session, vaxel, "PUT", "/api/queues/support/prompts/welcome", {"prompt": "welcome-tone"}
+    )
+
+
 async def test_activated_hot_prompt_plays_first_on_the_next_call(tmp_path: Path) -> None:
     vaxel = await start_vaxel(tmp_path)
     try:
         async with aiohttp.ClientSession() as session:
             await upload(session, vaxel, "outage", chirp_wav(300, 900))
-            await upload(session, vaxel, "welcome-tone", chirp_wav(1800, 3000))
-            await api(
-                session,
-                vaxel,
-                "PUT",
-                "/api/queues/support/prompts/welcome",
-                {"prompt": "welcome-tone"},
-            )
+            await _activate_welcome_tone(session, vaxel)
             await api(
                 session, vaxel, "POST", "/api/hot-prompts", {"prompt": "outage", "queue": "support"}
             )
@@ -223,15 +224,8 @@ async def test_menu_choice_with_dtmf_routes_to_the_other_queue(tmp_path: Path) -
     vaxel = await _start_with_menu_on_100(tmp_path)
     try:
         async with aiohttp.ClientSession() as session:
-            await upload(session, vaxel, "welcome-tone", chirp_wav(1800, 3000))
+            await _activate_welcome_tone(session, vaxel)
             await upload(session, vaxel, "menu-tone", chirp_wav(600, 1200))
-            await api(
-                session,
-                vaxel,
-                "PUT",
-                "/api/queues/support/prompts/welcome",
-                {"prompt": "welcome-tone"},
-            )
             caller = Caller(vaxel, tmp_path / "phone")
             # Welcome and menu take 2.4 s: key 2 goes after both were heard.
             call = asyncio.create_task(caller.call("100", 12, keys="2", key_at=4))
