@@ -185,9 +185,8 @@ class _PacketCore:
     )
 
     def __init__(self) -> None:
+        # Only the ring, as the C type's tp_new; _ReceiveAccounting.__init__ sets the rest.
         self._ring = bytearray([_NONE]) * LOSS_DECISION_LAG
-        self._ext_max = -1
-        self._vssrc: int | None = None
 
     def on_packet(
         self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int = 8000
