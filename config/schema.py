@@ -160,6 +160,13 @@ class QueueConfig(_Strict):
     voicemail_email: EmailAddress | None = None
     calendar: Identifier | None = None
     flow: Identifier | None = None  # flows.ID for numbers of this queue that name none
+    # Where overflowing calls go when that is not a queue: "voicemail" (this queue's
+    # mailbox) or "number:NNN" (an entry of the number plan: a service or another flow).
+    overflow_target: str | None = None
+    # Agents reached on a phone number hear which queue calls and press 1 to take it (a
+    # mobile's voicemail must not take the caller). None: on for tel: devices only.
+    accept_prompt: bool | None = None
+    accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
 class AgentConfig(_Strict):
@@ -308,6 +315,7 @@ class VaxelConfig(_Strict):
                 problems.append(
                     (f"queues.{qid}.overflow_queue", f"unknown queue {queue.overflow_queue!r}")
                 )
+            problems += _overflow_target(self, qid, queue)
             if queue.overflow_queue == qid:
                 problems.append(
                     (f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself")
@@ -384,6 +392,27 @@ def _voicemail_address(
         key = f"agents.{target.agent}.email"
         return [(f"numbers.{number}", f"voicemail for agent {target.agent!r} needs {key}")]
     return []
+
+
+def _overflow_target(config: VaxelConfig, qid: str, queue: QueueConfig) -> list[tuple[str, str]]:
+    target = queue.overflow_target
+    if target is None:
+        return []
+    key = f"queues.{qid}.overflow_target"
+    if queue.overflow_queue is not None:
+        return [(key, "give either overflow_queue or overflow_target, not both")]
+    if target == "voicemail":
+        if queue.voicemail_email is None:
+            return [(key, "voicemail needs the queue's voicemail_email (the mailbox)")]
+        return []
+    if target.startswith("number:"):
+        number = target.removeprefix("number:")
+        if number not in config.numbers:
+            return [(key, f"number {number!r} is not in the number plan")]
+        return []
+    if target in config.queues:
+        return [] if target != qid else [(key, "a queue cannot overflow to itself")]
+    return [(key, f"expected 'voicemail', 'number:NNN' or a queue id, got {target!r}")]
 
 
 class ConfigReferenceError(ValueError):

@@ -202,6 +202,13 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
         "About 20 seconds of calm synthesized chords for callers on hold",
         {"sv": "[väntmusik]", "en": "[hold music]"},
     ),
+    "accept-call": (
+        "Told to an agent reached on a phone number before the caller is connected",
+        {
+            "sv": "Samtal från kön. Tryck 1 för att ta emot samtalet.",
+            "en": "A call from the queue. Press 1 to take the call.",
+        },
+    ),
     "connection-warning": (
         "Told to a caller whose media path shows poor quality",
         {

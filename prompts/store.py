@@ -62,6 +62,7 @@ QUEUE_PROMPT_SLOTS: tuple[str, ...] = (
     "voicemail-prompt",
     "goodbye",
     "hold-music",
+    "accept-call",
 )
 _STANDARD = {p.name: p for p in list_standard_prompts()}
 

@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import time
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import VaxelConfig
 
+from .calls.wiring import CallStack, build_call_stack
 from .events import EventHub
 from .http import create_app
 from .logs import log_event
+from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate
 
 log = logging.getLogger("vaxel.server")
-
-
-class StartupError(Exception):
-    """The server cannot start; the message says which setting to change."""
-
-
-def bind_error(what: str, host: str, port: int, exc: OSError) -> StartupError:
-    if exc.errno == errno.EADDRINUSE:
-        return StartupError(f"{what}: {host}:{port} is already in use (another process listens)")
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return StartupError(f"{what}: {host} is not an address of this machine")
-    if exc.errno == errno.EACCES:
-        return StartupError(f"{what}: no permission to bind {host}:{port}")
-    return StartupError(f"{what}: cannot bind {host}:{port}: {exc.strerror or exc}")
 
 
 def resolve_database_url(config: VaxelConfig, base_dir: Path) -> str:
@@ -51,13 +39,20 @@ class VaxelServer:
         self.base_dir = base_dir or Path.cwd()
         self.data_dir = (self.base_dir / config.server.data_dir).resolve()
         self._started_monotonic = time.monotonic()
-        self._engine = None
+        self._engine: AsyncEngine | None = None
         self.calllog: CallLog
         self._runner: web.AppRunner | None = None
         self._closers: list = []
         self.http_url = f"http://{config.http.host}:{config.http.port}"
         self.events = EventHub()
-        self.calls = None
+        self.calls: CallStack | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database engine (only while the server runs)."""
+        if self._engine is None:
+            raise RuntimeError("the server is not running")
+        return self._engine
 
     def uptime(self) -> float:
         return time.monotonic() - self._started_monotonic
@@ -88,8 +83,6 @@ class VaxelServer:
 
     async def _start_calls(self) -> None:
         """Media engine, ACD, registrar, call controller and the SIP endpoint."""
-        from .calls.wiring import build_call_stack
-
         self.calls = await build_call_stack(self)
         self._closers.append(self.calls.close)
 

@@ -15,8 +15,11 @@ async def _queue(api: Api, queue_id: str) -> dict:
 
 
 async def _arrive(api: Api, call: Call) -> None:
-    # Straight into the ACD, as the controller does once the caller reaches the queue.
+    # Straight into the ACD, as the call core does once the caller reaches the queue.
+    # No SIP caller stands behind these calls: the ACD's commands stop at the ACD (the
+    # call core would answer an offer for a call it does not hold with "call gone").
     stack = api.server.calls
+    stack.runner.sink = lambda commands: None
     await stack.runner.apply(stack.acd.call_arrived, call)
 
 

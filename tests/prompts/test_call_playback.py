@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from callcore import CallState, Target
 from media.events import PlayResult
 from media.prompts import Prompt, PromptError
 from tests.prompts import audio_samples as samples
@@ -19,6 +20,7 @@ class Leg:
     def __init__(self) -> None:
         self.played: list[list[str]] = []
         self.fail: PromptError | None = None
+        self.closed = False
 
     async def play(self, prompts: Sequence[Prompt], *, interrupt_digits: str = "") -> PlayResult:
         if self.fail is not None:
@@ -33,12 +35,22 @@ async def call_with(tmp_path: Path) -> tuple[InboundCall, Leg, list[tuple[str, d
     (custom / "outage.wav").write_bytes(samples.wav())
     leg, logged = Leg(), []
     resolver = PromptResolver(custom)
-    call = InboundCall("c1", "r1", "0701234567", "100", "sv", leg, resolver)  # type: ignore[arg-type]
-
-    async def log(kind: str, **data: object) -> None:
-        logged.append((kind, data))
-
-    call.log = log  # type: ignore[method-assign]
+    state = CallState(
+        key="c1",
+        request_id="r1",
+        sip_call_id="c1",
+        a_number="0701234567",
+        b_number="100",
+        language="sv",
+        target=Target(queue="support"),
+        started_at=0.0,
+    )
+    call = InboundCall(
+        state,
+        resolver,
+        note=lambda kind, data: logged.append((kind, data)),
+        leg=leg,  # type: ignore[arg-type]
+    )
     return call, leg, logged
 
 

@@ -1,8 +1,10 @@
-"""Runs the pure ACD core in real time and carries out the commands it returns.
+"""Runs the pure ACD core in real time and hands the commands it returns on, at once.
 
 The ACD decides; this module only applies events (with wall-clock ``now``), keeps one
-timer armed at the ACD's next deadline, writes LogEvents to the call log in order and
-hands every other command to the call controller.
+timer armed at the ACD's next deadline, publishes agent and call events to the event
+hub, and gives every command to its sink (the call executor), synchronously: no queue
+between the ACD and the calls. Call-log rows are written by the executor's call core,
+the one path to the call log.
 """
 
 from __future__ import annotations
@@ -10,89 +12,65 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any
 
-from acd.commands import (
-    AgentLoggedOut,
-    AgentStateChanged,
-    AnnouncePosition,
-    CancelOffer,
-    Command,
-    LogEvent,
-    OfferCall,
-    Overflow,
-)
+from acd.commands import AgentLoggedOut, AgentStateChanged, Command, LogEvent
 from acd.core import Acd
 from acd.errors import AcdError
 from vaxel.logs import log_event
-from vaxel.storage import CallLog, CallLogEvent
 
 log = logging.getLogger("vaxel.acd")
 
-
-class CommandSink(Protocol):
-    """What the call controller does for the ACD."""
-
-    def offer_call(self, cmd: OfferCall) -> None: ...
-    def cancel_offer(self, cmd: CancelOffer) -> None: ...
-    def overflow(self, cmd: Overflow) -> None: ...
-    def announce_position(self, cmd: AnnouncePosition) -> None: ...
+CommandSink = Callable[[list[Command]], None]
 
 
 class AcdRunner:
     def __init__(
         self,
         acd: Acd,
-        calllog: CallLog,
         *,
         clock: Callable[[], float] = time.time,
-        publish: Callable[[dict], None] | None = None,
+        publish: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.acd = acd
-        self.calllog = calllog
         self.clock = clock
-        self.sink: CommandSink | None = None
+        self.sink: CommandSink = lambda commands: None
         self.publish = publish or (lambda event: None)
         self._timer: asyncio.TimerHandle | None = None
-        self._pending: asyncio.Queue[tuple[list[Command], asyncio.Future[None]]] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
-        # Call-log columns the ACD does not carry itself.
-        self.numbers: dict[str, tuple[str | None, str | None]] = {}
+        self._started = False
 
     def start(self) -> None:
-        self._worker = asyncio.create_task(self._run(), name="acd-commands")
+        self._started = True
         self._arm()
 
     async def close(self) -> None:
+        self._started = False
         if self._timer is not None:
             self._timer.cancel()
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
+            self._timer = None
 
-    def apply(
-        self, method: Callable[..., list[Command]], *args: object, **kw: object
-    ) -> Awaitable[None]:
-        """Apply one ACD event now; the returned awaitable resolves once its commands ran.
+    def run(self, method: Callable[..., list[Command]], *args: object, **kw: object) -> None:
+        """Apply one ACD event now and carry out its commands before returning.
 
         Raises ``AcdError`` (nothing changed) when the ACD refuses the event.
         """
         commands = method(*args, now=self.clock(), **kw)
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.put_nowait((commands, fut))
+        self._deliver(commands)
         self._arm()
-        return fut
+
+    async def apply(
+        self, method: Callable[..., list[Command]], *args: object, **kw: object
+    ) -> None:
+        """``run`` for the front doors, which await it (raises ``AcdError``)."""
+        self.run(method, *args, **kw)
 
     async def apply_safely(
         self, method: Callable[..., list[Command]], *args: object, **kw: object
     ) -> bool:
         try:
-            await self.apply(method, *args, **kw)
+            self.run(method, *args, **kw)
         except AcdError as exc:
             log_event(log, "acd.refused", level=logging.WARNING, reason=str(exc))
             return False
@@ -103,43 +81,20 @@ class AcdRunner:
             self._timer.cancel()
             self._timer = None
         deadline = self.acd.next_deadline()
-        if deadline is None:
+        if deadline is None or not self._started:
             return
-        loop = asyncio.get_running_loop()
         delay = max(0.0, deadline - self.clock())
-        self._timer = loop.call_later(delay, self._on_timer)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         try:
-            commands = self.acd.tick(now=self.clock())
+            self._deliver(self.acd.tick(now=self.clock()))
         except Exception:
             log.exception("ACD tick failed")
-            commands = []
-        if commands:
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._pending.put_nowait((commands, fut))
         self._arm()
 
-    async def _run(self) -> None:
-        while True:
-            commands, fut = await self._pending.get()
-            try:
-                await self._execute(commands)
-            except Exception as exc:
-                log.exception("carrying out ACD commands failed")
-                if not fut.done():
-                    fut.set_exception(exc)
-                continue
-            if not fut.done():
-                fut.set_result(None)
-
-    async def _execute(self, commands: list[Command]) -> None:
-        # Call-log rows of one ACD step go in one transaction, before the step's actions.
-        rows = [self._row(c) for c in commands if isinstance(c, LogEvent)]
-        if rows:
-            await self.calllog.append(*rows)
-        sink = self.sink
+    def _deliver(self, commands: list[Command]) -> None:
         for cmd in commands:
             if isinstance(cmd, LogEvent):
                 log_event(
@@ -160,36 +115,15 @@ class AcdRunner:
             elif isinstance(cmd, AgentLoggedOut):
                 log_event(log, "acd.agent_logged_out", agent=cmd.agent, reason=cmd.reason)
                 self.publish({"type": "agent_logged_out", "agent": cmd.agent, "reason": cmd.reason})
-            elif sink is None:
-                continue
-            elif isinstance(cmd, OfferCall):
-                sink.offer_call(cmd)
-            elif isinstance(cmd, CancelOffer):
-                sink.cancel_offer(cmd)
-            elif isinstance(cmd, Overflow):
-                sink.overflow(cmd)
-            elif isinstance(cmd, AnnouncePosition):
-                sink.announce_position(cmd)
-
-    def _row(self, cmd: LogEvent) -> CallLogEvent:
-        a_number, b_number = self.numbers.get(cmd.call_id or "", (None, None))
-        return CallLogEvent(
-            call_id=cmd.call_id or "-",
-            kind=cmd.kind,
-            at=datetime.fromtimestamp(cmd.at, UTC),
-            queue=cmd.queue,
-            agent=cmd.agent,
-            a_number=a_number,
-            b_number=b_number,
-            data=_jsonable(cmd.data),
-        )
+        if commands:
+            self.sink(commands)
 
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-def _event_json(cmd: LogEvent) -> dict:
+def _event_json(cmd: LogEvent) -> dict[str, Any]:
     return {
         "kind": cmd.kind,
         "call_id": cmd.call_id,
@@ -200,8 +134,8 @@ def _event_json(cmd: LogEvent) -> dict:
     }
 
 
-def _jsonable(data: dict) -> dict:
-    out = {}
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in data.items():
         if isinstance(v, str | int | float | bool) or v is None:
             out[k] = v

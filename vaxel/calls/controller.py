@@ -1,8 +1,10 @@
-"""The call controller: carries out what the SIP, IVR and ACD cores decide.
+"""The call executor: carries out what the call core (``callcore``) and the ACD decide.
 
-SIP events come in from the endpoint (``on_event``); each incoming call runs as one
-task (answer, IVR flow, queue, bridge, hang-up), agent devices are rung on the ACD's
-``OfferCall`` commands, and every step is written to the call log.
+SIP events from the endpoint become call-core events; the actions the core returns are
+performed here in order, synchronously where they can be (respond, bridge, hang up,
+apply to the ACD, append to the call log). What has to wait (opening a media leg,
+ringing an agent, a prompt dialogue) runs as a task whose result is fed back to the
+core as an event. No call decision is taken in this module.
 """
 
 from __future__ import annotations
@@ -11,23 +13,34 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import socket
 import time
+from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from acd.commands import AnnouncePosition, CancelOffer, OfferCall, Overflow
+from acd.commands import Command
 from acd.core import Acd
-from acd.model import Call
-from acd.remote_login import decide_remote_login
+from acd.errors import AcdError
+from callcore import CallCore
+from callcore import actions as A
+from callcore import events as E
+from calllog import CallEvent
 from ivr import FlowPlan, FlowState
-from media.engine import MediaEngine, MediaError
+from media.engine import MediaEngine, MediaError, MediaLeg
 from sip.digest import build_authorization, parse_challenge
 from sip.headers import HeaderError, parse_address
 from sip.message import SipResponse
 from sip.registrar import AuthRejection, Registrar
-from sip.sdp import NoCommonCodec, SdpError, make_offer, negotiate, parse_answer, parse_sdp
+from sip.sdp import (
+    Negotiated,
+    NoCommonCodec,
+    SdpError,
+    SessionDescription,
+    make_offer,
+    negotiate,
+    parse_answer,
+    parse_sdp,
+)
 from sip.uri import parse_uri
 from sip.useragent import (
     AckReceived,
@@ -44,25 +57,23 @@ from sip.useragent import (
     UserAgent,
 )
 from vaxel.logs import log_event
-from vaxel.storage import CallLog, CallLogEvent
-from vaxel.storage.calllog import CallSummary
+from vaxel.storage import CallLog
 
 from .acd_runner import AcdRunner
 from .directory import SIP_DEVICE, TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .phone_services import PhoneServices
-from .prompts import PromptResolver
+from .prompts import PromptError, PromptResolver
 from .quality_watch import CallQualityWatch, run_watch
-from .session import AgentOffer, InboundCall
+from .resolve import ResolveError, resolve_host
+from .session import AgentLeg, InboundCall
 
 log = logging.getLogger("vaxel.calls")
 
-ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on the 2xx by then anyway
-# Before a BYE that follows Vaxel's last prompt (closed message, service prompts): the
-# phone's jitter buffer still holds its final ~100-200 ms, which an immediate BYE cuts off.
-HANGUP_GRACE = 0.5
 # Call events that mean the operator has something to fix: warnings in the log.
 WARNING_EVENTS = frozenset({"prompt_missing"})
+# What a phone's final response to our INVITE means for the ACD: a decline, not a failure.
+DECLINES = frozenset({486, 600, 603})
 
 
 class SipPort(Protocol):
@@ -79,27 +90,36 @@ def _user_of(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        uri = parse_address(value).uri
-        return parse_uri(uri).user
+        return parse_uri(parse_address(value).uri).user
     except (HeaderError, ValueError):
         return None
 
 
-def _rtp_counts(leg) -> dict[str, int]:  # noqa: ANN001 - media.engine.MediaLeg
+def _rtp_counts(leg: MediaLeg) -> dict[str, int]:
     c = leg.stats
     return {"sent": c.packets_sent, "received": c.packets_received, "malformed": c.malformed}
 
 
-def _contact_destination(binding) -> tuple[str, int]:  # noqa: ANN001 - sip.registrar.Binding
+def _contact_destination(binding: Any) -> tuple[str, int]:  # sip.registrar.Binding
     """Where to send requests for a binding: its Contact, unless the phone is behind NAT
     (the Contact names another host than the REGISTER came from): then the source."""
     try:
         uri = parse_uri(binding.contact.strip("<>"))
     except (HeaderError, ValueError):
-        return binding.source
+        return binding.source  # type: ignore[no-any-return]
     if uri.host != binding.source[0]:
-        return binding.source
+        return binding.source  # type: ignore[no-any-return]
     return (uri.host, uri.port or 5060)
+
+
+def _apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:
+    leg.set_remote(
+        neg.remote_address,
+        neg.remote_port,
+        neg.codec.name,
+        neg.codec.payload_type,
+        neg.telephone_event_pt,
+    )
 
 
 class CallController:
@@ -107,19 +127,21 @@ class CallController:
         self,
         *,
         directory: Directory,
-        sip: SipPort | None,
+        sip: SipPort,
         media: MediaEngine,
         calllog: CallLog,
         registrar: Registrar,
         runner: AcdRunner,
         prompts: PromptResolver,
         services: FlowServicesImpl,
+        phone_services: PhoneServices,
         advertised_host: str,
-        publish: Callable[[dict], None] = lambda e: None,
+        publish: Callable[[dict[str, Any]], None] = lambda e: None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.directory = directory
         self.config = directory.config
-        self.sip: SipPort = sip  # type: ignore[assignment]  # set by the server once bound
+        self.sip = sip
         self.media = media
         self.calllog = calllog
         self.registrar = registrar
@@ -127,19 +149,24 @@ class CallController:
         self.acd: Acd = runner.acd
         self.prompts = prompts
         self.services = services
+        self.phone_services = phone_services
         self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
-        self.phone_services: PhoneServices | None = None  # set by the wiring (needs storage)
         self.host = advertised_host
         self.publish = publish
-        self.calls: dict[str, InboundCall] = {}  # by SIP Call-ID of the caller's dialog
-        self._by_request: dict[str, InboundCall] = {}
-        self._by_dialog: dict[str, InboundCall | AgentOffer] = {}
-        self._by_handle: dict[str, AgentOffer] = {}
+        self.clock = clock
+        self.core = CallCore(route=directory.target, queue_options=self._queue_options)
+        self.calls: dict[str, InboundCall] = {}  # by the core's call key
+        self._by_request: dict[str, str] = {}  # INVITE request id -> key
+        self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
+        self._by_handle: dict[str, tuple[str, str]] = {}  # agent INVITE -> (key, agent)
+        self._offers: dict[str, Any] = {}  # request id -> the caller's parsed SDP offer
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quality: dict[str, tuple[CallQualityWatch, asyncio.Task[None]]] = {}
-        self._accepting = True
+        self._actions: deque[A.Action] = deque()
+        self._performing = False
+        self._timer: asyncio.TimerHandle | None = None
         self._sdp_version = 1
-        runner.sink = self
+        runner.sink = self.on_acd_commands
 
     # ------------------------------------------------------------------ plumbing
 
@@ -147,7 +174,7 @@ class CallController:
     def ua(self) -> UserAgent:
         return self.sip.ua
 
-    def _now(self) -> float:
+    def _loop_now(self) -> float:
         return asyncio.get_running_loop().time()
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
@@ -162,29 +189,9 @@ class CallController:
             log.error("task %s failed", task.get_name(), exc_info=task.exception())
 
     def _respond(self, request_id: str, status: int, reason: str | None = None, **kw: Any) -> bool:
-        ok = self.ua.respond(request_id, status, reason, now=self._now(), **kw)
+        ok = self.ua.respond(request_id, status, reason, now=self._loop_now(), **kw)
         self.sip.transmit()
         return ok
-
-    async def _log(self, call: InboundCall, kind: str, **data: Any) -> None:
-        await self.calllog.append(
-            CallLogEvent(
-                call.call_id,
-                kind,
-                queue=call.queue,
-                agent=call.agent.agent if call.agent else None,
-                a_number=call.a_number,
-                b_number=call.b_number,
-                data=data or None,
-            )
-        )
-        log_event(
-            log,
-            f"call.{kind}",
-            level=logging.WARNING if kind in WARNING_EVENTS else logging.INFO,
-            call_id=call.call_id,
-            **{k: v for k, v in data.items() if isinstance(v, str | int | float)},
-        )
 
     def _session_version(self) -> int:
         self._sdp_version += 1
@@ -193,6 +200,54 @@ class CallController:
     def _contact(self, transport: str = "UDP") -> str:
         port = self.config.sip.port
         return f"<sip:vaxel@{self.host}:{port};transport={transport.lower()}>"
+
+    def _queue_options(self, queue: str) -> Any:
+        return self.directory.queue_options(queue, self.services.queue_prompt)
+
+    # ------------------------------------------------------------------ driving the core
+
+    def feed(self, ev: E.CallInput) -> None:
+        """Hand one event to the call core and carry out what it returns."""
+        self._perform(self.core.handle(ev, self.clock()))
+
+    def on_acd_commands(self, commands: list[Command]) -> None:
+        """The ACD's commands (from any front door or its timer) reach the calls here."""
+        self._perform(self.core.on_acd(commands, self.clock()))
+
+    def _perform(self, actions: list[A.Action]) -> None:
+        # One FIFO for every action: an action that feeds the core or the ACD again
+        # (a synchronous result) queues its follow-ups behind what is already due.
+        self._actions.extend(actions)
+        if self._performing:
+            return
+        self._performing = True
+        try:
+            while self._actions:
+                action = self._actions.popleft()
+                try:
+                    self._do(action)
+                except Exception:
+                    log.exception("carrying out %s failed", type(action).__name__)
+        finally:
+            self._performing = False
+        self._arm()
+
+    def _arm(self) -> None:
+        deadline = self.core.next_deadline()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            delay = max(0.0, deadline - self.clock())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._perform(self.core.tick(self.clock()))
+
+    def _do(self, action: A.Action) -> None:
+        handler = getattr(self, f"_do_{type(action).__name__}")
+        handler(action)
 
     # ------------------------------------------------------------------ SIP events
 
@@ -207,7 +262,7 @@ class CallController:
         if isinstance(ev, IncomingRequest):
             method = ev.request.method
             if method == "INVITE":
-                self._spawn(self._incoming_invite(ev), f"invite-{ev.request_id}")
+                self._invite(ev)
             elif method == "REGISTER":
                 self._register(ev)
             else:
@@ -218,26 +273,13 @@ class CallController:
                     headers=[("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER")],
                 )
         elif isinstance(ev, CallCancelled):
-            call = self._by_request.get(ev.request_id)
-            if call is not None:
-                call.end_reason = "caller cancelled"
-                if call.task is not None:
-                    call.task.cancel()
+            key = self._by_request.get(ev.request_id)
+            if key is not None:
+                self.feed(E.CallerGone(key, "cancelled"))
         elif isinstance(ev, DialogEstablished):
-            if ev.role == "uas":
-                call = self._by_request.get(ev.handle)
-                if call is not None:
-                    call.dialog_id = ev.dialog_id
-                    self._by_dialog[ev.dialog_id] = call
-            else:
-                offer = self._by_handle.get(ev.handle)
-                if offer is not None:
-                    offer.dialog_id = ev.dialog_id
-                    self._by_dialog[ev.dialog_id] = offer
+            self._dialog_established(ev)
         elif isinstance(ev, AckReceived):
-            owner = self._by_dialog.get(ev.dialog_id)
-            if isinstance(owner, InboundCall) and not owner.acked.done():
-                owner.acked.set_result(ev.body)
+            self._ack(ev)
         elif isinstance(ev, ByeReceived | DialogTerminated):
             reason = "hangup" if isinstance(ev, ByeReceived) else ev.reason
             self._dialog_gone(ev.dialog_id, reason)
@@ -246,36 +288,120 @@ class CallController:
         elif isinstance(ev, InDialogRequest):
             self._respond(ev.request_id, 200)
         elif isinstance(ev, ResponseReceived):
-            offer = self._by_handle.get(ev.handle)
-            if offer is not None:
-                self._agent_response(offer, ev)
+            owner = self._by_handle.get(ev.handle)
+            if owner is not None:
+                self._agent_response(*owner, ev)
         elif isinstance(ev, RequestTimeout | TransportError):
-            offer = self._by_handle.get(ev.handle) if ev.handle else None
-            if offer is not None:
-                offer.settle("failed")
+            owner = self._by_handle.get(ev.handle) if ev.handle else None
+            if owner is not None:
+                self._agent_failed(*owner, "no answer from the device (timeout)")
+
+    def _invite(self, ev: IncomingRequest) -> None:
+        req = ev.request
+        try:
+            b_number = parse_uri(req.uri).user or ""
+        except (HeaderError, ValueError):
+            b_number = ""
+        a_number = _user_of(req.headers.get("From"))
+        # Agents' own phones must prove who they are before they may place calls.
+        if self.core.accepting and self.directory.is_agent(a_number):
+            auth = self.registrar.authenticate_request(req, time.time(), proxy=True)
+            if isinstance(auth, AuthRejection):
+                if auth.failure is not None and auth.status == 403:
+                    log_event(
+                        log,
+                        "sip.auth_failed",
+                        level=logging.WARNING,
+                        user=a_number,
+                        source=f"{ev.source[0]}:{ev.source[1]}",
+                        reason=auth.failure.reason,
+                    )
+                self._respond(ev.request_id, auth.status, auth.reason, headers=auth.headers)
+                return
+        sdp_error = None
+        offer = None
+        if req.body:
+            try:
+                offer = parse_sdp(req.body)
+            except SdpError as exc:
+                sdp_error = str(exc)
+        target = self.directory.target(b_number)
+        if target is None:
+            log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
+        self._offers[ev.request_id] = offer
+        invite = E.Invite(
+            request_id=ev.request_id,
+            sip_call_id=req.call_id or f"vaxel-{secrets.token_hex(8)}",
+            a_number=a_number,
+            b_number=b_number,
+            target=target,
+            language=self.directory.language_for(b_number, target.queue if target else None),
+            sdp_error=sdp_error,
+        )
+        actions = self.core.invite(invite, self.clock())
+        if not any(isinstance(a, A.OpenCallerLeg) for a in actions):
+            self._offers.pop(ev.request_id, None)
+        self._perform(actions)
+
+    def _dialog_established(self, ev: DialogEstablished) -> None:
+        if ev.role == "uas":
+            key = self._by_request.get(ev.handle)
+            call = self.calls.get(key) if key else None
+            if call is not None:
+                call.dialog_id = ev.dialog_id
+                self._by_dialog[ev.dialog_id] = (call.call_id, None)
+            return
+        owner = self._by_handle.get(ev.handle)
+        if owner is not None:
+            agent_leg = self._agent_leg(*owner)
+            if agent_leg is not None:
+                agent_leg.dialog_id = ev.dialog_id
+                self._by_dialog[ev.dialog_id] = owner
+
+    def _ack(self, ev: AckReceived) -> None:
+        owner = self._by_dialog.get(ev.dialog_id)
+        if owner is None or owner[1] is not None:
+            return
+        call = self.calls.get(owner[0])
+        if call is None or call.acked:
+            return
+        call.acked = True
+        error = None
+        if call.late_offer is not None and call.leg is not None:
+            # Delayed offer: we offered in the 200 OK; the answer is in the ACK.
+            try:
+                _apply_sdp(call.leg, parse_answer(call.late_offer, parse_sdp(ev.body)))
+            except SdpError as exc:
+                error = f"bad SDP answer in ACK: {exc}"
+        self.feed(E.CallerAcked(call.call_id, error))
 
     def _dialog_gone(self, dialog_id: str, reason: str) -> None:
         owner = self._by_dialog.pop(dialog_id, None)
-        if isinstance(owner, InboundCall):
-            owner.dialog_id = None  # nothing to BYE any more
-            owner.end_reason = owner.end_reason or f"caller {reason}"
-            if not owner.acked.done():
-                owner.acked.set_exception(ConnectionError(reason))
-            if owner.task is not None:
-                owner.task.cancel()
-        elif isinstance(owner, AgentOffer):
-            owner.dialog_id = None
-            call = owner.call
-            if call.agent is owner:
-                call.end_reason = call.end_reason or f"agent {reason}"
-                call.ended.set()
-            else:
-                owner.settle("failed")
+        if owner is None:
+            return
+        key, agent = owner
+        call = self.calls.get(key)
+        if agent is None:
+            if call is not None:
+                call.dialog_id = None  # nothing to BYE any more
+            self.feed(E.CallerGone(key, reason))
+            return
+        agent_leg = self._agent_leg(key, agent)
+        if agent_leg is not None:
+            agent_leg.dialog_id = None
+        self.feed(E.AgentGone(key, agent, reason))
 
     def _reinvite(self, ev: ReInvite) -> None:
         """Hold/resume or a media change: follow the new address, answer with our SDP."""
         owner = self._by_dialog.get(ev.dialog_id)
-        leg = owner.leg if owner is not None else None
+        leg = None
+        if owner is not None:
+            call = self.calls.get(owner[0])
+            if call is not None and owner[1] is None:
+                leg = call.leg
+            elif call is not None and owner[1] is not None:
+                agent_leg = call.agents.get(owner[1])
+                leg = agent_leg.leg if agent_leg is not None else None
         if leg is None or leg.closed:
             self._respond(ev.request_id, 488, "Not Acceptable Here")
             return
@@ -294,21 +420,10 @@ class CallController:
             self._respond(ev.request_id, 400, f"Bad SDP: {exc}"[:100])
             return
         if answer.remote_address != "0.0.0.0":
-            leg.set_remote(
-                answer.remote_address,
-                answer.remote_port,
-                answer.codec.name,
-                answer.codec.payload_type,
-                answer.telephone_event_pt,
-            )
+            _apply_sdp(leg, answer)
         self._respond(
-            ev.request_id,
-            200,
-            body=answer.sdp.to_bytes(),
-            content_type="application/sdp",
+            ev.request_id, 200, body=answer.sdp.to_bytes(), content_type="application/sdp"
         )
-
-    # ------------------------------------------------------------------ REGISTER
 
     def _register(self, ev: IncomingRequest) -> None:
         outcome = self.registrar.handle_register(ev.request, ev.source, ev.transport, time.time())
@@ -330,88 +445,49 @@ class CallController:
             )
         self._respond(ev.request_id, outcome.status, outcome.reason, headers=outcome.headers)
 
-    # ------------------------------------------------------------------ incoming calls
+    # ------------------------------------------------------------------ the caller's side
 
-    async def _incoming_invite(self, ev: IncomingRequest) -> None:
-        req = ev.request
-        rid = ev.request_id
-        if not self._accepting:
-            self._respond(
-                rid, 503, "Service Unavailable: shutting down", headers=[("Retry-After", "30")]
-            )
-            return
-        try:
-            b_number = parse_uri(req.uri).user or ""
-        except (HeaderError, ValueError):
-            b_number = ""
-        a_number = _user_of(req.headers.get("From"))
-        # Agents' own phones must prove who they are before they may place calls.
-        if self.directory.is_agent(a_number):
-            auth = self.registrar.authenticate_request(req, time.time(), proxy=True)
-            if isinstance(auth, AuthRejection):
-                if auth.failure is not None and auth.status == 403:
-                    log_event(
-                        log,
-                        "sip.auth_failed",
-                        level=logging.WARNING,
-                        user=a_number,
-                        source=f"{ev.source[0]}:{ev.source[1]}",
-                        reason=auth.failure.reason,
-                    )
-                self._respond(rid, auth.status, auth.reason, headers=auth.headers)
-                return
-        route = self.directory.route(b_number)
-        if route is None:
-            self._respond(rid, 404, f"Not Found: no number {b_number!r} in the number plan"[:100])
-            log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
-            return
-        offer = None
-        if req.body:
-            try:
-                offer = parse_sdp(req.body)
-            except SdpError as exc:
-                self._respond(rid, 400, f"Bad SDP: {exc}"[:100])
-                return
+    def _do_Respond(self, a: A.Respond) -> None:
+        headers = [("Retry-After", str(a.retry_after))] if a.retry_after is not None else []
+        self._respond(a.request_id, a.status, a.reason, headers=headers)
+
+    def _do_OpenCallerLeg(self, a: A.OpenCallerLeg) -> None:
+        state = self.core.calls[a.key]
+        call = InboundCall(
+            state=state,
+            prompts=self.prompts,
+            note=lambda kind, data, key=a.key: self.feed(E.Note(key, kind, data)),
+        )
+        self.calls[a.key] = call
+        self._by_request[state.request_id] = a.key
+        offer = self._offers.pop(state.request_id, None)
+        self._spawn(self._open_caller_leg(call, offer), f"leg-{a.key}")
+
+    async def _open_caller_leg(self, call: InboundCall, offer: SessionDescription | None) -> None:
         try:
             leg = await self.media.open_leg()
         except MediaError as exc:
             log_event(
-                log, "call.no_media_port", level=logging.ERROR, call_id=req.call_id, reason=str(exc)
+                log,
+                "call.no_media_port",
+                level=logging.ERROR,
+                call_id=call.call_id,
+                reason=str(exc),
             )
-            self._respond(
-                rid, 503, "Service Unavailable: no media port free", headers=[("Retry-After", "5")]
-            )
+            self.feed(E.LegReady(call.call_id, "Service Unavailable: no media port free", 503))
             return
-        queue = route.target.queue
-        call = InboundCall(
-            call_id=req.call_id or f"vaxel-{secrets.token_hex(8)}",
-            request_id=rid,
-            a_number=a_number,
-            b_number=b_number,
-            language=self.directory.language_for(b_number, queue),
-            leg=leg,
-            prompts=self.prompts,
-            queue=queue,
-        )
-        call.log = lambda kind, **data: self._log(call, kind, **data)  # type: ignore[method-assign]
-        call.task = asyncio.current_task()
-        self._by_request[rid] = call
-        self.calls[call.call_id] = call
-        self._watch_quality(call)
-        try:
-            await self._answer_and_run(call, offer, route.target)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("call %s failed", call.call_id)
-            call.outcome = "error"
-        finally:
-            await self._finish_call(call)
-
-    async def _answer_and_run(self, call: InboundCall, offer, target) -> None:
-        leg = call.leg
+        if call.released:  # the caller left while the port was being bound
+            await leg.close()
+            return
+        call.leg = leg
         sv = self._session_version()
-        if offer is not None:
+        if offer is None:
+            # Delayed offer: we offer in the 200 OK and read the answer from the ACK.
+            call.late_offer = make_offer(
+                self.media.host, leg.local_port, session_id=leg.local_port, session_version=sv
+            )
+            call.answer_body = call.late_offer.to_bytes()
+        else:
             try:
                 answer = negotiate(
                     offer,
@@ -421,238 +497,166 @@ class CallController:
                     session_version=sv,
                 )
             except NoCommonCodec as exc:
-                call.outcome = "rejected"
-                self._respond(call.request_id, 488, str(exc)[:100])
+                self.feed(E.LegReady(call.call_id, str(exc), 488))
                 return
-            leg.set_remote(
-                answer.remote_address,
-                answer.remote_port,
-                answer.codec.name,
-                answer.codec.payload_type,
-                answer.telephone_event_pt,
-            )
-            body = answer.sdp.to_bytes()
-        else:
-            # Delayed offer: we offer in the 200 OK and read the answer from the ACK.
-            call.late_offer = make_offer(
-                self.media.host, leg.local_port, session_id=leg.local_port, session_version=sv
-            )
-            body = call.late_offer.to_bytes()
-        await self._log(call, "incoming", service=target.service, queue=target.queue)
-        if target.ring_seconds > 0:
-            self._respond(call.request_id, 180, "Ringing")
-            await asyncio.sleep(target.ring_seconds)
-        if not self._respond(
-            call.request_id,
-            200,
-            body=body,
-            content_type="application/sdp",
-        ):
-            call.outcome = "cancelled"
+            # Pointing the leg at the caller and the 200 OK below happen with no await in
+            # between: no RTP can leave before the answer (no call-log write waits here).
+            _apply_sdp(leg, answer)
+            call.answer_body = answer.sdp.to_bytes()
+        self._watch_quality(call)
+        self.feed(E.LegReady(call.call_id))
+
+    def _do_Answer(self, a: A.Answer) -> None:
+        call = self.calls[a.key]
+        ok = self._respond(
+            call.request_id, 200, body=call.answer_body, content_type="application/sdp"
+        )
+        self.feed(E.AnswerSent(a.key, ok))
+
+    def _do_RunFlow(self, a: A.RunFlow) -> None:
+        call = self.calls[a.key]
+        call.dialogue = self._spawn(self._run_flow(call, a), f"flow-{a.key}")
+
+    async def _run_flow(self, call: InboundCall, a: A.RunFlow) -> None:
+        try:
+            outcome = await self.flows.run(a.number, call, self.services, FlowState(a.queue))
+        except asyncio.CancelledError:
             return
-        call.answered_at = time.time()
-        ack_body = await asyncio.wait_for(asyncio.shield(call.acked), ACK_TIMEOUT)
-        if call.late_offer is not None:
-            try:
-                neg = parse_answer(call.late_offer, parse_sdp(ack_body))
-            except SdpError as exc:
-                call.end_reason = f"bad SDP answer in ACK: {exc}"
-                return
-            leg.set_remote(
-                neg.remote_address,
-                neg.remote_port,
-                neg.codec.name,
-                neg.codec.payload_type,
-                neg.telephone_event_pt,
+        except Exception as exc:
+            log.exception("flow of call %s failed", call.call_id)
+            self.feed(E.DialogueFailed(call.call_id, f"flow failed: {exc}"))
+            return
+        self.feed(
+            E.FlowFinished(
+                call.call_id,
+                outcome.kind,
+                queue=outcome.queue,
+                service=outcome.service,
+                priority=outcome.priority,
+                data=dict(outcome.data),
             )
-        await self._run_target(call, target.service)
-        if call.agent is None and call.dialog_id is not None:
-            # Vaxel hangs up after its own last prompt: let the phone play the tail.
-            await asyncio.sleep(HANGUP_GRACE)
+        )
 
-    async def _run_target(self, call: InboundCall, service: str | None) -> None:
-        """A number's service, or its queue's flow; flows hand over to services here too."""
-        if service == "remote-login":
-            await self._remote_login(call)
-        elif service == "prompt-recording" and self.phone_services is not None:
-            await self.phone_services.record_prompt(call)
-        elif service == "voicemail" and self.phone_services is not None:
-            await self.phone_services.voicemail(call)
-        elif service is not None:
-            await self._unsupported_service(call, service)
-        else:
-            await self._queue_call(call)
+    def _do_RunService(self, a: A.RunService) -> None:
+        call = self.calls[a.key]
+        call.dialogue = self._spawn(self._run_service(call, a), f"service-{a.key}")
 
-    async def _unsupported_service(self, call: InboundCall, service: str) -> None:
-        call.outcome = "service_unavailable"
-        await self._log(call, "service_unavailable", service=service)
-        await call.play(["goodbye"])
+    async def _run_service(self, call: InboundCall, a: A.RunService) -> None:
+        try:
+            if a.service == "remote-login":
+                await self._remote_login(call)
+            elif a.service == "prompt-recording":
+                await self.phone_services.record_prompt(call)
+            elif a.service == "voicemail":
+                await self.phone_services.voicemail(call)
+            else:
+                if a.service != "goodbye":
+                    await call.log("service_unavailable", service=a.service)
+                await call.play(["goodbye"])
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:
+            log.exception("service %s of call %s failed", a.service, call.call_id)
+            self.feed(E.DialogueFailed(call.call_id, f"{a.service} failed: {exc}"))
+            return
+        self.feed(E.ServiceFinished(call.call_id))
 
     async def _remote_login(self, call: InboundCall) -> None:
-        call.outcome = "remote_login"
+        from acd.remote_login import decide_remote_login
+
         decision = decide_remote_login(call.a_number, self.directory.agents, self.acd.is_logged_in)
-        await self._log(
-            call,
-            "remote_login",
-            action=decision.action,
-            agent=decision.agent,
-            reason=decision.reason,
+        await call.log(
+            "remote_login", action=decision.action, agent=decision.agent, reason=decision.reason
         )
         if decision.action == "login" and decision.agent and decision.device:
-            await self.runner.apply_safely(
+            self._acd_safely(
                 self.acd.agent_login,
                 decision.agent,
                 f"{TEL_DEVICE}{decision.device.removeprefix(TEL_DEVICE)}",
                 list(decision.groups) or None,
             )
         elif decision.action == "logout" and decision.agent:
-            await self.runner.apply_safely(
-                self.acd.agent_logout, decision.agent, reason="remote logout"
-            )
+            self._acd_safely(self.acd.agent_logout, decision.agent, reason="remote logout")
         await call.play([decision.prompt])
 
-    async def _queue_call(self, call: InboundCall) -> None:
-        assert call.queue is not None
-        state = FlowState(call.queue)
-        outcome = await self.flows.run(call.b_number, call, self.services, state)
-        if outcome.service is not None:  # a menu choice or the voicemail step
-            call.queue = outcome.queue or call.queue
-            await self._run_target(call, outcome.service)
-            return
-        if outcome.kind != "queue":
-            call.outcome = outcome.kind
-            return
-        call.queue = outcome.queue or call.queue
-        self.runner.numbers[call.call_id] = (call.a_number, call.b_number)
-        call.enqueued_at = time.time()
-        call.start_hold_music()
-        await self.runner.apply(
-            self.acd.call_arrived,
-            Call(
-                call.call_id,
-                call.queue,
-                outcome.priority,
-                a_number=call.a_number,
-                b_number=call.b_number,
-            ),
-        )
-        call.in_acd = True
-        call.outcome = "abandoned"  # until an agent answers
-        await call.connected.wait()
-        call.outcome = "answered"
-        await call.ended.wait()
+    def _do_PlayQueueMusic(self, a: A.PlayQueueMusic) -> None:
+        call = self.calls[a.key]
+        call.music_name = a.music
+        call.start_music(a.message, a.music)
 
-    async def _finish_call(self, call: InboundCall) -> None:
-        """Whatever ended the call: hang up both sides, tell the ACD, write the summary."""
-        call.stop_hold_music()
-        if call.bridge is not None:
-            call.bridge.stop()
-        if call.in_acd:
-            call.in_acd = False
-            await self.runner.apply_safely(self.acd.call_abandoned, call.call_id)
-        for offer in list(call.offers.values()):
-            self._end_offer(offer)
-        if call.agent is not None:
-            self._end_offer(call.agent)
-        if call.dialog_id is not None:
-            self._by_dialog.pop(call.dialog_id, None)
-            self.ua.bye(call.dialog_id, self._now())
-            self.sip.transmit()
-            call.dialog_id = None
-        elif not call.acked.done() and self.ua.respond(
-            call.request_id, 480, "Temporarily Unavailable", now=self._now()
-        ):
-            self.sip.transmit()
-        mos, quality = self._stop_quality(call)
-        rtp = {"caller": _rtp_counts(call.leg)}
-        if call.agent is not None and call.agent.leg is not None:
-            rtp["agent"] = _rtp_counts(call.agent.leg)
-        await call.leg.close()
-        if call.agent is not None and call.agent.leg is not None:
-            await call.agent.leg.close()
-        self._by_request.pop(call.request_id, None)
-        self.calls.pop(call.call_id, None)
-        self.runner.numbers.pop(call.call_id, None)
-        ended = time.time()
-        agent = call.agent.agent if call.agent else None
-        talk = ended - call.connected_at if call.connected_at else None
-        wait = (call.connected_at or ended) - call.enqueued_at if call.enqueued_at else None
-        await self.calllog.append(
-            CallLogEvent(
-                call.call_id,
-                "hangup",
-                queue=call.queue,
-                agent=agent,
-                a_number=call.a_number,
-                b_number=call.b_number,
-                data={
-                    "reason": call.end_reason or "ended",
-                    "outcome": call.outcome,
-                    "rtp": rtp,
-                    "mos": mos,
-                },
-            ),
-            CallSummary(
-                call.call_id,
-                started_at=datetime.fromtimestamp(call.started_at, UTC),
-                ended_at=datetime.fromtimestamp(ended, UTC),
-                outcome=call.outcome,
-                a_number=call.a_number,
-                b_number=call.b_number,
-                queue=call.queue,
-                agent=agent,
-                wait_seconds=round(wait, 3) if wait is not None else None,
-                talk_seconds=round(talk, 3) if talk is not None else None,
-                mos=mos,
-                quality=quality,
-            ),
-        )
-        log_event(
-            log, "call.ended", call_id=call.call_id, outcome=call.outcome, reason=call.end_reason
-        )
+    def _do_StopQueueMusic(self, a: A.StopQueueMusic) -> None:
+        call = self.calls.get(a.key)
+        if call is not None:
+            call.stop_music()
 
-    # ------------------------------------------------------------------ ACD commands
+    def _do_Announce(self, a: A.Announce) -> None:
+        call = self.calls[a.key]
+        call.announce(a.position, a.estimated_wait, call.music_name)
 
-    def offer_call(self, cmd: OfferCall) -> None:
-        call = self.calls.get(cmd.call.id)
-        if call is None or call.ended.is_set():
-            self._spawn(
-                self.runner.apply_safely(
-                    self.acd.offer_failed, cmd.call.id, cmd.agent, reason="call gone"
-                ),
-                "offer-gone",
-            )
-            return
-        offer = AgentOffer(call=call, agent=cmd.agent, device=cmd.device)
-        call.offers[cmd.agent] = offer
-        self._spawn(self._ring_agent(offer), f"ring-{cmd.agent}-{call.call_id}")
-
-    def cancel_offer(self, cmd: CancelOffer) -> None:
-        call = self.calls.get(cmd.call.id)
-        offer = call.offers.get(cmd.agent) if call else None
-        if offer is not None and offer is not (call.agent if call else None):
-            offer.cancelled = True
-            self._end_offer(offer)
-
-    def overflow(self, cmd: Overflow) -> None:
-        call = self.calls.get(cmd.call.id)
+    def _do_HangUpCaller(self, a: A.HangUpCaller) -> None:
+        call = self.calls.get(a.key)
         if call is None:
             return
-        call.queue = cmd.to_queue
-        if not cmd.internal:
-            # The target is outside the ACD: this version only knows queues there.
-            call.in_acd = False
-            call.end_reason = f"overflow to {cmd.to_queue} ({cmd.reason})"
-            call.ended.set()
+        if call.dialog_id is not None:
+            self._by_dialog.pop(call.dialog_id, None)
+            self.ua.bye(call.dialog_id, self._loop_now())
+            self.sip.transmit()
+            call.dialog_id = None
+        elif not call.acked:
+            self._respond(call.request_id, 480, "Temporarily Unavailable")
 
-    def announce_position(self, cmd: AnnouncePosition) -> None:
-        call = self.calls.get(cmd.call.id)
-        if call is not None and not call.connected.is_set():
-            self._spawn(call.announce(cmd.position, cmd.estimated_wait), f"announce-{call.call_id}")
+    def _do_ReleaseMedia(self, a: A.ReleaseMedia) -> None:
+        call = self.calls.get(a.key)
+        if call is None:
+            self.feed(E.MediaClosed(a.key, {}))
+            return
+        call.released = True
+        call.stop_music()
+        if call.dialogue is not None:
+            call.dialogue.cancel()
+        if call.bridge is not None:
+            call.bridge.stop()
+        mos, quality = self._stop_quality(call)
+        rtp: dict[str, Any] = {}
+        legs: list[MediaLeg] = []
+        if call.leg is not None:
+            rtp["caller"] = _rtp_counts(call.leg)
+            legs.append(call.leg)
+        connected = self.core.calls[a.key].agent
+        agent_leg = call.agents.get(connected) if connected else None
+        if agent_leg is not None and agent_leg.leg is not None:
+            rtp["agent"] = _rtp_counts(agent_leg.leg)
+        for leg in legs:
+            self._spawn(leg.close(), f"close-{a.key}")
+        self.feed(E.MediaClosed(a.key, rtp, mos, quality))
 
-    # ------------------------------------------------------------------ ringing agents
+    def _do_Forget(self, a: A.Forget) -> None:
+        call = self.calls.pop(a.key, None)
+        if call is None:
+            return
+        self._by_request.pop(call.request_id, None)
+        for agent_leg in call.agents.values():
+            self._release_agent_leg(agent_leg)
+        if call.dialog_id is not None:
+            self._by_dialog.pop(call.dialog_id, None)
+        log_event(log, "call.ended", call_id=a.key)
 
-    def _resolve_device(self, device: str) -> list[tuple[str, tuple[str, int], str]]:
+    # ------------------------------------------------------------------ agents' legs
+
+    def _agent_leg(self, key: str, agent: str) -> AgentLeg | None:
+        call = self.calls.get(key)
+        return call.agents.get(agent) if call is not None else None
+
+    def _do_RingAgent(self, a: A.RingAgent) -> None:
+        call = self.calls[a.key]
+        agent_leg = AgentLeg(a.agent, a.device)
+        old = call.agents.pop(a.agent, None)
+        if old is not None:
+            self._release_agent_leg(old)
+        call.agents[a.agent] = agent_leg
+        agent_leg.task = self._spawn(self._ring(call, agent_leg), f"ring-{a.agent}-{a.key}")
+
+    async def _targets(self, device: str) -> list[tuple[str, tuple[str, int], str]]:
         """(target URI, destination address, transport) for each way to ring ``device``."""
         if device.startswith(SIP_DEVICE):
             user = device[len(SIP_DEVICE) :]
@@ -663,146 +667,128 @@ class CallController:
             if not self.config.trunks:
                 return []
             trunk = next(iter(self.config.trunks.values()))
-            host = socket.gethostbyname(trunk.host)
+            host = await resolve_host(trunk.host)
             uri = f"sip:{number}@{trunk.host}:{trunk.port}"
             return [(uri, (host, trunk.port), trunk.transport.upper())]
         return []
 
-    async def _ring_agent(self, offer: AgentOffer) -> None:
-        call = offer.call
-        targets = self._resolve_device(offer.device)
-        if not targets:
-            await self.runner.apply_safely(
-                self.acd.offer_failed,
-                call.call_id,
-                offer.agent,
-                reason=f"device {offer.device} not reachable (not registered)",
-            )
-            call.offers.pop(offer.agent, None)
-            return
-        uri, destination, transport = targets[0]
+    async def _ring(self, call: InboundCall, agent_leg: AgentLeg) -> None:
+        key, agent = call.call_id, agent_leg.agent
         try:
-            offer.leg = await self.media.open_leg()
-        except MediaError as exc:
-            await self.runner.apply_safely(
-                self.acd.offer_failed, call.call_id, offer.agent, reason=str(exc)
-            )
-            call.offers.pop(offer.agent, None)
+            targets = await self._targets(agent_leg.device)
+        except ResolveError as exc:
+            self._agent_failed(key, agent, f"failed: {exc}")
             return
-        offer.offer_sdp = make_offer(
+        if not targets:
+            reason = f"device {agent_leg.device} not reachable (not registered)"
+            self._agent_failed(key, agent, reason)
+            return
+        try:
+            leg = await self.media.open_leg()
+        except MediaError as exc:
+            self._agent_failed(key, agent, f"failed: {exc}")
+            return
+        if agent_leg.dropped:
+            await leg.close()
+            return
+        agent_leg.leg = leg
+        agent_leg.offer_sdp = make_offer(
             self.media.host,
-            offer.leg.local_port,
-            session_id=offer.leg.local_port,
+            leg.local_port,
+            session_id=leg.local_port,
             session_version=self._session_version(),
         )
-        offer.target_uri, offer.destination, offer.transport = uri, destination, transport
-        self._send_agent_invite(offer)
-        outcome = await offer.result
-        if (
-            outcome == "answered"
-            and not offer.cancelled
-            and call.agent is None
-            and not call.ended.is_set()
-        ):
-            await self.runner.apply(self.acd.offer_answered, call.call_id, offer.agent)
-            if offer.cancelled or call.ended.is_set():
-                self._end_offer(offer)  # the ACD said the answer came too late
-                return
-            self._connect(call, offer)
-            return
-        if outcome == "answered":
-            self._end_offer(offer)  # answered after the call moved on: hang the agent up
-        elif not offer.cancelled:
-            method = self.acd.offer_rejected if outcome == "rejected" else self.acd.offer_failed
-            await self.runner.apply_safely(method, call.call_id, offer.agent, reason=outcome)
-        if call.offers.get(offer.agent) is offer:
-            call.offers.pop(offer.agent, None)
-        if offer.leg is not None and call.agent is not offer:
-            await offer.leg.close()
+        agent_leg.target_uri, agent_leg.destination, agent_leg.transport = targets[0]
+        self._send_agent_invite(call, agent_leg)
 
     def _send_agent_invite(
         self,
-        offer: AgentOffer,
+        call: InboundCall,
+        agent_leg: AgentLeg,
         auth_header: tuple[str, str] | None = None,
         call_id: str | None = None,
         cseq: int = 1,
         from_tag: str | None = None,
     ) -> None:
-        call = offer.call
         caller = call.a_number or "anonymous"
-        headers = [("Contact", self._contact(offer.transport))]
+        headers = [("Contact", self._contact(agent_leg.transport))]
         if auth_header is not None:
             headers.append(auth_header)
+        assert agent_leg.offer_sdp is not None
         handle = self.ua.invite(
-            target_uri=offer.target_uri,
-            destination=offer.destination,
-            transport=offer.transport,
+            target_uri=agent_leg.target_uri,
+            destination=agent_leg.destination,
+            transport=agent_leg.transport,
             from_uri=f"sip:{caller}@{self.host}",
             from_display=caller,
-            to_uri=offer.target_uri,
-            body=offer.offer_sdp.to_bytes(),
+            to_uri=agent_leg.target_uri,
+            body=agent_leg.offer_sdp.to_bytes(),
             headers=headers,
             call_id=call_id,
             cseq=cseq,
             from_tag=from_tag,
-            now=self._now(),
+            now=self._loop_now(),
         )
-        if offer.handle is not None:
-            self._by_handle.pop(offer.handle, None)
-        offer.handle = handle
-        self._by_handle[handle] = offer
+        if agent_leg.handle is not None:
+            self._by_handle.pop(agent_leg.handle, None)
+        agent_leg.handle = handle
+        self._by_handle[handle] = (call.call_id, agent_leg.agent)
         self.sip.transmit()
 
-    def _agent_response(self, offer: AgentOffer, ev: ResponseReceived) -> None:
+    def _agent_response(self, key: str, agent: str, ev: ResponseReceived) -> None:
+        agent_leg = self._agent_leg(key, agent)
         resp: SipResponse = ev.response
         status = resp.status
-        if status < 200:
+        if agent_leg is None or status < 200 or agent_leg.answered:
             return
         if 200 <= status < 300:
+            agent_leg.answered = True
             if ev.dialog_id:
-                offer.dialog_id = ev.dialog_id
-                self._by_dialog[ev.dialog_id] = offer
+                agent_leg.dialog_id = ev.dialog_id
+                self._by_dialog[ev.dialog_id] = (key, agent)
             try:
-                neg = parse_answer(offer.offer_sdp, parse_sdp(resp.body))
+                assert agent_leg.offer_sdp is not None and agent_leg.leg is not None
+                _apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, parse_sdp(resp.body)))
             except SdpError as exc:
                 log_event(
                     log,
                     "call.agent_bad_sdp",
                     level=logging.WARNING,
-                    call_id=offer.call.call_id,
-                    agent=offer.agent,
+                    call_id=key,
+                    agent=agent,
                     reason=str(exc),
                 )
-                offer.settle("failed")
-                if ev.dialog_id:
-                    self._end_offer(offer)
+                self._agent_failed(key, agent, f"failed: bad SDP answer: {exc}")
                 return
-            assert offer.leg is not None
-            offer.leg.set_remote(
-                neg.remote_address,
-                neg.remote_port,
-                neg.codec.name,
-                neg.codec.payload_type,
-                neg.telephone_event_pt,
-            )
-            offer.settle("answered")
+            self.feed(E.AgentAnswered(key, agent))
             return
+        call = self.calls.get(key)
         if (
             status in (401, 407)
-            and offer.auth_tries == 0
-            and self._retry_with_credentials(offer, resp)
+            and agent_leg.auth_tries == 0
+            and call is not None
+            and self._retry_with_credentials(call, agent_leg, resp)
         ):
             return
-        offer.settle("rejected" if status in (486, 600, 603) else "failed")
+        reason = f"{status} {resp.reason}".strip()
+        if status in DECLINES:
+            self.feed(E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True))
+        else:
+            self._agent_failed(key, agent, f"failed: {reason}")
 
-    def _retry_with_credentials(self, offer: AgentOffer, resp: SipResponse) -> bool:
+    def _agent_failed(self, key: str, agent: str, reason: str) -> None:
+        self.feed(E.AgentOfferFailed(key, agent, reason))
+
+    def _retry_with_credentials(
+        self, call: InboundCall, agent_leg: AgentLeg, resp: SipResponse
+    ) -> bool:
         """Answer a trunk's challenge with its credentials (only for calls via the trunk)."""
         trunk = next(iter(self.config.trunks.values()), None)
         if (
             trunk is None
             or not trunk.username
             or not trunk.password
-            or not offer.device.startswith(TEL_DEVICE)
+            or not agent_leg.device.startswith(TEL_DEVICE)
         ):
             return False
         header = "WWW-Authenticate" if resp.status == 401 else "Proxy-Authenticate"
@@ -817,15 +803,16 @@ class CallController:
         authz = build_authorization(
             challenge,
             method="INVITE",
-            uri=offer.target_uri,
+            uri=agent_leg.target_uri,
             username=trunk.username,
             password=trunk.password,
             cnonce=secrets.token_hex(8),
         )
-        offer.auth_tries += 1
+        agent_leg.auth_tries += 1
         from_tag = parse_address(resp.headers.get("From") or "").tag
         self._send_agent_invite(
-            offer,
+            call,
+            agent_leg,
             ("Authorization" if resp.status == 401 else "Proxy-Authorization", authz),
             call_id=resp.headers.get("Call-ID"),
             cseq=cseq,
@@ -833,35 +820,110 @@ class CallController:
         )
         return True
 
-    def _end_offer(self, offer: AgentOffer) -> None:
-        """Stop ringing (CANCEL) or hang up (BYE) an agent leg; idempotent."""
-        if offer.dialog_id is not None:
-            self._by_dialog.pop(offer.dialog_id, None)
-            self.ua.bye(offer.dialog_id, self._now())
-            offer.dialog_id = None
-        elif offer.handle is not None and not offer.result.done():
-            self.ua.cancel(offer.handle, self._now())
+    def _do_PromptAgent(self, a: A.PromptAgent) -> None:
+        agent_leg = self._agent_leg(a.key, a.agent)
+        if agent_leg is None or agent_leg.leg is None:
+            return
+        self._spawn(self._accept_prompt(a, agent_leg.leg), f"accept-{a.agent}-{a.key}")
+
+    async def _accept_prompt(self, a: A.PromptAgent, leg: MediaLeg) -> None:
+        call = self.calls.get(a.key)
+        if call is None:
+            return
+        lang = call.language
+        try:
+            prompts = self.prompts.resolve_all([a.prompt], lang)
+        except PromptError:
+            prompts = self.prompts.resolve_all(["accept-call"], lang)
+        leg.flush_digits()
+        try:
+            played = await leg.play(prompts, interrupt_digits="0123456789*#")
+            digit = played.digit
+            if digit is None and played.reason != "hangup":
+                got = await leg.collect_digits(1, a.timeout, a.timeout, None)
+                digit = got.digits or None
+        except MediaError:
+            return
+        self.feed(E.AgentKeyed(a.key, a.agent, digit))
+
+    def _do_DropAgent(self, a: A.DropAgent) -> None:
+        agent_leg = self._agent_leg(a.key, a.agent)
+        if agent_leg is None:
+            return
+        del self.calls[a.key].agents[a.agent]
+        self._release_agent_leg(agent_leg)
+
+    def _release_agent_leg(self, agent_leg: AgentLeg) -> None:
+        """Stop ringing (CANCEL) or hang up (BYE) an agent leg and close it; idempotent."""
+        if agent_leg.dropped:
+            return
+        agent_leg.dropped = True
+        if agent_leg.dialog_id is not None:
+            self._by_dialog.pop(agent_leg.dialog_id, None)
+            self.ua.bye(agent_leg.dialog_id, self._loop_now())
+            agent_leg.dialog_id = None
+        elif agent_leg.handle is not None and not agent_leg.answered:
+            self.ua.cancel(agent_leg.handle, self._loop_now())
+        if agent_leg.handle is not None:
+            self._by_handle.pop(agent_leg.handle, None)
         self.sip.transmit()
-        offer.settle("cancelled")
-        if offer.leg is not None and offer.call.agent is not offer:
-            leg, offer.leg = offer.leg, None
+        if agent_leg.leg is not None:
+            leg, agent_leg.leg = agent_leg.leg, None
             self._spawn(leg.close(), "close-agent-leg")
 
-    def _connect(self, call: InboundCall, offer: AgentOffer) -> None:
-        call.agent = offer
-        call.connected_at = time.time()
-        call.stop_hold_music()
-        assert offer.leg is not None
-        call.bridge = self.media.bridge(call.leg, offer.leg)
-        call.connected.set()
-        log_event(log, "call.bridged", call_id=call.call_id, agent=offer.agent)
-        watched = self._quality.get(call.call_id)
+    def _do_Bridge(self, a: A.Bridge) -> None:
+        call = self.calls[a.key]
+        agent_leg = call.agents[a.agent]
+        assert call.leg is not None and agent_leg.leg is not None
+        call.bridge = self.media.bridge(call.leg, agent_leg.leg)
+        log_event(log, "call.bridged", call_id=a.key, agent=a.agent)
+        watched = self._quality.get(a.key)
         if watched is not None:
-            watched[0].agent = offer.agent
-            leg = offer.leg
+            watched[0].agent = a.agent
+            leg = agent_leg.leg
             watched[0].add_leg(
-                "agent", leg.rx_stats, self._now(), remote=leg.remote_stats, on_mos=leg.set_quality
+                "agent",
+                leg.rx_stats,
+                self._loop_now(),
+                remote=leg.remote_stats,
+                on_mos=leg.set_quality,
             )
+
+    # ------------------------------------------------------------------ call log and ACD
+
+    def _do_Log(self, a: A.Log) -> None:
+        ev: CallEvent = a.event
+        self.calllog.submit(ev)
+        data = ev.data or {}
+        log_event(
+            log,
+            f"call.{ev.kind}",
+            level=logging.WARNING if ev.kind in WARNING_EVENTS else logging.INFO,
+            call_id=ev.call_id,
+            **{k: v for k, v in data.items() if isinstance(v, str | int | float)},
+        )
+
+    def _acd_safely(self, method: Callable[..., list[Command]], *args: Any, **kw: Any) -> None:
+        try:
+            self.runner.run(method, *args, **kw)
+        except AcdError as exc:
+            log_event(log, "acd.refused", level=logging.WARNING, reason=str(exc))
+
+    def _do_AcdArrived(self, a: A.AcdArrived) -> None:
+        self._acd_safely(self.acd.call_arrived, a.call)
+
+    def _do_AcdAnswered(self, a: A.AcdAnswered) -> None:
+        self._acd_safely(self.acd.offer_answered, a.call_id, a.agent)
+
+    def _do_AcdOfferFailed(self, a: A.AcdOfferFailed) -> None:
+        method = self.acd.offer_rejected if a.rejected else self.acd.offer_failed
+        self._acd_safely(method, a.call_id, a.agent, reason=a.reason)
+
+    def _do_AcdAbandoned(self, a: A.AcdAbandoned) -> None:
+        self._acd_safely(self.acd.call_abandoned, a.call_id)
+
+    def _do_AcdEnded(self, a: A.AcdEnded) -> None:
+        self._acd_safely(self.acd.call_ended, a.call_id, reason=a.reason)
 
     # ------------------------------------------------------------------ voice quality
 
@@ -872,8 +934,13 @@ class CallController:
             call.call_id, interval=rtp.mos_interval, warn_below=rtp.mos_warning, plc=rtp.mos_plc
         )
         leg = call.leg
+        assert leg is not None
         watch.add_leg(
-            "caller", leg.rx_stats, self._now(), remote=leg.remote_stats, on_mos=leg.set_quality
+            "caller",
+            leg.rx_stats,
+            self._loop_now(),
+            remote=leg.remote_stats,
+            on_mos=leg.set_quality,
         )
         task = self._spawn(run_watch(watch, self.publish), f"quality-{call.call_id}")
         self._quality[call.call_id] = (watch, task)
@@ -898,13 +965,10 @@ class CallController:
 
     async def shutdown(self) -> None:
         """Stop accepting and end every live call with BYE."""
-        self._accepting = False
-        for call in list(self.calls.values()):
-            call.end_reason = "server shutdown"
-            if call.task is not None:
-                call.task.cancel()
+        self._perform(self.core.shutdown(self.clock()))
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-        for call in list(self.calls.values()):
             with contextlib.suppress(Exception):
-                await self._finish_call(call)
+                await asyncio.wait(list(self._tasks), timeout=5)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd.model import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy
 from acd.remote_login import normalize_number
+from callcore import QueueOptions, Target
 from config import VaxelConfig
 from config.schema import NumberTarget
 
@@ -42,6 +44,26 @@ class Directory:
         target = self.config.numbers.get(number)
         return Route(number, target) if target is not None else None
 
+    def target(self, number: str) -> Target | None:
+        """The number plan's entry for ``number`` as the call core routes it."""
+        t = self.config.numbers.get(number)
+        if t is None:
+            return None
+        return Target(queue=t.queue, service=t.service, agent=t.agent, ring_seconds=t.ring_seconds)
+
+    def queue_options(
+        self, queue: str, activated: Callable[[str, str], str | None]
+    ) -> QueueOptions:
+        """What the call core needs of ``queue``; ``activated`` gives its prompt slots."""
+        q = self.config.queues.get(queue)
+        return QueueOptions(
+            accept_prompt=q.accept_prompt if q is not None else None,
+            accept_timeout=q.accept_timeout if q is not None else 10.0,
+            queue_message=activated(queue, "queue-message"),
+            hold_music=activated(queue, "hold-music") or "hold-music",
+            accept_message=activated(queue, "accept-call") or "accept-call",
+        )
+
     def sip_password(self, user: str) -> str | None:
         agent = self.config.agents.get(user)
         return agent.sip_password if agent is not None else None
@@ -72,6 +94,7 @@ class Directory:
 
 def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
     q = config.queues[qid]
+    overflow = q.overflow_queue or q.overflow_target
     return QueueConfig(
         id=qid,
         name=q.name or qid,
@@ -81,10 +104,10 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         ring_timeout=q.ring_timeout,
         wrap_up=q.wrap_up,
         service_level_seconds=q.service_level_seconds,
-        max_wait=q.max_wait if q.overflow_queue else None,
-        max_wait_target=q.overflow_queue if q.max_wait is not None else None,
-        max_queue_length=q.max_length if q.overflow_queue else None,
-        queue_full_target=q.overflow_queue if q.max_length is not None else None,
-        no_agent_target=q.overflow_queue if q.overflow_when_no_agents else None,
+        max_wait=q.max_wait if overflow else None,
+        max_wait_target=overflow if q.max_wait is not None else None,
+        max_queue_length=q.max_length if overflow else None,
+        queue_full_target=overflow if q.max_length is not None else None,
+        no_agent_target=overflow if q.overflow_when_no_agents else None,
         announce_interval=q.announce_interval or None,
     )

@@ -1,12 +1,19 @@
-"""State of one call as the controller tracks it: the caller's leg and offers to agents."""
+"""What the executor keeps per call: the media legs, SIP handles and running dialogues.
+
+The call's *decisions* live in ``callcore`` (``CallState``); this is only what carrying
+them out needs. ``InboundCall`` is also the ``CallerChannel`` the IVR dialogues and the
+recording services talk to.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from callcore import CallState
+from ivr import DigitResult
 from media.engine import Bridge, MediaLeg
 from media.prompts import Prompt
 from sip.sdp import SessionDescription
@@ -15,65 +22,74 @@ from .prompts import PromptError, PromptResolver
 
 
 @dataclass(eq=False)
-class AgentOffer:
+class AgentLeg:
     """One attempt to reach an agent's device for a call (an outgoing INVITE)."""
 
-    call: InboundCall
     agent: str
     device: str
     leg: MediaLeg | None = None
     handle: str | None = None
     dialog_id: str | None = None
     offer_sdp: SessionDescription | None = None
-    # Set once: "answered", "rejected", "failed", "cancelled".
-    result: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    cancelled: bool = False
     auth_tries: int = 0
     target_uri: str = ""
     destination: tuple[str, int] = ("", 0)
     transport: str = "UDP"
-
-    def settle(self, outcome: str) -> None:
-        if not self.result.done():
-            self.result.set_result(outcome)
+    answered: bool = False  # a 2xx came: settled, further responses are retransmissions
+    dropped: bool = False
+    task: asyncio.Task[Any] | None = None
 
 
 @dataclass(eq=False)
 class InboundCall:
-    """A caller's call from INVITE to hang-up."""
+    """A caller's call as the executor carries it out."""
 
-    call_id: str
-    request_id: str
-    a_number: str | None
-    b_number: str
-    language: str
-    leg: MediaLeg
+    state: CallState
     prompts: PromptResolver
-    started_at: float = field(default_factory=time.time)
-    dialog_id: str | None = None
-    queue: str | None = None
-    acked: asyncio.Future[bytes] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    task: asyncio.Task[None] | None = None
-    offers: dict[str, AgentOffer] = field(default_factory=dict)
-    agent: AgentOffer | None = None
-    bridge: Bridge | None = None
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    end_reason: str | None = None
-    in_acd: bool = False
-    answered_at: float | None = None
-    connected_at: float | None = None
-    enqueued_at: float | None = None
-    hold_task: asyncio.Task[None] | None = None
-    # "ivr" until the caller reaches the queue (hung up during prompts/menus).
-    outcome: str = "ivr"
+    note: Callable[[str, dict[str, Any]], None]  # a dialogue step for the call log
+    leg: MediaLeg | None = None
+    answer_body: bytes | None = None
     late_offer: SessionDescription | None = None
+    dialog_id: str | None = None
+    acked: bool = False
+    agents: dict[str, AgentLeg] = field(default_factory=dict)
+    bridge: Bridge | None = None
+    dialogue: asyncio.Task[Any] | None = None
+    music: asyncio.Task[Any] | None = None
+    music_name: str = "hold-music"
+    released: bool = False
+
+    # --- what live views read ------------------------------------------------------------
+    @property
+    def call_id(self) -> str:
+        return self.state.key
+
+    @property
+    def a_number(self) -> str | None:
+        return self.state.a_number
+
+    @property
+    def b_number(self) -> str:
+        return self.state.b_number
+
+    @property
+    def language(self) -> str:
+        return self.state.language
+
+    @property
+    def queue(self) -> str | None:
+        return self.state.queue
+
+    @property
+    def request_id(self) -> str:
+        return self.state.request_id
 
     # --- CallerChannel (what IVR steps use) ----------------------------------------------
+    def _leg(self) -> MediaLeg:
+        if self.leg is None or self.leg.closed:
+            raise asyncio.CancelledError  # the caller is gone: the dialogue ends here
+        return self.leg
+
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
         resolved: list[Prompt] = []
         for name in prompts:
@@ -87,7 +103,7 @@ class InboundCall:
             return None
         digits = "0123456789*#" if barge_in else ""
         try:
-            result = await self.leg.play(resolved, interrupt_digits=digits)
+            result = await self._leg().play(resolved, interrupt_digits=digits)
         except PromptError as exc:  # removed or unreadable between resolving and playing
             await self.log("prompt_missing", prompt=", ".join(prompts), error=str(exc))
             return None
@@ -104,10 +120,8 @@ class InboundCall:
 
     async def collect_digits(
         self, max_digits: int, first_timeout: float, inter_timeout: float, terminator: str = "#"
-    ):
-        from ivr import DigitResult
-
-        res = await self.leg.collect_digits(
+    ) -> DigitResult:
+        res = await self._leg().collect_digits(
             max_digits, first_timeout, inter_timeout, terminator or None
         )
         return DigitResult(res.digits, res.reason)
@@ -115,35 +129,39 @@ class InboundCall:
     async def record(self, max_seconds: float) -> tuple[str, float] | None:
         raise NotImplementedError("recording is done by the service handlers")
 
-    async def log(self, kind: str, **data: object) -> None:  # replaced by the controller
-        pass
+    async def log(self, kind: str, **data: object) -> None:
+        self.note(kind, dict(data))
 
-    # --- hold music and announcements ----------------------------------------------------
-    def start_hold_music(self) -> None:
-        if self.hold_task is None or self.hold_task.done():
-            self.hold_task = asyncio.create_task(self._hold_loop(), name=f"hold-{self.call_id}")
-
-    def stop_hold_music(self) -> None:
-        if self.hold_task is not None:
-            self.hold_task.cancel()
-            self.hold_task = None
-        if not self.leg.closed:
+    # --- waiting in the queue ------------------------------------------------------------
+    def stop_music(self) -> None:
+        if self.music is not None:
+            self.music.cancel()
+            self.music = None
+        if self.leg is not None and not self.leg.closed:
             self.leg.stop_playback()
 
-    async def _hold_loop(self) -> None:
-        music = self.prompts.resolve("hold-music", self.language)
-        await self.leg.play([music], loop=True)
+    def start_music(self, message: str | None, music: str) -> None:
+        self.stop_music()
+        self.music = asyncio.create_task(self._music(message, music), name=f"hold-{self.call_id}")
 
-    async def announce(self, position: int, estimated_wait: float | None) -> None:
+    async def _music(self, message: str | None, music: str) -> None:
+        if message is not None:
+            await self.play([message])
+        try:
+            track = self.prompts.resolve(music, self.language)
+        except PromptError as exc:
+            await self.log("prompt_missing", prompt=music, instead="hold-music", error=str(exc))
+            track = self.prompts.resolve("hold-music", self.language)
+        await self._leg().play([track], loop=True)
+
+    def announce(self, position: int, estimated_wait: float | None, music: str) -> None:
         """Interrupt the music with position and estimated wait, then resume it."""
-        if self.connected.is_set() or self.leg.closed:
-            return
-        # A step of the call like any other: in the call log before the caller hears it.
-        wait = None if estimated_wait is None else round(estimated_wait, 1)
-        await self.log("announced", position=position, estimated_wait=wait)
-        if self.connected.is_set() or self.leg.closed:
-            return
-        self.stop_hold_music()
+        self.stop_music()
+        self.music = asyncio.create_task(
+            self._announce(position, estimated_wait, music), name=f"announce-{self.call_id}"
+        )
+
+    async def _announce(self, position: int, estimated_wait: float | None, music: str) -> None:
         lang = self.language
         items = self.prompts.resolve_all(["you-are-number"], lang)
         items += self.prompts.number(position, lang)
@@ -151,8 +169,5 @@ class InboundCall:
         if estimated_wait is not None and estimated_wait > 0:
             items += self.prompts.resolve_all(["estimated-wait"], lang)
             items += self.prompts.duration(max(60.0, round(estimated_wait / 60) * 60), lang)
-        try:
-            await self.leg.play(items)
-        finally:
-            if not self.connected.is_set() and not self.leg.closed:
-                self.start_hold_music()
+        await self._leg().play(items)
+        await self._music(None, music)

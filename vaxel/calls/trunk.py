@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import socket
 from collections.abc import Callable
 
 from config.schema import TrunkConfig
@@ -17,6 +16,8 @@ from sip.digest import DigestError, build_authorization, choose_challenge
 from sip.message import SipResponse
 from sip.useragent import RequestTimeout, ResponseReceived, TransportError
 from vaxel.logs import log_event
+
+from .resolve import ResolveError, resolve_host
 
 log = logging.getLogger("vaxel.trunk")
 
@@ -71,7 +72,7 @@ class TrunkRegistration:
 
     async def _send(self, auth: tuple[str, str] | None) -> object:
         self._cseq += 1
-        host = socket.gethostbyname(self.trunk.host)
+        host = await resolve_host(self.trunk.host)
         uri = f"sip:{self.trunk.host}:{self.trunk.port}"
         aor = f"sip:{self.user}@{self.trunk.host}"
         headers = [("Contact", self.contact(self.trunk.transport)), ("Expires", str(self.expires))]
@@ -97,7 +98,10 @@ class TrunkRegistration:
 
     async def register_once(self) -> float:
         """One registration; returns seconds until the next attempt."""
-        ev = await self._send(None)
+        try:
+            ev = await self._send(None)
+        except ResolveError as exc:
+            return self._failed(f"cannot resolve the trunk host: {exc}")
         if isinstance(ev, ResponseReceived) and ev.response.status in (401, 407):
             auth = self._answer(ev.response)
             if auth is None:

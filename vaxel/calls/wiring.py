@@ -15,6 +15,7 @@ from sip.digest import DigestAuthenticator
 from sip.registrar import Registrar
 from sip.transport import SipEndpoint
 from vaxel.logs import log_event
+from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
 from vaxel.voicemail import VoicemailService
 
@@ -55,7 +56,7 @@ class CallStack:
             aliases=None,  # users are identified by the user part, whatever host they use
         )
         self.acd = Acd(self.directory.queues, self.directory.groups, self.directory.agents)
-        self.runner = AcdRunner(self.acd, server.calllog, publish=server.events.publish)
+        self.runner = AcdRunner(self.acd, publish=server.events.publish)
         self.hot_prompts = HotPrompts()
         base_cfg = config.calendars.get("base") or CalendarConfig()
         own = {
@@ -65,21 +66,9 @@ class CallStack:
         }
         self.calendars = CalendarSet(Calendar(base_cfg, name="base"), own)
         self.prompts = PromptResolver(server.data_dir / "prompts")
-        advertised = config.sip.advertised_host or config.sip.host
-        self.controller = CallController(
-            directory=self.directory,
-            sip=None,
-            media=self.media,
-            calllog=server.calllog,
-            registrar=self.registrar,
-            runner=self.runner,
-            prompts=self.prompts,
-            services=FlowServicesImpl(self.calendars, self.hot_prompts),
-            advertised_host=advertised,
-            publish=server.events.publish,
-        )
+        self.flow_services = FlowServicesImpl(self.calendars, self.hot_prompts)
         # Prompt recording and voicemail store through the same database as the API.
-        sessions = sessionmaker(server._engine)  # noqa: SLF001 - the server owns the engine
+        sessions = sessionmaker(server.engine)
         self.prompt_store = PromptStore(sessions, server.data_dir / "prompts")
         self.voicemail = VoicemailService(
             sessions,
@@ -89,15 +78,27 @@ class CallStack:
             | {(None, a): c.name for a, c in config.agents.items()},
             retry_delays=tuple(config.voicemail.mail_retry_delays),
         )
-        self.controller.phone_services = PhoneServices(
-            self.directory,
-            self.prompt_store,
-            self.voicemail,
-            self.controller.services,
-            server.data_dir / "tmp",
-        )
+        # The endpoint's events go to the controller built just below.
         self.endpoint = SipEndpoint(self._on_sip_event, user_agent="Vaxel")
-        self.controller.sip = self.endpoint
+        self.controller = CallController(
+            directory=self.directory,
+            sip=self.endpoint,
+            media=self.media,
+            calllog=server.calllog,
+            registrar=self.registrar,
+            runner=self.runner,
+            prompts=self.prompts,
+            services=self.flow_services,
+            phone_services=PhoneServices(
+                self.directory,
+                self.prompt_store,
+                self.voicemail,
+                self.flow_services,
+                server.data_dir / "tmp",
+            ),
+            advertised_host=config.sip.advertised_host or config.sip.host,
+            publish=server.events.publish,
+        )
         self.trunk_registrations = [
             TrunkRegistration(name, trunk, self.endpoint, self.controller._contact)
             for name, trunk in config.trunks.items()
@@ -114,8 +115,6 @@ class CallStack:
         await self.controller.on_event(ev)
 
     async def start(self) -> None:
-        from vaxel.server import bind_error
-
         config = self._server.config
         await self.media.start()
         self.runner.start()

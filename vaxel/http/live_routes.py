@@ -11,7 +11,7 @@ from .agents_routes import call_stack, iso
 
 if TYPE_CHECKING:
     from acd.core import CallView
-    from vaxel.calls.session import InboundCall
+    from callcore import CallState
 
 from .openapi import operation, ref
 
@@ -23,7 +23,7 @@ def _seconds(value: float | None) -> float | None:
 
 
 def live_call_json(
-    call: InboundCall,
+    call: CallState,
     acd_view: CallView | None,
     now: float,
     quality: dict[str, dict[str, Any]] | None = None,
@@ -39,7 +39,7 @@ def live_call_json(
     else:
         state = "ivr"
     if call.agent is not None:
-        agent = call.agent.agent
+        agent: str | None = call.agent
     elif acd_view is not None and acd_view.state == "connected" and acd_view.agents:
         agent = acd_view.agents[0]
     else:
@@ -47,7 +47,7 @@ def live_call_json(
     ringing = list(acd_view.agents) if acd_view is not None and state == "ringing" else []
     wait_end = call.connected_at if call.connected_at is not None else now
     return {
-        "call_id": call.call_id,
+        "call_id": call.key,
         "a_number": call.a_number,
         "b_number": call.b_number,
         "queue": acd_view.call.queue if acd_view is not None else call.queue,
@@ -69,12 +69,12 @@ async def live_calls(request: web.Request) -> web.Response:
     stack = call_stack(request)
     now = time.time()
     views = {v.call.id: v for v in stack.acd.calls()}
-    calls = sorted(stack.controller.calls.values(), key=lambda c: c.started_at)
+    calls = sorted(stack.controller.core.calls.values(), key=lambda c: c.started_at)
     return web.json_response(
         {
             "calls": [
                 live_call_json(
-                    c, views.get(c.call_id), now, stack.controller.live_quality(c.call_id)
+                    c, views.get(c.key), now, stack.controller.live_quality(c.key)
                 )
                 for c in calls
             ]

@@ -1,8 +1,11 @@
-"""The call log: every step of every call, written durably before it is acknowledged.
+"""The call log's one writer: every step of every call, in order, durably.
 
 Writes go through one writer task that commits whatever has queued up in a single
 transaction (group commit): at hundreds of call steps a second that costs one fsync
-per batch instead of one per event, and ``append`` still returns only after commit.
+per batch instead of one per event. ``append`` returns once its events are committed;
+``submit`` queues them without waiting (the call path never waits for the disk). Every
+event passes the domain's ``SummaryFold``: a call's summary row is computed from its
+events and written in the same transaction as its last one.
 """
 
 from __future__ import annotations
@@ -10,58 +13,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from .models import CallEvent, CallRecord
+from calllog import CallEvent, CallSummary, SummaryFold
+
+from .models import CallEvent as CallEventRow
+from .models import CallRecord, as_utc
 
 log = logging.getLogger("vaxel.calllog")
 
 _BATCH = 500
 
 
-@dataclass(frozen=True, slots=True)
-class CallLogEvent:
-    call_id: str
-    kind: str
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    queue: str | None = None
-    agent: str | None = None
-    a_number: str | None = None
-    b_number: str | None = None
-    data: dict[str, Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "call_id": self.call_id,
-            "kind": self.kind,
-            "at": self.at.isoformat(),
-            "queue": self.queue,
-            "agent": self.agent,
-            "a_number": self.a_number,
-            "b_number": self.b_number,
-            "data": self.data,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CallSummary:
-    call_id: str
-    started_at: datetime
-    ended_at: datetime
-    outcome: str
-    a_number: str | None = None
-    b_number: str | None = None
-    queue: str | None = None
-    agent: str | None = None
-    wait_seconds: float | None = None
-    talk_seconds: float | None = None
-    mos: float | None = None
-    quality: dict[str, Any] | None = None
+# The event type and the summary are the call-log domain's (``calllog``); the old names
+# stay importable from here.
+CallLogEvent = CallEvent
 
 
 _Item = CallLogEvent | CallSummary
@@ -75,6 +45,7 @@ class CallLog:
             asyncio.Queue()
         )
         self._writer: asyncio.Task[None] | None = None
+        self._fold = SummaryFold()
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._run(), name="calllog-writer")
@@ -86,6 +57,19 @@ class CallLog:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((list(items), fut))
         await fut
+
+    def submit(self, *items: _Item) -> asyncio.Future[None]:
+        """Queue events for the writer without waiting; they are written in order."""
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("call log is not running")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(_report_failure)
+        self._queue.put_nowait((list(items), fut))
+        return fut
+
+    def live_calls(self) -> list[str]:
+        """Calls whose events were written but whose last event was not (yet)."""
+        return self._fold.live_calls()
 
     async def close(self) -> None:
         """Flush everything queued so far, then stop the writer."""
@@ -123,11 +107,13 @@ class CallLog:
 
     async def _write(self, items: list[_Item]) -> None:
         # Core executemany inserts: one statement per table per batch, no ORM identity map.
-        events = [_event_columns(i) for i in items if isinstance(i, CallLogEvent)]
-        summaries = [_summary_columns(i) for i in items if isinstance(i, CallSummary)]
+        events = [_event_columns(i) for i in items if isinstance(i, CallEvent)]
+        made = self._fold.add_all(i for i in items if isinstance(i, CallEvent))
+        given = [i for i in items if isinstance(i, CallSummary)]
+        summaries = [_summary_columns(i) for i in made + given]
         async with self._engine.begin() as conn:
             if events:
-                await conn.execute(insert(CallEvent), events)
+                await conn.execute(insert(CallEventRow), events)
             if summaries:
                 ids = [row["call_id"] for row in summaries]
                 # A summary may be rewritten (e.g. at shutdown): last one wins.
@@ -145,24 +131,24 @@ class CallLog:
         call_id: str | None = None,
         limit: int = 1000,
     ) -> list[CallLogEvent]:
-        stmt = select(CallEvent).order_by(CallEvent.at, CallEvent.id).limit(limit)
+        stmt = select(CallEventRow).order_by(CallEventRow.at, CallEventRow.id).limit(limit)
         if since is not None:
-            stmt = stmt.where(CallEvent.at >= since)
+            stmt = stmt.where(CallEventRow.at >= since)
         if until is not None:
-            stmt = stmt.where(CallEvent.at < until)
+            stmt = stmt.where(CallEventRow.at < until)
         if queue is not None:
-            stmt = stmt.where(CallEvent.queue == queue)
+            stmt = stmt.where(CallEventRow.queue == queue)
         if agent is not None:
-            stmt = stmt.where(CallEvent.agent == agent)
+            stmt = stmt.where(CallEventRow.agent == agent)
         if call_id is not None:
-            stmt = stmt.where(CallEvent.call_id == call_id)
+            stmt = stmt.where(CallEventRow.call_id == call_id)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [
             CallLogEvent(
                 call_id=r.call_id,
                 kind=r.kind,
-                at=_aware(r.at),
+                at=as_utc(r.at),
                 queue=r.queue,
                 agent=r.agent,
                 a_number=r.a_number,
@@ -195,8 +181,8 @@ class CallLog:
         return [
             CallSummary(
                 call_id=r.call_id,
-                started_at=_aware(r.started_at),
-                ended_at=_aware(r.ended_at) if r.ended_at else _aware(r.started_at),
+                started_at=as_utc(r.started_at),
+                ended_at=as_utc(r.ended_at) if r.ended_at else as_utc(r.started_at),
                 outcome=r.outcome,
                 a_number=r.a_number,
                 b_number=r.b_number,
@@ -206,6 +192,7 @@ class CallLog:
                 talk_seconds=r.talk_seconds,
                 mos=r.mos,
                 quality=r.quality,
+                ended_by=r.ended_by,
             )
             for r in rows
         ]
@@ -238,9 +225,11 @@ def _summary_columns(s: CallSummary) -> dict[str, Any]:
         "talk_seconds": s.talk_seconds,
         "mos": s.mos,
         "quality": s.quality,
+        "ended_by": s.ended_by,
     }
 
 
-def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+def _report_failure(fut: asyncio.Future[None]) -> None:
+    # Nobody awaits a submitted write: its failure is logged here (the writer goes on).
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("call log write failed: %s", fut.exception())

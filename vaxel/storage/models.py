@@ -52,6 +52,7 @@ class CallRecord(Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     mos: Mapped[float | None] = mapped_column(Float)
     quality: Mapped[dict | None] = mapped_column(JSON)
+    ended_by: Mapped[str | None] = mapped_column(String(16))
 
 
 class PromptRow(Base):

@@ -1,0 +1,25 @@
+"""The call core (sans-IO): each inbound call's path from INVITE to the call-log summary.
+
+Events and ``now`` in, actions and the next deadline out; the asyncio executor in
+``vaxel/calls/controller.py`` carries the actions out. Imports nothing of ``vaxel/``.
+"""
+
+from . import actions, events
+from .core import ACCEPT_KEY, ACK_TIMEOUT, HANGUP_GRACE, CallCore
+from .state import CallState, Offer, OfferPhase, Phase
+from .target import QueueOptions, Target
+
+__all__ = [
+    "ACCEPT_KEY",
+    "ACK_TIMEOUT",
+    "HANGUP_GRACE",
+    "CallCore",
+    "CallState",
+    "Offer",
+    "OfferPhase",
+    "Phase",
+    "QueueOptions",
+    "Target",
+    "actions",
+    "events",
+]

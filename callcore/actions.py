@@ -1,0 +1,197 @@
+"""What the call core asks its executor to do, in order.
+
+The executor carries each out and feeds results back as events (``callcore.events``);
+ACD calls are applied to the ACD and its commands handed back to ``CallCore.on_acd``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acd.model import Call as AcdCall
+from calllog import CallEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    """Answer the caller's INVITE transaction (``with_sdp``: our answer or late offer)."""
+
+    request_id: str
+    status: int
+    reason: str | None = None
+    with_sdp: bool = False
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCallerLeg:
+    """Open the caller's RTP leg and negotiate its SDP; reply with ``LegReady``."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Send the 200 OK with the SDP prepared by ``OpenCallerLeg``; reply ``AnswerSent``."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFlow:
+    """Run the IVR dialogue for ``number`` (``ivr.FlowPlan``); reply ``FlowFinished``."""
+
+    key: str
+    number: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunService:
+    """Run a service dialogue (remote login, prompt recording, voicemail, goodbye);
+    reply ``ServiceFinished``."""
+
+    key: str
+    service: str
+    queue: str | None = None
+    agent: str | None = None  # voicemail of an agent's mailbox
+
+
+@dataclass(frozen=True, slots=True)
+class PlayQueueMusic:
+    """The caller waits: the queue message once (if any), then the music in a loop."""
+
+    key: str
+    message: str | None
+    music: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopQueueMusic:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Interrupt the music with position and estimated wait, then resume it."""
+
+    key: str
+    position: int
+    estimated_wait: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RingAgent:
+    """Open a leg for the agent and INVITE ``device`` with the caller's number; reply
+    ``AgentAnswered`` or ``AgentOfferFailed``."""
+
+    key: str
+    agent: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptAgent:
+    """Play the accept prompt on the agent's leg and wait for one key; reply ``AgentKeyed``."""
+
+    key: str
+    agent: str
+    prompt: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class DropAgent:
+    """Stop ringing (CANCEL) or hang up (BYE) the agent's leg and release it."""
+
+    key: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """Connect the caller's leg with the agent's both ways."""
+
+    key: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangUpCaller:
+    """BYE the caller's dialog (or 480 to an INVITE not yet answered)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseMedia:
+    """Stop the call's media and quality watch; reply ``MediaClosed`` with its figures."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """The call is over: drop everything the executor keeps for it."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """Append this event to the call log (the one writer)."""
+
+    event: CallEvent
+
+
+@dataclass(frozen=True, slots=True)
+class AcdArrived:
+    call: AcdCall
+
+
+@dataclass(frozen=True, slots=True)
+class AcdAnswered:
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcdOfferFailed:
+    call_id: str
+    agent: str
+    reason: str
+    rejected: bool = False  # a decline (counts as unanswered), not a failure
+
+
+@dataclass(frozen=True, slots=True)
+class AcdAbandoned:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcdEnded:
+    call_id: str
+    reason: str  # "caller hung up", "agent hung up", "server shutdown"
+
+
+AcdAction = AcdArrived | AcdAnswered | AcdOfferFailed | AcdAbandoned | AcdEnded
+
+Action = (
+    Respond
+    | OpenCallerLeg
+    | Answer
+    | RunFlow
+    | RunService
+    | PlayQueueMusic
+    | StopQueueMusic
+    | Announce
+    | RingAgent
+    | PromptAgent
+    | DropAgent
+    | Bridge
+    | HangUpCaller
+    | ReleaseMedia
+    | Forget
+    | Log
+    | AcdAction
+)

@@ -1,0 +1,541 @@
+"""The call core: every inbound call's path as a state machine, without I/O.
+
+``CallCore`` takes events (``callcore.events``) and the ACD's commands, each with ``now``
+(wall-clock seconds), and returns actions (``callcore.actions``) for its executor, plus
+``next_deadline()`` / ``tick(now)`` for its timers: the aioquic shape. It decides what
+happens to a call; the executor (``vaxel/calls/controller.py``) only carries it out.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from acd.commands import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
+from acd.model import Call as AcdCall
+from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
+
+from . import actions as A
+from . import events as E
+from .state import CallState, Offer, OfferPhase, Phase
+from .target import QueueOptions, Target
+
+ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on an unacknowledged 2xx by then anyway
+# Before a BYE that follows Vaxel's last prompt: the phone's jitter buffer still holds its
+# final ~100-200 ms, which an immediate BYE cuts off.
+HANGUP_GRACE = 0.5
+TEL_DEVICE = "tel:"
+ACCEPT_KEY = "1"
+_RECENT_IDS = 10_000  # ended Call-IDs remembered, so that a reused one gets a fresh key
+
+K = EventKind
+Route = Callable[[str], Target | None]
+
+
+def _at(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+class CallCore:
+    def __init__(
+        self,
+        *,
+        route: Route,
+        queue_options: Callable[[str], QueueOptions] = lambda q: QueueOptions(),
+        hangup_grace: float = HANGUP_GRACE,
+        ack_timeout: float = ACK_TIMEOUT,
+    ) -> None:
+        self.route = route
+        self.queue_options = queue_options
+        self.hangup_grace = hangup_grace
+        self.ack_timeout = ack_timeout
+        self.calls: dict[str, CallState] = {}
+        self.accepting = True
+        self._timers: list[tuple[float, int, str]] = []
+        self._seq = 0
+        self._recent: deque[str] = deque(maxlen=_RECENT_IDS)
+        self._recent_set: set[str] = set()
+
+    # ------------------------------------------------------------------ timers
+
+    def next_deadline(self) -> float | None:
+        while self._timers:
+            at, _, key = self._timers[0]
+            call = self.calls.get(key)
+            if call is not None and call.deadline == at:
+                return at
+            heapq.heappop(self._timers)  # stale: the call moved on or is gone
+        return None
+
+    def tick(self, now: float) -> list[A.Action]:
+        out: list[A.Action] = []
+        while (due := self.next_deadline()) is not None and due <= now:
+            _, _, key = heapq.heappop(self._timers)
+            call = self.calls[key]
+            call.deadline = None
+            self._expired(call, now, out)
+        return out
+
+    def _arm(self, call: CallState, at: float | None) -> None:
+        call.deadline = at
+        if at is not None:
+            self._seq += 1
+            heapq.heappush(self._timers, (at, self._seq, call.key))
+
+    def _expired(self, call: CallState, now: float, out: list[A.Action]) -> None:
+        if call.phase == Phase.RINGING:
+            out.append(A.Answer(call.key))
+        elif call.phase == Phase.ANSWERED:
+            self._end(call, now, out, cause=Outcome.NO_ACK, by="caller", reason="no ACK")
+        elif call.phase == Phase.ENDING:
+            self._end(call, now, out, by="server", reason=call.reason or "flow ended")
+
+    # ------------------------------------------------------------------ new calls
+
+    def invite(self, ev: E.Invite, now: float) -> list[A.Action]:
+        if not self.accepting:
+            return [
+                A.Respond(ev.request_id, 503, "Service Unavailable: shutting down", retry_after=30)
+            ]
+        if ev.target is None:
+            reason = f"Not Found: no number {ev.b_number!r} in the number plan"
+            return [A.Respond(ev.request_id, 404, reason[:100])]
+        if ev.sdp_error is not None:
+            return [A.Respond(ev.request_id, 400, f"Bad SDP: {ev.sdp_error}"[:100])]
+        call = CallState(
+            key=self._new_key(ev.sip_call_id),
+            request_id=ev.request_id,
+            sip_call_id=ev.sip_call_id,
+            a_number=ev.a_number,
+            b_number=ev.b_number,
+            language=ev.language,
+            target=ev.target,
+            started_at=now,
+            queue=ev.target.queue,
+        )
+        self.calls[call.key] = call
+        return [A.OpenCallerLeg(call.key)]
+
+    def _new_key(self, sip_call_id: str) -> str:
+        # A Call-ID reused with a new From tag is a new call (RFC 3261 12.1): the ACD and
+        # the call log must see a new id, not "already known".
+        key, n = sip_call_id, 1
+        while key in self.calls or key in self._recent_set:
+            n += 1
+            key = f"{sip_call_id};{n}"
+        return key
+
+    # ------------------------------------------------------------------ call events
+
+    def handle(self, ev: E.CallInput, now: float) -> list[A.Action]:
+        call = self.calls.get(ev.key)
+        if call is None or call.phase == Phase.ENDED:
+            return []
+        out: list[A.Action] = []
+        handler = _HANDLERS[type(ev)]
+        handler(self, call, ev, now, out)
+        return out
+
+    def _leg_ready(self, call: CallState, ev: E.LegReady, now: float, out: list[A.Action]) -> None:
+        if ev.error is not None:
+            out.append(
+                A.Respond(
+                    call.request_id,
+                    ev.status,
+                    ev.error[:100],
+                    retry_after=5 if ev.status == 503 else None,
+                )
+            )
+            call.caller_gone = True
+            self._end(call, now, out, cause=Outcome.REJECTED, by="server", reason=ev.error)
+            return
+        t = call.target
+        self._log(call, K.INCOMING, now, out, service=t.service, queue=t.queue)
+        if t.ring_seconds > 0:
+            out.append(A.Respond(call.request_id, 180, "Ringing"))
+            call.phase = Phase.RINGING
+            self._arm(call, now + t.ring_seconds)
+        else:
+            out.append(A.Answer(call.key))
+
+    def _answer_sent(
+        self, call: CallState, ev: E.AnswerSent, now: float, out: list[A.Action]
+    ) -> None:
+        if not ev.ok:
+            call.caller_gone = True
+            self._end(call, now, out, cause=Outcome.CANCELLED, by="caller", reason="cancelled")
+            return
+        call.phase = Phase.ANSWERED
+        self._arm(call, now + self.ack_timeout)
+
+    def _acked(self, call: CallState, ev: E.CallerAcked, now: float, out: list[A.Action]) -> None:
+        if call.phase != Phase.ANSWERED:
+            return
+        self._arm(call, None)
+        if ev.error is not None:
+            self._end(call, now, out, cause=Outcome.ERROR, by="server", reason=ev.error)
+            return
+        t = call.target
+        if t.service is not None:
+            self._service(call, t.service, t.queue, out, agent=t.agent)
+        else:
+            assert t.queue is not None
+            call.phase = Phase.FLOW
+            out.append(A.RunFlow(call.key, call.b_number, t.queue))
+
+    def _caller_gone(
+        self, call: CallState, ev: E.CallerGone, now: float, out: list[A.Action]
+    ) -> None:
+        call.caller_gone = True
+        before_answer = call.phase in (Phase.SETUP, Phase.RINGING, Phase.ANSWERED)
+        cause = Outcome.CANCELLED if before_answer and ev.why == "cancelled" else None
+        self._end(call, now, out, cause=cause, by="caller", reason=f"caller {ev.why}")
+
+    def _flow_finished(
+        self, call: CallState, ev: E.FlowFinished, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase != Phase.FLOW:
+            return
+        if ev.queue:
+            call.queue = ev.queue
+        if ev.service is not None:  # a menu choice or the voicemail step
+            self._service(call, ev.service, call.queue, out)
+        elif ev.kind == "queue":
+            self._enqueue(call, ev.priority, now, out)
+        else:  # closed, or the flow hung up: Vaxel ends the call after its last prompt
+            self._finish_dialogue(call, now, f"flow ended: {ev.kind}")
+
+    def _service_finished(
+        self, call: CallState, ev: E.ServiceFinished, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase == Phase.SERVICE:
+            self._finish_dialogue(call, now, "service ended")
+
+    def _dialogue_failed(
+        self, call: CallState, ev: E.DialogueFailed, now: float, out: list[A.Action]
+    ) -> None:
+        self._end(call, now, out, cause=Outcome.ERROR, by="server", reason=ev.error)
+
+    def _note(self, call: CallState, ev: E.Note, now: float, out: list[A.Action]) -> None:
+        self._log(call, ev.kind, now, out, **ev.data)
+
+    def _media_closed(
+        self, call: CallState, ev: E.MediaClosed, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase != Phase.RELEASING:
+            return
+        self._log(
+            call,
+            K.HANGUP,
+            now,
+            out,
+            reason=call.reason or "ended",
+            cause=call.cause,
+            ended_by=call.ended_by,
+            rtp=ev.rtp,
+            mos=ev.mos,
+            quality=ev.quality,
+        )
+        call.phase = Phase.ENDED
+        out.append(A.Forget(call.key))
+        del self.calls[call.key]
+        self._recent.append(call.key)
+        self._recent_set.add(call.key)
+        if len(self._recent_set) > _RECENT_IDS:
+            self._recent_set = set(self._recent)
+
+    # ------------------------------------------------------------------ agents' legs
+
+    def _agent_answered(
+        self, call: CallState, ev: E.AgentAnswered, now: float, out: list[A.Action]
+    ) -> None:
+        offer = call.offers.get(ev.agent)
+        if offer is None or offer.phase != OfferPhase.RINGING or call.phase != Phase.QUEUED:
+            out.append(A.DropAgent(call.key, ev.agent))  # answered after the call moved on
+            return
+        assert call.queue is not None
+        opts = self.queue_options(call.queue)
+        on_tel = offer.device.startswith(TEL_DEVICE)
+        if opts.accept_prompt if opts.accept_prompt is not None else on_tel:
+            # A mobile's voicemail answers too: the agent confirms with a key first.
+            offer.phase = OfferPhase.ACCEPTING
+            self._log(call, K.AGENT_ACCEPT_PROMPT, now, out, agent=ev.agent)
+            out.append(A.PromptAgent(call.key, ev.agent, opts.accept_message, opts.accept_timeout))
+            return
+        offer.phase = OfferPhase.CLAIMED
+        out.append(A.AcdAnswered(call.key, ev.agent))
+
+    def _agent_keyed(
+        self, call: CallState, ev: E.AgentKeyed, now: float, out: list[A.Action]
+    ) -> None:
+        offer = call.offers.get(ev.agent)
+        if offer is None or offer.phase != OfferPhase.ACCEPTING:
+            return
+        if ev.digit == ACCEPT_KEY:
+            offer.phase = OfferPhase.CLAIMED
+            out.append(A.AcdAnswered(call.key, ev.agent))
+            return
+        why = "no key on the accept prompt" if ev.digit is None else f"key {ev.digit} pressed"
+        self._log(call, K.AGENT_DECLINED, now, out, agent=ev.agent, why=why)
+        del call.offers[ev.agent]
+        out.append(A.DropAgent(call.key, ev.agent))
+        # No key counts as no answer (SPEC S4: it adds to the unanswered offers).
+        out.append(A.AcdOfferFailed(call.key, ev.agent, why, rejected=True))
+
+    def _agent_failed(
+        self, call: CallState, ev: E.AgentOfferFailed, now: float, out: list[A.Action]
+    ) -> None:
+        offer = call.offers.pop(ev.agent, None)
+        if offer is None:
+            return
+        out.append(A.DropAgent(call.key, ev.agent))
+        out.append(A.AcdOfferFailed(call.key, ev.agent, ev.reason, rejected=ev.rejected))
+
+    def _agent_gone(
+        self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
+    ) -> None:
+        if call.agent == ev.agent and call.phase == Phase.CONNECTED:
+            self._end(call, now, out, by="agent", reason=f"agent {ev.why}")
+            return
+        offer = call.offers.pop(ev.agent, None)
+        if offer is not None:
+            out.append(A.DropAgent(call.key, ev.agent))
+            out.append(A.AcdOfferFailed(call.key, ev.agent, f"agent {ev.why}"))
+
+    # ------------------------------------------------------------------ ACD commands
+
+    def on_acd(self, commands: Iterable[object], now: float) -> list[A.Action]:
+        """Carry the ACD's commands over to the calls they concern."""
+        out: list[A.Action] = []
+        for cmd in commands:
+            if isinstance(cmd, LogEvent):
+                self._acd_log(cmd, out)
+            elif isinstance(cmd, OfferCall):
+                self._offer(cmd, out)
+            elif isinstance(cmd, CancelOffer):
+                call = self.calls.get(cmd.call.id)
+                offer = call.offers.get(cmd.agent) if call is not None else None
+                if call is not None and offer is not None and offer.phase != OfferPhase.CONNECTED:
+                    del call.offers[cmd.agent]
+                    out.append(A.DropAgent(call.key, cmd.agent))
+            elif isinstance(cmd, Overflow):
+                self._overflow(cmd, now, out)
+            elif isinstance(cmd, AnnouncePosition):
+                call = self.calls.get(cmd.call.id)
+                if call is not None and call.phase == Phase.QUEUED:
+                    wait = None if cmd.estimated_wait is None else round(cmd.estimated_wait, 1)
+                    self._log(
+                        call, K.ANNOUNCED, now, out, position=cmd.position, estimated_wait=wait
+                    )
+                    out.append(A.Announce(call.key, cmd.position, cmd.estimated_wait))
+        return out
+
+    def _acd_log(self, cmd: LogEvent, out: list[A.Action]) -> None:
+        call = self.calls.get(cmd.call_id) if cmd.call_id else None
+        out.append(
+            A.Log(
+                CallEvent(
+                    cmd.call_id or AGENT_CALL_ID,
+                    cmd.kind,
+                    at=_at(cmd.at),
+                    queue=cmd.queue,
+                    agent=cmd.agent,
+                    a_number=call.a_number if call else None,
+                    b_number=call.b_number if call else None,
+                    data=_jsonable(cmd.data),
+                )
+            )
+        )
+        if call is not None and cmd.kind == K.ANSWERED and cmd.agent is not None:
+            self._connect(call, cmd.agent, cmd.at, out)
+
+    def _offer(self, cmd: OfferCall, out: list[A.Action]) -> None:
+        call = self.calls.get(cmd.call.id)
+        if call is None or call.phase != Phase.QUEUED:
+            out.append(A.AcdOfferFailed(cmd.call.id, cmd.agent, "call gone"))
+            return
+        call.offers[cmd.agent] = Offer(cmd.agent, cmd.device)
+        out.append(A.RingAgent(call.key, cmd.agent, cmd.device))
+
+    def _overflow(self, cmd: Overflow, now: float, out: list[A.Action]) -> None:
+        call = self.calls.get(cmd.call.id)
+        if call is None:
+            return
+        if cmd.internal:
+            call.queue = cmd.to_queue
+            if call.phase == Phase.QUEUED:
+                self._queue_music(call, out)
+            return
+        # The target is outside the ACD: voicemail of the queue, or a number of the plan.
+        call.in_acd = False
+        out.append(A.StopQueueMusic(call.key))
+        for offer in list(call.offers):
+            out.append(A.DropAgent(call.key, offer))
+        call.offers.clear()
+        target = cmd.to_queue
+        self._log(call, K.OVERFLOW_ROUTED, now, out, to=target, reason=cmd.reason)
+        if target == "voicemail":
+            self._service(call, "voicemail", call.queue, out)
+            return
+        number = target.removeprefix("number:")
+        routed = self.route(number)
+        if routed is None:
+            self._service(call, "goodbye", call.queue, out)
+        elif routed.service is not None:
+            self._service(call, routed.service, routed.queue or call.queue, out, agent=routed.agent)
+        else:
+            assert routed.queue is not None
+            call.queue = routed.queue
+            call.b_number = number
+            call.phase = Phase.FLOW
+            out.append(A.RunFlow(call.key, number, routed.queue))
+
+    def _connect(self, call: CallState, agent: str, now: float, out: list[A.Action]) -> None:
+        offer = call.offers.get(agent)
+        if offer is None or call.phase != Phase.QUEUED:
+            return
+        offer.phase = OfferPhase.CONNECTED
+        call.phase = Phase.CONNECTED
+        call.agent = agent
+        call.connected_at = now
+        out.append(A.StopQueueMusic(call.key))
+        out.append(A.Bridge(call.key, agent))
+        self._log(call, K.BRIDGED, now, out)
+
+    # ------------------------------------------------------------------ shutdown
+
+    def shutdown(self, now: float) -> list[A.Action]:
+        """Stop taking calls and end every live one."""
+        self.accepting = False
+        out: list[A.Action] = []
+        for call in list(self.calls.values()):
+            if call.phase not in (Phase.RELEASING, Phase.ENDED):
+                self._end(
+                    call, now, out, cause=Outcome.SHUTDOWN, by="server", reason="server shutdown"
+                )
+        return out
+
+    # ------------------------------------------------------------------ helpers
+
+    def _service(
+        self,
+        call: CallState,
+        service: str,
+        queue: str | None,
+        out: list[A.Action],
+        *,
+        agent: str | None = None,
+    ) -> None:
+        call.phase = Phase.SERVICE
+        call.queue = queue or call.queue
+        out.append(A.RunService(call.key, service, call.queue, agent))
+
+    def _enqueue(self, call: CallState, priority: int, now: float, out: list[A.Action]) -> None:
+        assert call.queue is not None
+        call.phase = Phase.QUEUED
+        call.enqueued_at = now
+        call.in_acd = True
+        self._queue_music(call, out)
+        out.append(
+            A.AcdArrived(
+                AcdCall(
+                    call.key, call.queue, priority, a_number=call.a_number, b_number=call.b_number
+                )
+            )
+        )
+
+    def _queue_music(self, call: CallState, out: list[A.Action]) -> None:
+        assert call.queue is not None
+        opts = self.queue_options(call.queue)
+        out.append(A.PlayQueueMusic(call.key, opts.queue_message, opts.hold_music))
+
+    def _finish_dialogue(self, call: CallState, now: float, reason: str) -> None:
+        call.phase = Phase.ENDING
+        call.reason = reason
+        self._arm(call, now + self.hangup_grace)
+
+    def _end(
+        self,
+        call: CallState,
+        now: float,
+        out: list[A.Action],
+        *,
+        by: str,
+        reason: str,
+        cause: str | None = None,
+    ) -> None:
+        """Whatever ended the call: tell the ACD, drop agents, hang up, release media."""
+        if call.phase in (Phase.RELEASING, Phase.ENDED):
+            return
+        if call.phase == Phase.QUEUED:
+            out.append(A.StopQueueMusic(call.key))
+        call.cause, call.ended_by, call.reason = cause, by, reason
+        if call.in_acd:
+            call.in_acd = False
+            if call.phase == Phase.CONNECTED:
+                who = {"agent": "agent hung up", "caller": "caller hung up"}.get(by, reason)
+                out.append(A.AcdEnded(call.key, who))
+            else:
+                out.append(A.AcdAbandoned(call.key))
+        if not call.caller_gone:
+            out.append(A.HangUpCaller(call.key))
+            call.caller_gone = True
+        call.phase = Phase.RELEASING
+        self._arm(call, None)
+        # The media figures (both legs) are read before the agent's leg goes.
+        out.append(A.ReleaseMedia(call.key))
+        for agent in list(call.offers):
+            out.append(A.DropAgent(call.key, agent))
+        call.offers.clear()
+
+    def _log(
+        self, call: CallState, kind: str, now: float, out: list[A.Action], **data: Any
+    ) -> None:
+        agent = data.pop("agent", None) or call.agent
+        out.append(
+            A.Log(
+                CallEvent(
+                    call.key,
+                    str(kind),
+                    at=_at(now),
+                    queue=call.queue,
+                    agent=agent,
+                    a_number=call.a_number,
+                    b_number=call.b_number,
+                    data=_jsonable(data) or None,
+                )
+            )
+        )
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, str | int | float | bool | dict) or v is None:
+            out[k] = v
+        elif isinstance(v, list | tuple):
+            out[k] = [x if isinstance(x, str | int | float | bool) else str(x) for x in v]
+        else:
+            out[k] = str(v)
+    return out
+
+
+_Handler = Callable[[CallCore, CallState, Any, float, list[A.Action]], None]
+_HANDLERS: dict[type, _Handler] = {
+    E.LegReady: CallCore._leg_ready,
+    E.AnswerSent: CallCore._answer_sent,
+    E.CallerAcked: CallCore._acked,
+    E.CallerGone: CallCore._caller_gone,
+    E.FlowFinished: CallCore._flow_finished,
+    E.ServiceFinished: CallCore._service_finished,
+    E.DialogueFailed: CallCore._dialogue_failed,
+    E.Note: CallCore._note,
+    E.MediaClosed: CallCore._media_closed,
+    E.AgentAnswered: CallCore._agent_answered,
+    E.AgentKeyed: CallCore._agent_keyed,
+    E.AgentOfferFailed: CallCore._agent_failed,
+    E.AgentGone: CallCore._agent_gone,
+}

@@ -1,0 +1,60 @@
+"""One call's state as the call core keeps it (read by live views, never written there)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .target import Target
+
+
+class Phase(StrEnum):
+    SETUP = "setup"  # INVITE received, the caller's leg being opened
+    RINGING = "ringing"  # 180 sent, answering after the number's ring time
+    ANSWERED = "answered"  # 200 sent, waiting for the ACK
+    FLOW = "flow"  # the IVR dialogue runs
+    SERVICE = "service"  # a service dialogue runs
+    QUEUED = "queued"  # in the ACD: waiting or an agent's phone rings
+    CONNECTED = "connected"  # bridged with an agent
+    ENDING = "ending"  # Vaxel hangs up after its last prompt, once the phone played it
+    RELEASING = "releasing"  # hung up; waiting for the media figures
+    ENDED = "ended"
+
+
+class OfferPhase(StrEnum):
+    RINGING = "ringing"
+    ACCEPTING = "accepting"  # answered; the agent hears the accept prompt
+    CLAIMED = "claimed"  # accepted; the ACD is asked whether the call is still theirs
+    CONNECTED = "connected"
+
+
+@dataclass(eq=False, slots=True)
+class Offer:
+    agent: str
+    device: str
+    phase: OfferPhase = OfferPhase.RINGING
+
+
+@dataclass(eq=False, slots=True)
+class CallState:
+    key: str  # unique per call: the SIP Call-ID, suffixed if that was used before
+    request_id: str
+    sip_call_id: str
+    a_number: str | None
+    b_number: str
+    language: str
+    target: Target
+    started_at: float
+    queue: str | None = None
+    phase: Phase = Phase.SETUP
+    deadline: float | None = None
+    enqueued_at: float | None = None
+    connected_at: float | None = None
+    agent: str | None = None  # the agent the caller is bridged with
+    offers: dict[str, Offer] = field(default_factory=dict)
+    in_acd: bool = False
+    caller_gone: bool = False  # nothing to hang up on the caller's side any more
+    # Set once the call ends: how, by whom and why (the hang-up event's data).
+    cause: str | None = None
+    ended_by: str | None = None
+    reason: str | None = None

@@ -1,0 +1,26 @@
+"""Where a dialled number leads, as the call core needs it (the number plan's entry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    queue: str | None = None
+    service: str | None = None  # "remote-login", "prompt-recording", "voicemail"
+    agent: str | None = None  # the mailbox owner for an agent's voicemail
+    ring_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOptions:
+    """A queue's settings the call core decides with."""
+
+    # Ask an agent reached on a phone number (tel: device) to press 1 before bridging;
+    # None: on for tel: devices, off for SIP phones.
+    accept_prompt: bool | None = None
+    accept_timeout: float = 10.0
+    queue_message: str | None = None  # the activated queue-message prompt, if any
+    hold_music: str = "hold-music"
+    accept_message: str = "accept-call"  # what the agent hears on the accept prompt

@@ -1,0 +1,91 @@
+"""Every kind of call-log event, and the outcomes a call's summary can have."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    # The call core: a call's own path.
+    INCOMING = "incoming"
+    HOT_PROMPT = "hot_prompt"
+    CLOSED = "closed"
+    MENU = "menu"
+    MENU_CHOICE = "menu_choice"
+    MENU_INVALID = "menu_invalid"
+    MENU_NO_CHOICE = "menu_no_choice"
+    CUSTOMER_NUMBER = "customer_number"
+    FLOW_JUMP = "flow_jump"
+    FLOW_JUMPS_EXCEEDED = "flow_jumps_exceeded"
+    PROMPT_MISSING = "prompt_missing"
+    ANNOUNCED = "announced"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    REMOTE_LOGIN = "remote_login"
+    OVERFLOW_ROUTED = "overflow_routed"
+    AGENT_ACCEPT_PROMPT = "agent_accept_prompt"
+    AGENT_DECLINED = "agent_declined"
+    BRIDGED = "bridged"
+    HANGUP = "hangup"  # the last event of every call: the summary is made from here
+    # The recording services.
+    PIN = "pin"
+    RECORDING = "recording"
+    PROMPT_RECORDING_ADMIN = "prompt_recording_admin"
+    PROMPT_RECORDING_REFUSED = "prompt_recording_refused"
+    PROMPT_RECORDING_SAVED = "prompt_recording_saved"
+    PROMPT_RECORDING_EMPTY = "prompt_recording_empty"
+    PROMPT_RECORDING_UNUSABLE = "prompt_recording_unusable"
+    PROMPT_RECORDING_ABANDONED = "prompt_recording_abandoned"
+    PROMPT_RECORDING_HANGUP = "prompt_recording_hangup"
+    PROMPT_RECORDING_PIN_WRONG = "prompt_recording_pin_wrong"
+    VOICEMAIL_STORED = "voicemail_stored"
+    VOICEMAIL_EMPTY = "voicemail_empty"
+    VOICEMAIL_NO_MAILBOX = "voicemail_no_mailbox"
+    # The ACD: queueing and distribution.
+    ARRIVED = "arrived"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    OFFER_FAILED = "offer_failed"
+    OFFER_CANCELLED = "offer_cancelled"
+    ANSWERED = "answered"
+    LATE_ANSWER = "late_answer"
+    STALE_OFFER_RESPONSE = "stale_offer_response"
+    OVERFLOWED = "overflowed"
+    OVERFLOW_SKIPPED = "overflow_skipped"
+    ABANDONED = "abandoned"
+    ENDED = "ended"
+    # The ACD: agent states (S4), for agent statistics.
+    LOGIN = "login"
+    LOGOUT = "logout"
+    LOGOUT_PENDING = "logout_pending"
+    PAUSE = "pause"
+    PAUSE_PENDING = "pause_pending"
+    READY = "ready"
+    WRAP_UP_STARTED = "wrap_up_started"
+    WRAP_UP_ENDED = "wrap_up_ended"
+    CLASSIFIED = "classified"
+    CLASSIFICATION_MISSING = "classification_missing"
+
+
+# Events after which a call has nothing more to log: its summary is due.
+TERMINAL_KINDS = frozenset({EventKind.HANGUP})
+
+
+class Outcome(StrEnum):
+    """How a call ended, as its summary says."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # hung up in the queue or while an agent's phone rang
+    CLOSED = "closed"
+    VOICEMAIL = "voicemail"
+    IVR = "ivr"  # hung up (or was hung up) before reaching the queue
+    OVERFLOWED = "overflowed"  # left the ACD for a target outside it
+    REMOTE_LOGIN = "remote_login"
+    PROMPT_RECORDING = "prompt_recording"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    REJECTED = "rejected"  # refused before answer (no common codec, bad SDP)
+    CANCELLED = "cancelled"  # the caller gave up before the answer
+    NO_ACK = "no_ack"
+    SHUTDOWN = "shutdown"  # the server stopped while the call was live
+    ERROR = "error"

@@ -1,0 +1,154 @@
+"""A call's summary (the ``calls`` row), computed from its events alone.
+
+Nothing here reads a call's in-memory state: what the summary says is what the events
+say, so a recount from the stored events gives the same row (statistics rely on that).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .event import AGENT_CALL_ID, CallEvent
+from .kinds import TERMINAL_KINDS, EventKind, Outcome
+
+K = EventKind
+
+# Causes the call core names in the hang-up event that say more than the path did.
+_CAUSES = frozenset(
+    {Outcome.REJECTED, Outcome.CANCELLED, Outcome.NO_ACK, Outcome.ERROR, Outcome.SHUTDOWN}
+)
+_SERVICE_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
+    (frozenset({K.VOICEMAIL_STORED, K.VOICEMAIL_EMPTY, K.VOICEMAIL_NO_MAILBOX}), Outcome.VOICEMAIL),
+    (frozenset({K.CLOSED}), Outcome.CLOSED),
+    (frozenset({K.REMOTE_LOGIN}), Outcome.REMOTE_LOGIN),
+    (
+        frozenset(k for k in EventKind if k.value.startswith("prompt_recording")),
+        Outcome.PROMPT_RECORDING,
+    ),
+    (frozenset({K.SERVICE_UNAVAILABLE}), Outcome.SERVICE_UNAVAILABLE),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    call_id: str
+    started_at: datetime
+    ended_at: datetime
+    outcome: str
+    a_number: str | None = None
+    b_number: str | None = None
+    queue: str | None = None
+    agent: str | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    mos: float | None = None
+    quality: dict[str, Any] | None = None
+    ended_by: str | None = None  # "caller", "agent" or "server"
+
+
+def _last(events: Sequence[CallEvent], kind: str) -> CallEvent | None:
+    for e in reversed(events):
+        if e.kind == kind:
+            return e
+    return None
+
+
+def _first(events: Sequence[CallEvent], kind: str) -> CallEvent | None:
+    return next((e for e in events if e.kind == kind), None)
+
+
+def _seconds(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds(), 3)
+
+
+def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
+    kinds = {e.kind for e in events}
+    cause = (end.data or {}).get("cause")
+    if K.ANSWERED in kinds:
+        return Outcome.ANSWERED
+    if cause in _CAUSES:
+        return str(cause)
+    if K.ABANDONED in kinds:
+        return Outcome.ABANDONED
+    for members, outcome in _SERVICE_OUTCOMES:
+        if kinds & members:
+            return outcome
+    if K.OVERFLOW_ROUTED in kinds:  # left the ACD for a number of the plan
+        return Outcome.OVERFLOWED
+    return Outcome.IVR
+
+
+def summarize(events: Sequence[CallEvent]) -> CallSummary:
+    """The summary of one finished call from its events, in the order they happened."""
+    if not events:
+        raise ValueError("summarize: a call without events")
+    first, end = events[0], events[-1]
+    answered = _last(events, K.ANSWERED)
+    arrived = _first(events, K.ARRIVED)
+    stop = answered or end
+    wait = _seconds(arrived.at, stop.at) if arrived is not None else None
+    talk = None
+    if answered is not None:
+        ended = _last(events, K.ENDED)
+        talk = _seconds(answered.at, (ended or end).at)
+    queue = next((e.queue for e in reversed(events) if e.queue), None)
+    data = end.data or {}
+    a_number = next((e.a_number for e in events if e.a_number), None)
+    b_number = next((e.b_number for e in events if e.b_number), None)
+    return CallSummary(
+        call_id=first.call_id,
+        started_at=first.at,
+        ended_at=end.at,
+        outcome=_outcome(events, end),
+        a_number=a_number,
+        b_number=b_number,
+        queue=queue,
+        agent=answered.agent if answered is not None else None,
+        wait_seconds=wait,
+        talk_seconds=talk,
+        mos=data.get("mos"),
+        quality=data.get("quality"),
+        ended_by=data.get("ended_by"),
+    )
+
+
+class SummaryFold:
+    """Collects each live call's events; on its terminal event hands back its summary.
+
+    The call-log writer runs every event it appends through one of these, so the summary
+    row is written in the same transaction as the call's last event.
+    """
+
+    # Events that follow a call's end (the agent's wrap-up, a classification) belong to
+    # the agent's time, not the call's summary: ended calls are remembered this long.
+    REMEMBER_ENDED = 10_000
+
+    def __init__(self) -> None:
+        self._live: dict[str, list[CallEvent]] = {}
+        self._ended: deque[str] = deque()
+        self._ended_set: set[str] = set()
+
+    def add(self, event: CallEvent) -> CallSummary | None:
+        if event.call_id == AGENT_CALL_ID or event.call_id in self._ended_set:
+            return None
+        events = self._live.setdefault(event.call_id, [])
+        events.append(event)
+        if event.kind not in TERMINAL_KINDS:
+            return None
+        del self._live[event.call_id]
+        self._ended.append(event.call_id)
+        self._ended_set.add(event.call_id)
+        if len(self._ended) > self.REMEMBER_ENDED:
+            self._ended_set.discard(self._ended.popleft())
+        return summarize(events)
+
+    def add_all(self, events: Iterable[CallEvent]) -> list[CallSummary]:
+        return [s for s in map(self.add, events) if s is not None]
+
+    def live_calls(self) -> list[str]:
+        """Calls with events but no terminal event yet."""
+        return list(self._live)
