@@ -54,7 +54,7 @@ async def leave_voicemail(
         # The caller hung up (the controller cancels the call's task on BYE); the file is
         # complete by now. Keep the message, then let the cancellation go on.
         rec = Recording(path, ch.recorded_seconds(path), "hangup")
-        await asyncio.shield(_keep(ch, box, rec, settings))
+        await finish_even_if_cancelled(_keep(ch, box, rec, settings))
         raise
     # A BYE right after '#': the message is kept all the same.
     result = await finish_even_if_cancelled(_keep(ch, box, rec, settings))

@@ -613,7 +613,7 @@ class CallController:
         call.released = True
         call.stop_music()
         if call.dialogue is not None:
-            call.dialogue.cancel()
+            call.dialogue.cancel()  # ends at its next await, unless it must finish (below)
         if call.bridge is not None:
             call.bridge.stop()
         mos, quality = self._stop_quality(call)
@@ -626,9 +626,21 @@ class CallController:
         agent_leg = call.agents.get(connected) if connected else None
         if agent_leg is not None and agent_leg.leg is not None:
             rtp["agent"] = _rtp_counts(agent_leg.leg)
+        closed = E.MediaClosed(a.key, rtp, mos, quality)
+        dialogue = call.dialogue
+        if dialogue is not None and not dialogue.done():
+            # A dialogue finishes what it must after a hang-up (a voicemail is stored and
+            # logged) before the call's last event: the legs close once it let go.
+            def after(_task: asyncio.Task[Any]) -> None:
+                for leg in legs:
+                    self._spawn(leg.close(), f"close-{a.key}")
+                self.feed(closed)
+
+            dialogue.add_done_callback(after)
+            return
         for leg in legs:
             self._spawn(leg.close(), f"close-{a.key}")
-        self.feed(E.MediaClosed(a.key, rtp, mos, quality))
+        self.feed(closed)
 
     def _do_Forget(self, a: A.Forget) -> None:
         call = self.calls.pop(a.key, None)

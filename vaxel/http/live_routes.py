@@ -73,9 +73,7 @@ async def live_calls(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "calls": [
-                live_call_json(
-                    c, views.get(c.key), now, stack.controller.live_quality(c.key)
-                )
+                live_call_json(c, views.get(c.key), now, stack.controller.live_quality(c.key))
                 for c in calls
             ]
         }
