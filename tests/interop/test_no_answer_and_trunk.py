@@ -28,7 +28,10 @@ async def test_unanswered_agent_passes_the_call_to_a_pstn_agent_via_the_trunk(
     try:
         phone_port = free_port()
         phone = Sipp(tmp_path / "phone", scenario="ring_no_answer.xml", port=phone_port, timeout=30)
-        trunk = Sipp(tmp_path / "trunk", builtin="uas", port=trunk_port, timeout=30)
+        # The PSTN agent's phone answers, hears the accept prompt and presses 1 (defect 9).
+        (tmp_path / "trunk").mkdir()
+        (tmp_path / "trunk" / "pcap").symlink_to("/usr/share/sip-tester")
+        trunk = Sipp(tmp_path / "trunk", scenario="uas_press_1.xml", port=trunk_port, timeout=30)
         await phone.start()
         await trunk.start()
         reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", phone_port)
@@ -58,5 +61,7 @@ async def test_unanswered_agent_passes_the_call_to_a_pstn_agent_via_the_trunk(
             ("offered", "1002"),
             ("answered", "1002"),
         ], steps
+        kinds = [e.kind for e in events]
+        assert kinds.index("agent_accept_prompt") < kinds.index("answered")
     finally:
         await vaxel.server.stop()
