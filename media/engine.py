@@ -220,6 +220,7 @@ class MediaLeg:
         self.stream.telephone_event_pt = telephone_event_pt
         s = self.session
         s.accepted_payload_types = {pt} | ({telephone_event_pt} if telephone_event_pt else set())
+        s.telephone_event_pt = telephone_event_pt
         s.set_remote(addr, port, rtcp_port)
         self.inband_dtmf = telephone_event_pt is None if inband_dtmf is None else inband_dtmf
         self._detector = DtmfDetector() if self.inband_dtmf else None

@@ -153,6 +153,8 @@ class RtpSession:
         # Replaceable (e.g. another playout delay) before the first packet arrives.
         self.stats = ReceiveStats()
         self.accepted_payload_types: set[int] = {payload_type}
+        # RFC 4733 packets count in the sequence space only, not as (late) audio.
+        self.telephone_event_pt: int | None = None
         # Symmetric RTP: until latched, send to the signalled address.
         self.remote_rtp: tuple[str, int] | None = None
         self.remote_rtcp: tuple[str, int] | None = None
@@ -230,9 +232,13 @@ class RtpSession:
             if not self.rtcp_latched:
                 self.remote_rtcp = (addr[0], addr[1] + 1)
             self.latched = True
-        if not self.stats.on_packet(
-            pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
-        ):
+        if pkt.payload_type == self.telephone_event_pt:
+            kept = self.stats.on_event_packet(pkt.sequence_number, now, pkt.ssrc, self.clock_rate)
+        else:
+            kept = self.stats.on_packet(
+                pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
+            )
+        if not kept:
             self.counters.duplicates += 1  # it must not play (or be relayed) twice
             return None
         c = self.counters

@@ -7,6 +7,11 @@ Fed packet by packet from the media receive path with
   Appendix A.1 (sequence validation) and A.3 (loss);
 - interarrival jitter per RFC 3550 Appendix A.8;
 - duplicates and reordered packets;
+- RFC 4733 telephone-event packets (``on_event_packet``): same SSRC and sequence space as
+  the audio, so they advance the sequence bookkeeping (no false loss), but each repeats its
+  event's start timestamp (and the end packet is sent three times), so they are kept out of
+  jitter, playout (late/discard) and burst accounting: judged as audio, a digit's updates
+  look 50-100 ms late;
 - a simulated fixed playout buffer: a packet arriving after its playout
   time (first packet's arrival + nominal delay + RTP time since the first
   packet) is *discarded*, and counts as lost for the E-model;
@@ -75,6 +80,7 @@ _MISSING = 0
 _ON_TIME = 1
 _LATE = 2  # arrived after its playout time: discarded
 _NONE = 3  # before the first packet of the source: not a packet
+_EVENT = 5  # an RFC 4733 telephone-event packet: arrived, but no audio to play or lose
 
 _TS_MOD = float(1 << 32)
 _TS_HALF = float(1 << 31)
@@ -251,6 +257,12 @@ class _ReceiveAccounting:
         self._base_seq = 0
         self._bad_seq = RTP_SEQ_MOD + 1
         self._vssrc: int | None = None  # the SSRC once validated (fast path), else None
+        self._timed = False  # jitter/playout anchored on an audio packet of the source
+        # Telephone events replace audio frames: the (extended seq, timestamp) of the last
+        # audio packet before a run of them, and the sequence/RTP-time spans of such runs,
+        # which packet_ms leaves out (it is the audio's packetization, used in the E-model).
+        self._ev_gap: tuple[int, int] | None = None
+        self._skip_seq = self._skip_ts = 0
         self._received = 0
         self._ext_max = -1
         self._transit = 0.0
@@ -277,8 +289,22 @@ class _ReceiveAccounting:
 
     # ------------------------------------------------------------------ per packet
 
+    def on_event_packet(self, seq: int, arrival: float, ssrc: int, clock_rate: int = 8000) -> bool:
+        """Account one RFC 4733 telephone-event packet: sequence numbers only.
+
+        False for a duplicate. Its timestamp is the event's start, not its send time, so
+        it takes no part in jitter or the playout (late) decisions.
+        """
+        return self._account(seq, 0, arrival, ssrc, clock_rate, True)
+
     def _account(
-        self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int
+        self,
+        seq: int,
+        rtp_timestamp: int,
+        arrival: float,
+        ssrc: int,
+        clock_rate: int,
+        event: bool = False,
     ) -> bool:
         """Any packet: RFC 3550 A.1/A.3/A.8 and the playout decisions, case by case."""
         if ssrc != self._ssrc or clock_rate != self._rate:
@@ -289,7 +315,7 @@ class _ReceiveAccounting:
                 self._probation -= 1
                 self._max_seq = seq
                 if self._probation == 0:
-                    self._init_seq(seq, rtp_timestamp, arrival)
+                    self._init_seq(seq, rtp_timestamp, arrival, event)
                     self._received += 1
             else:
                 self._probation = MIN_SEQUENTIAL - 1
@@ -300,18 +326,24 @@ class _ReceiveAccounting:
         ext_max = self._ext_max
         udelta = (seq - ext_max) & 0xFFFF
 
-        # RFC 3550 A.8 interarrival jitter, in timestamp units.
-        transit = arrival * self._rate - rtp_timestamp
-        d = transit - self._transit
-        self._transit = transit
-        if d < 0:
-            d = -d
-        if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
-            d = _TS_MOD - d
-        jitter = self._jitter + (d - self._jitter) * 0.0625
-        self._jitter = jitter
-        if jitter > self._jitter_max:
-            self._jitter_max = jitter
+        if event:
+            pass
+        elif not self._timed:
+            self._anchor_timing(rtp_timestamp, arrival)
+            self._skip_seq = (seq - self._base_seq) & 0xFFFF  # the events before it
+        else:
+            # RFC 3550 A.8 interarrival jitter, in timestamp units.
+            transit = arrival * self._rate - rtp_timestamp
+            d = transit - self._transit
+            self._transit = transit
+            if d < 0:
+                d = -d
+            if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
+                d = _TS_MOD - d
+            jitter = self._jitter + (d - self._jitter) * 0.0625
+            self._jitter = jitter
+            if jitter > self._jitter_max:
+                self._jitter_max = jitter
 
         if udelta < MAX_DROPOUT:
             if udelta == 0:  # duplicate of the highest packet
@@ -326,18 +358,17 @@ class _ReceiveAccounting:
             # Two sequential packets after a big jump: the sender restarted.
             self._flush_ring()
             self._carry_source()
-            self._init_seq(seq, rtp_timestamp, arrival)
+            self._init_seq(seq, rtp_timestamp, arrival, event)
             self._received += 1
             return True
         else:
             self._received += 1
-            return self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival)
+            return self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival, event)
         self._received += 1
 
         # A new highest packet: decide the sequence numbers leaving the window.
         ring = self._ring
         self._ext_max = ext
-        self._max_ts = rtp_timestamp
         if udelta == 1:
             idx = ext & _MASK
             st = ring[idx]
@@ -346,20 +377,38 @@ class _ReceiveAccounting:
                 if self._prev_lost:
                     self._tlf += 1
                     self._prev_lost = False
-            elif st != _NONE:
+            elif not st & 1:
                 self._decide_loss(st)
         else:
             for s in range(ext_max + 1, ext + 1):
                 idx = s & _MASK
                 self._decide(ring[idx])
                 ring[idx] = _MISSING
+        if event:
+            ring[ext & _MASK] = _EVENT
+            if self._timed:
+                if self._ev_gap is None:
+                    self._ev_gap = (ext_max, self._max_ts)
+                self._vssrc = None  # the audio after the event comes here, to close the gap
+            return True
+        ring[ext & _MASK] = self._playout(rtp_timestamp, arrival)
+        gap = self._ev_gap
+        if gap is not None:
+            self._ev_gap = None
+            self._skip_seq += ext - gap[0]
+            self._skip_ts += (rtp_timestamp - gap[1]) & 0xFFFFFFFF
+            self._vssrc = self._ssrc
+        self._max_ts = rtp_timestamp
+        return True
+
+    def _playout(self, rtp_timestamp: int, arrival: float) -> int:
+        """_ON_TIME or _LATE: whether an audio packet made its playout time."""
         dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
         if dts >= 0x80000000:
             dts -= 0x100000000
-        ring[ext & _MASK] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
-        return True
+        return _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
 
-    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float) -> bool:
+    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float, event: bool) -> bool:
         """A duplicate or reordered packet (extended sequence below the highest seen)."""
         if ext <= self._ext_max - LOSS_DECISION_LAG:
             # Already decided as lost; too late for any playout buffer.
@@ -370,11 +419,12 @@ class _ReceiveAccounting:
             self._dup += 1
             return False
         self._reord += 1
-        dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
-        if dts >= 0x80000000:
-            dts -= 0x100000000
-        on_time = arrival <= self._anchor + dts * self._inv_rate
-        self._ring[idx] = _ON_TIME if on_time else _LATE
+        if event:
+            self._ring[idx] = _EVENT
+        elif self._timed:
+            self._ring[idx] = self._playout(rtp_timestamp, arrival)
+        else:  # audio before the first in-order one: no playout clock to be late against
+            self._ring[idx] = _ON_TIME
         return True
 
     def _decide(self, st: int) -> None:
@@ -383,7 +433,7 @@ class _ReceiveAccounting:
             if self._prev_lost:
                 self._tlf += 1
                 self._prev_lost = False
-        elif st != _NONE:
+        elif not st & 1:  # _MISSING or _LATE (not _NONE, not _EVENT)
             self._decide_loss(st)
 
     def _decide_loss(self, st: int) -> None:
@@ -428,23 +478,39 @@ class _ReceiveAccounting:
         self._probation = MIN_SEQUENTIAL
         self._bad_seq = RTP_SEQ_MOD + 1
 
-    def _init_seq(self, seq: int, rtp_timestamp: int, arrival: float) -> None:
-        """RFC 3550 A.1 init_seq, plus jitter/playout anchors of the source."""
+    def _init_seq(self, seq: int, rtp_timestamp: int, arrival: float, event: bool) -> None:
+        """RFC 3550 A.1 init_seq, plus jitter/playout anchors of the source.
+
+        Validated by a telephone-event packet, the source waits for its first audio packet
+        to anchor jitter and playout (until then the fast path is off: ``_vssrc`` None).
+        """
         self._base_seq = seq
         self._max_seq = seq
         self._bad_seq = RTP_SEQ_MOD + 1
-        self._vssrc = self._ssrc
         self._received = 0
         self._rtcp_expected_prior = 0
         self._rtcp_received_prior = 0
         self._ext_max = seq
+        self._ev_gap = None
+        self._skip_seq = self._skip_ts = 0
+        ring = self._ring
+        ring[:] = bytes([_NONE]) * LOSS_DECISION_LAG
+        if event:
+            self._vssrc = None
+            self._timed = False
+            ring[seq & _MASK] = _EVENT
+        else:
+            self._anchor_timing(rtp_timestamp, arrival)
+            ring[seq & _MASK] = _ON_TIME
+
+    def _anchor_timing(self, rtp_timestamp: int, arrival: float) -> None:
+        """The source's first audio packet: the jitter and playout references."""
+        self._vssrc = self._ssrc
+        self._timed = True
         self._transit = arrival * self._rate - rtp_timestamp
         self._anchor = arrival + self.playout_delay
         self._base_ts = rtp_timestamp
         self._max_ts = rtp_timestamp
-        ring = self._ring
-        ring[:] = bytes([_NONE]) * LOSS_DECISION_LAG
-        ring[seq & _MASK] = _ON_TIME
 
     def _flush_ring(self) -> None:
         """Decide every pending sequence number (end of a source)."""
@@ -517,10 +583,11 @@ class _ReceiveAccounting:
         return self._jitter * self._inv_rate * 1000.0 if self._rate else 0.0
 
     def _packet_ms(self) -> float:
-        span = self._ext_max - self._base_seq
+        gap = self._ev_gap  # events since the last audio packet: not in its span yet
+        span = (self._ext_max if gap is None else gap[0]) - self._base_seq - self._skip_seq
         if self._probation or self._ext_max < 0 or span <= 0:
             return 20.0
-        dts = (self._max_ts - self._base_ts) & 0xFFFFFFFF
+        dts = ((self._max_ts - self._base_ts) & 0xFFFFFFFF) - self._skip_ts
         return dts * self._inv_rate * 1000.0 / span
 
     def _figures(self, c: _Counters, jitter_max_ts: float) -> ReceiveFigures:
@@ -634,6 +701,10 @@ _BODY_SLOTS = (
     "_max_seq",
     "_base_seq",
     "_bad_seq",
+    "_timed",
+    "_ev_gap",
+    "_skip_seq",
+    "_skip_ts",
     "_jitter_max_call",
     "_dup",
     "_reord",
