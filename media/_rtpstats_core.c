@@ -20,6 +20,10 @@
 #define ST_ON_TIME 1
 #define ST_LATE 2
 #define ST_NONE 3
+/* 5: an RFC 4733 telephone-event packet (media.rtpstats._EVENT), written by the Python
+ * on_event_packet path only. Odd like ST_ON_TIME/ST_NONE, so the fast path below treats
+ * its slot leaving the window as "nothing lost", and not ST_ON_TIME, so it is not counted
+ * as a packet played. */
 
 typedef struct {
     PyObject_HEAD

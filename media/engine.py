@@ -38,15 +38,9 @@ from .events import (
 )
 from .prompts import FRAME_SAMPLES, RATE, Prompt, PromptCache, PromptLibrary
 from .rfc4733 import Rfc4733Receiver
+from .rtcp import build_xr_packet, voip_metrics_from_figures
 from .rtp import RtpSession, SessionCounters
-from .rtpstats import (
-    XR_PACKET_TYPE,
-    ReceiveStats,
-    RemoteStats,
-    build_xr_packet,
-    parse_xr_packet,
-    voip_metrics_from_figures,
-)
+from .rtpstats import ReceiveStats, RemoteStats
 from .stream import OutboundStream, Player
 from .timer import PreciseWake
 
@@ -220,6 +214,7 @@ class MediaLeg:
         self.stream.telephone_event_pt = telephone_event_pt
         s = self.session
         s.accepted_payload_types = {pt} | ({telephone_event_pt} if telephone_event_pt else set())
+        s.telephone_event_pt = telephone_event_pt
         s.set_remote(addr, port, rtcp_port)
         self.inband_dtmf = telephone_event_pt is None if inband_dtmf is None else inband_dtmf
         self._detector = DtmfDetector() if self.inband_dtmf else None
@@ -259,21 +254,8 @@ class MediaLeg:
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.closed:
             return
-        now = self.engine.loop.time()
-        # The session takes the SR and report blocks; aiortc skips XR, so it is read here.
-        if self.session.receive_rtcp(data, addr, now) and _has_xr(data):
-            self._account_xr(data, now)
-
-    def _account_xr(self, data: bytes, now: float) -> None:
-        """The peer's RTCP XR VoIP metrics about our stream."""
-        try:
-            _, blocks = parse_xr_packet(data)
-        except ValueError as exc:
-            log.debug("RTCP XR from %s ignored: %s", self.session.remote_rtcp, exc)
-            return
-        for m in blocks:
-            if m.ssrc == self.session.ssrc:
-                self.remote_stats.on_voip_metrics(m, now)
+        # One parse, in the session: SR, report blocks and XR VoIP metrics together.
+        self.session.receive_rtcp(data, addr, self.engine.loop.time())
 
     def set_quality(self, r: float, mos: float) -> None:
         """The latest E-model estimate of the received stream, reported in our RTCP XR."""
@@ -526,16 +508,6 @@ class MediaLeg:
 
 class _Hangup(Exception):
     pass
-
-
-def _has_xr(data: bytes) -> bool:
-    """Whether a compound RTCP datagram holds an XR packet (PT 207)."""
-    pos, n = 0, len(data)
-    while pos + 4 <= n:
-        if data[pos + 1] == XR_PACKET_TYPE:
-            return True
-        pos += 4 + 4 * int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return False
 
 
 class Bridge:

@@ -2,7 +2,8 @@
 
 The send path writes headers with ``struct.pack_into`` into a per-session buffer (the media
 clock calls it tens of thousands of times a second); the receive path parses with
-``struct.unpack_from``. RTCP packets are built and parsed with aiortc's RTCP classes.
+``struct.unpack_from``. RTCP packets are built with aiortc's RTCP classes; a received
+datagram is parsed once, by ``media.rtcp.parse_rtcp`` (SR, report blocks and XR together).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import NamedTuple
 
 from aiortc.rtp import (
     RtcpByePacket,
-    RtcpPacket,
     RtcpReceiverInfo,
     RtcpRrPacket,
     RtcpSdesPacket,
@@ -23,11 +23,22 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 
-from .rtpstats import ReceiveStats, RemoteStats, ReportBlock
+from .rtcp import NTP_EPOCH_OFFSET, MalformedRtcp, RtcpDatagram, ntp_timestamp, parse_rtcp
+from .rtpstats import ReceiveStats, RemoteStats
+
+__all__ = [
+    "HEADER_SIZE",
+    "NTP_EPOCH_OFFSET",  # moved to media.rtcp; kept importable from here
+    "RTCP_INTERVAL",
+    "MalformedPacket",
+    "RtpHeader",
+    "RtpSession",
+    "SessionCounters",
+    "parse_rtp",
+]
 
 _HEADER = struct.Struct("!BBHII")
 HEADER_SIZE = 12
-NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 RTCP_INTERVAL = 5.0
 
 
@@ -153,6 +164,8 @@ class RtpSession:
         # Replaceable (e.g. another playout delay) before the first packet arrives.
         self.stats = ReceiveStats()
         self.accepted_payload_types: set[int] = {payload_type}
+        # RFC 4733 packets count in the sequence space only, not as (late) audio.
+        self.telephone_event_pt: int | None = None
         # Symmetric RTP: until latched, send to the signalled address.
         self.remote_rtp: tuple[str, int] | None = None
         self.remote_rtcp: tuple[str, int] | None = None
@@ -230,9 +243,13 @@ class RtpSession:
             if not self.rtcp_latched:
                 self.remote_rtcp = (addr[0], addr[1] + 1)
             self.latched = True
-        if not self.stats.on_packet(
-            pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
-        ):
+        if pkt.payload_type == self.telephone_event_pt:
+            kept = self.stats.on_event_packet(pkt.sequence_number, now, pkt.ssrc, self.clock_rate)
+        else:
+            kept = self.stats.on_packet(
+                pkt.sequence_number, pkt.timestamp, now, pkt.ssrc, self.clock_rate
+            )
+        if not kept:
             self.counters.duplicates += 1  # it must not play (or be relayed) twice
             return None
         c = self.counters
@@ -250,8 +267,7 @@ class RtpSession:
         return self.next_rtcp is not None and now >= self.next_rtcp
 
     def _ntp(self, now: float) -> int:
-        t = now + self.wall_offset + NTP_EPOCH_OFFSET
-        return (int(t) << 32) | int((t % 1.0) * (1 << 32))
+        return ntp_timestamp(now + self.wall_offset)
 
     def build_rtcp(self, now: float, *, bye: bool = False) -> bytes:
         """A compound RTCP packet: SR (if we sent since the last report) or RR, SDES CNAME."""
@@ -300,31 +316,28 @@ class RtpSession:
         else:
             self.counters.malformed += 1
 
-    def receive_rtcp(self, data: bytes, addr: tuple[str, int], now: float) -> list[object]:
-        """Feed one datagram from the RTCP socket; returns the parsed aiortc packets."""
+    def receive_rtcp(self, data: bytes, addr: tuple[str, int], now: float) -> RtcpDatagram | None:
+        """Feed one datagram from the RTCP socket: its one parse (SR, report blocks, XR).
+
+        Returns what was parsed, or None when it was dropped (malformed or STUN; counted).
+        """
         try:
-            packets = RtcpPacket.parse(data)
-        except (ValueError, struct.error):
+            rtcp = parse_rtcp(data)
+        except MalformedRtcp:
             self._count_bad(data)
-            return []
-        if not packets:
-            self.counters.malformed += 1
-            return []
+            return None
         self.counters.rtcp_received += 1
         if self.latching and not self.rtcp_latched:
             self.remote_rtcp = (addr[0], addr[1])
             self.rtcp_latched = True
-        # The only walk over the peer's report blocks; XR (not parsed by aiortc) is the leg's.
+        for sr in rtcp.sender_reports:
+            self.stats.on_sender_report(sr.ntp_timestamp, now)
         arrival_ntp = self._ntp(now)  # the clock our SRs carry, so LSR and A match
-        for p in packets:
-            if isinstance(p, RtcpSrPacket):
-                self.stats.on_sender_report(p.sender_info.ntp_timestamp, now)
-            if isinstance(p, RtcpSrPacket | RtcpRrPacket):
-                for b in p.reports:
-                    if b.ssrc == self.ssrc:
-                        block = ReportBlock(
-                            b.ssrc, b.fraction_lost, b.packets_lost, b.highest_sequence,
-                            b.jitter, b.lsr, b.dlsr,
-                        )  # fmt: skip
-                        self.remote_stats.on_report_block(block, arrival_ntp, now, self.clock_rate)
-        return packets
+        remote = self.remote_stats
+        for block in rtcp.report_blocks:
+            if block.ssrc == self.ssrc:
+                remote.on_report_block(block, arrival_ntp, now, self.clock_rate)
+        for metrics in rtcp.voip_metrics:
+            if metrics.ssrc == self.ssrc:
+                remote.on_voip_metrics(metrics, now)
+        return rtcp

@@ -7,6 +7,11 @@ Fed packet by packet from the media receive path with
   Appendix A.1 (sequence validation) and A.3 (loss);
 - interarrival jitter per RFC 3550 Appendix A.8;
 - duplicates and reordered packets;
+- RFC 4733 telephone-event packets (``on_event_packet``): same SSRC and sequence space as
+  the audio, so they advance the sequence bookkeeping (no false loss), but each repeats its
+  event's start timestamp (and the end packet is sent three times), so they are kept out of
+  jitter, playout (late/discard) and burst accounting: judged as audio, a digit's updates
+  look 50-100 ms late;
 - a simulated fixed playout buffer: a packet arriving after its playout
   time (first packet's arrival + nominal delay + RTP time since the first
   packet) is *discarded*, and counts as lost for the E-model;
@@ -25,16 +30,33 @@ restart, while the call-level totals (``snapshot``/``interval``) carry on
 across sources. The same holds for a resynchronisation after a large
 sequence jump (RFC 3550 A.1 ``bad_seq``).
 
-Also here: RTCP report-block values and round-trip time (RFC 3550 6.4), the
-far end's reports, and the RTCP XR VoIP Metrics block (RFC 3611 4.7).
+Also here: our RTCP report-block values (RFC 3550 6.4) and ``RemoteStats``, what
+the far end reports about our stream. Parsing and building RTCP and the XR VoIP Metrics
+block (RFC 3611 4.7) live in media/rtcp.py.
 """
 
 from __future__ import annotations
 
 import operator
 import os
-import struct
 from dataclasses import dataclass, fields
+
+# RTCP and XR moved to media/rtcp.py; imported here for the stats and re-exported under
+# the names media.rtpstats has always offered.
+from .rtcp import (
+    GMIN,
+    XR_PACKET_TYPE,
+    ReportBlock,
+    VoipMetrics,
+    build_voip_metrics_block,
+    build_xr_packet,
+    ntp_middle32,
+    ntp_timestamp,
+    parse_voip_metrics_block,
+    parse_xr_packet,
+    rtt_from_report_block,
+    voip_metrics_from_figures,
+)
 
 __all__ = [
     "GMIN",
@@ -51,6 +73,7 @@ __all__ = [
     "RemoteStats",
     "ReportBlock",
     "VoipMetrics",
+    "XR_PACKET_TYPE",
     "build_voip_metrics_block",
     "build_xr_packet",
     "ntp_timestamp",
@@ -65,7 +88,6 @@ RTP_SEQ_MOD = 1 << 16
 MAX_DROPOUT = 3000  # RFC 3550 A.1
 MAX_MISORDER = 100  # RFC 3550 A.1
 MIN_SEQUENTIAL = 2  # RFC 3550 A.1
-GMIN = 16  # RFC 3611 4.7.2 recommended minimum gap length
 LOSS_DECISION_LAG = 64  # packets; must be a power of two (ring index mask)
 _MASK = LOSS_DECISION_LAG - 1
 
@@ -75,6 +97,7 @@ _MISSING = 0
 _ON_TIME = 1
 _LATE = 2  # arrived after its playout time: discarded
 _NONE = 3  # before the first packet of the source: not a packet
+_EVENT = 5  # an RFC 4733 telephone-event packet: arrived, but no audio to play or lose
 
 _TS_MOD = float(1 << 32)
 _TS_HALF = float(1 << 31)
@@ -251,6 +274,12 @@ class _ReceiveAccounting:
         self._base_seq = 0
         self._bad_seq = RTP_SEQ_MOD + 1
         self._vssrc: int | None = None  # the SSRC once validated (fast path), else None
+        self._timed = False  # jitter/playout anchored on an audio packet of the source
+        # Telephone events replace audio frames: the (extended seq, timestamp) of the last
+        # audio packet before a run of them, and the sequence/RTP-time spans of such runs,
+        # which packet_ms leaves out (it is the audio's packetization, used in the E-model).
+        self._ev_gap: tuple[int, int] | None = None
+        self._skip_seq = self._skip_ts = 0
         self._received = 0
         self._ext_max = -1
         self._transit = 0.0
@@ -277,8 +306,22 @@ class _ReceiveAccounting:
 
     # ------------------------------------------------------------------ per packet
 
+    def on_event_packet(self, seq: int, arrival: float, ssrc: int, clock_rate: int = 8000) -> bool:
+        """Account one RFC 4733 telephone-event packet: sequence numbers only.
+
+        False for a duplicate. Its timestamp is the event's start, not its send time, so
+        it takes no part in jitter or the playout (late) decisions.
+        """
+        return self._account(seq, 0, arrival, ssrc, clock_rate, True)
+
     def _account(
-        self, seq: int, rtp_timestamp: int, arrival: float, ssrc: int, clock_rate: int
+        self,
+        seq: int,
+        rtp_timestamp: int,
+        arrival: float,
+        ssrc: int,
+        clock_rate: int,
+        event: bool = False,
     ) -> bool:
         """Any packet: RFC 3550 A.1/A.3/A.8 and the playout decisions, case by case."""
         if ssrc != self._ssrc or clock_rate != self._rate:
@@ -289,7 +332,7 @@ class _ReceiveAccounting:
                 self._probation -= 1
                 self._max_seq = seq
                 if self._probation == 0:
-                    self._init_seq(seq, rtp_timestamp, arrival)
+                    self._init_seq(seq, rtp_timestamp, arrival, event)
                     self._received += 1
             else:
                 self._probation = MIN_SEQUENTIAL - 1
@@ -300,18 +343,24 @@ class _ReceiveAccounting:
         ext_max = self._ext_max
         udelta = (seq - ext_max) & 0xFFFF
 
-        # RFC 3550 A.8 interarrival jitter, in timestamp units.
-        transit = arrival * self._rate - rtp_timestamp
-        d = transit - self._transit
-        self._transit = transit
-        if d < 0:
-            d = -d
-        if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
-            d = _TS_MOD - d
-        jitter = self._jitter + (d - self._jitter) * 0.0625
-        self._jitter = jitter
-        if jitter > self._jitter_max:
-            self._jitter_max = jitter
+        if event:
+            pass
+        elif not self._timed:
+            self._anchor_timing(rtp_timestamp, arrival)
+            self._skip_seq = (seq - self._base_seq) & 0xFFFF  # the events before it
+        else:
+            # RFC 3550 A.8 interarrival jitter, in timestamp units.
+            transit = arrival * self._rate - rtp_timestamp
+            d = transit - self._transit
+            self._transit = transit
+            if d < 0:
+                d = -d
+            if d > _TS_HALF:  # RTP timestamp wrapped between the two packets
+                d = _TS_MOD - d
+            jitter = self._jitter + (d - self._jitter) * 0.0625
+            self._jitter = jitter
+            if jitter > self._jitter_max:
+                self._jitter_max = jitter
 
         if udelta < MAX_DROPOUT:
             if udelta == 0:  # duplicate of the highest packet
@@ -326,18 +375,17 @@ class _ReceiveAccounting:
             # Two sequential packets after a big jump: the sender restarted.
             self._flush_ring()
             self._carry_source()
-            self._init_seq(seq, rtp_timestamp, arrival)
+            self._init_seq(seq, rtp_timestamp, arrival, event)
             self._received += 1
             return True
         else:
             self._received += 1
-            return self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival)
+            return self._old_packet(ext_max + udelta - RTP_SEQ_MOD, rtp_timestamp, arrival, event)
         self._received += 1
 
         # A new highest packet: decide the sequence numbers leaving the window.
         ring = self._ring
         self._ext_max = ext
-        self._max_ts = rtp_timestamp
         if udelta == 1:
             idx = ext & _MASK
             st = ring[idx]
@@ -346,20 +394,38 @@ class _ReceiveAccounting:
                 if self._prev_lost:
                     self._tlf += 1
                     self._prev_lost = False
-            elif st != _NONE:
+            elif not st & 1:
                 self._decide_loss(st)
         else:
             for s in range(ext_max + 1, ext + 1):
                 idx = s & _MASK
                 self._decide(ring[idx])
                 ring[idx] = _MISSING
+        if event:
+            ring[ext & _MASK] = _EVENT
+            if self._timed:
+                if self._ev_gap is None:
+                    self._ev_gap = (ext_max, self._max_ts)
+                self._vssrc = None  # the audio after the event comes here, to close the gap
+            return True
+        ring[ext & _MASK] = self._playout(rtp_timestamp, arrival)
+        gap = self._ev_gap
+        if gap is not None:
+            self._ev_gap = None
+            self._skip_seq += ext - gap[0]
+            self._skip_ts += (rtp_timestamp - gap[1]) & 0xFFFFFFFF
+            self._vssrc = self._ssrc
+        self._max_ts = rtp_timestamp
+        return True
+
+    def _playout(self, rtp_timestamp: int, arrival: float) -> int:
+        """_ON_TIME or _LATE: whether an audio packet made its playout time."""
         dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
         if dts >= 0x80000000:
             dts -= 0x100000000
-        ring[ext & _MASK] = _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
-        return True
+        return _ON_TIME if arrival <= self._anchor + dts * self._inv_rate else _LATE
 
-    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float) -> bool:
+    def _old_packet(self, ext: int, rtp_timestamp: int, arrival: float, event: bool) -> bool:
         """A duplicate or reordered packet (extended sequence below the highest seen)."""
         if ext <= self._ext_max - LOSS_DECISION_LAG:
             # Already decided as lost; too late for any playout buffer.
@@ -370,11 +436,12 @@ class _ReceiveAccounting:
             self._dup += 1
             return False
         self._reord += 1
-        dts = (rtp_timestamp - self._base_ts) & 0xFFFFFFFF
-        if dts >= 0x80000000:
-            dts -= 0x100000000
-        on_time = arrival <= self._anchor + dts * self._inv_rate
-        self._ring[idx] = _ON_TIME if on_time else _LATE
+        if event:
+            self._ring[idx] = _EVENT
+        elif self._timed:
+            self._ring[idx] = self._playout(rtp_timestamp, arrival)
+        else:  # audio before the first in-order one: no playout clock to be late against
+            self._ring[idx] = _ON_TIME
         return True
 
     def _decide(self, st: int) -> None:
@@ -383,7 +450,7 @@ class _ReceiveAccounting:
             if self._prev_lost:
                 self._tlf += 1
                 self._prev_lost = False
-        elif st != _NONE:
+        elif not st & 1:  # _MISSING or _LATE (not _NONE, not _EVENT)
             self._decide_loss(st)
 
     def _decide_loss(self, st: int) -> None:
@@ -428,23 +495,39 @@ class _ReceiveAccounting:
         self._probation = MIN_SEQUENTIAL
         self._bad_seq = RTP_SEQ_MOD + 1
 
-    def _init_seq(self, seq: int, rtp_timestamp: int, arrival: float) -> None:
-        """RFC 3550 A.1 init_seq, plus jitter/playout anchors of the source."""
+    def _init_seq(self, seq: int, rtp_timestamp: int, arrival: float, event: bool) -> None:
+        """RFC 3550 A.1 init_seq, plus jitter/playout anchors of the source.
+
+        Validated by a telephone-event packet, the source waits for its first audio packet
+        to anchor jitter and playout (until then the fast path is off: ``_vssrc`` None).
+        """
         self._base_seq = seq
         self._max_seq = seq
         self._bad_seq = RTP_SEQ_MOD + 1
-        self._vssrc = self._ssrc
         self._received = 0
         self._rtcp_expected_prior = 0
         self._rtcp_received_prior = 0
         self._ext_max = seq
+        self._ev_gap = None
+        self._skip_seq = self._skip_ts = 0
+        ring = self._ring
+        ring[:] = bytes([_NONE]) * LOSS_DECISION_LAG
+        if event:
+            self._vssrc = None
+            self._timed = False
+            ring[seq & _MASK] = _EVENT
+        else:
+            self._anchor_timing(rtp_timestamp, arrival)
+            ring[seq & _MASK] = _ON_TIME
+
+    def _anchor_timing(self, rtp_timestamp: int, arrival: float) -> None:
+        """The source's first audio packet: the jitter and playout references."""
+        self._vssrc = self._ssrc
+        self._timed = True
         self._transit = arrival * self._rate - rtp_timestamp
         self._anchor = arrival + self.playout_delay
         self._base_ts = rtp_timestamp
         self._max_ts = rtp_timestamp
-        ring = self._ring
-        ring[:] = bytes([_NONE]) * LOSS_DECISION_LAG
-        ring[seq & _MASK] = _ON_TIME
 
     def _flush_ring(self) -> None:
         """Decide every pending sequence number (end of a source)."""
@@ -517,10 +600,11 @@ class _ReceiveAccounting:
         return self._jitter * self._inv_rate * 1000.0 if self._rate else 0.0
 
     def _packet_ms(self) -> float:
-        span = self._ext_max - self._base_seq
+        gap = self._ev_gap  # events since the last audio packet: not in its span yet
+        span = (self._ext_max if gap is None else gap[0]) - self._base_seq - self._skip_seq
         if self._probation or self._ext_max < 0 or span <= 0:
             return 20.0
-        dts = (self._max_ts - self._base_ts) & 0xFFFFFFFF
+        dts = ((self._max_ts - self._base_ts) & 0xFFFFFFFF) - self._skip_ts
         return dts * self._inv_rate * 1000.0 / span
 
     def _figures(self, c: _Counters, jitter_max_ts: float) -> ReceiveFigures:
@@ -634,6 +718,10 @@ _BODY_SLOTS = (
     "_max_seq",
     "_base_seq",
     "_bad_seq",
+    "_timed",
+    "_ev_gap",
+    "_skip_seq",
+    "_skip_ts",
     "_jitter_max_call",
     "_dup",
     "_reord",
@@ -697,69 +785,6 @@ else:
 # ---------------------------------------------------------------------- RTCP
 
 
-@dataclass(frozen=True, slots=True)
-class ReportBlock:
-    """RTCP report block (RFC 3550 6.4.1), raw wire values."""
-
-    ssrc: int
-    fraction_lost: int  # 8-bit fixed point, /256
-    cumulative_lost: int  # signed 24-bit
-    highest_seq: int  # extended highest sequence number received
-    jitter: int  # timestamp units
-    lsr: int  # middle 32 bits of the last SR's NTP timestamp, 0 if none
-    dlsr: int  # delay since last SR, 1/65536 s
-
-    def to_bytes(self) -> bytes:
-        lost = self.cumulative_lost & 0xFFFFFF
-        return struct.pack(
-            "!IIIIII",
-            self.ssrc & 0xFFFFFFFF,
-            ((self.fraction_lost & 0xFF) << 24) | lost,
-            self.highest_seq & 0xFFFFFFFF,
-            self.jitter & 0xFFFFFFFF,
-            self.lsr & 0xFFFFFFFF,
-            self.dlsr & 0xFFFFFFFF,
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> ReportBlock:
-        if len(data) < 24:
-            raise ValueError(f"RTCP report block: need 24 bytes, got {len(data)}")
-        ssrc, word, ext, jitter, lsr, dlsr = struct.unpack("!IIIIII", data[:24])
-        lost = word & 0xFFFFFF
-        if lost & 0x800000:
-            lost -= 0x1000000
-        return cls(ssrc, word >> 24, lost, ext, jitter, lsr, dlsr)
-
-
-_NTP_UNIX_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
-
-
-def ntp_timestamp(unix_time: float) -> int:
-    """64-bit NTP timestamp of a Unix time in seconds."""
-    return int(round((unix_time + _NTP_UNIX_OFFSET) * 4294967296.0)) & 0xFFFFFFFFFFFFFFFF
-
-
-def ntp_middle32(ntp_time: int) -> int:
-    """The middle 32 bits of a 64-bit NTP timestamp (RTCP LSR format)."""
-    return (ntp_time >> 16) & 0xFFFFFFFF
-
-
-def rtt_from_report_block(block: ReportBlock, arrival_ntp: int) -> float | None:
-    """Round-trip time in seconds from a received report block (RFC 3550 6.4.1).
-
-    RTT = A - LSR - DLSR with A the arrival time's NTP middle 32 bits.
-    None when the peer has not seen an SR yet (LSR = 0) or the result is
-    negative (clock error).
-    """
-    if block.lsr == 0:
-        return None
-    rtt = (ntp_middle32(arrival_ntp) - block.lsr - block.dlsr) & 0xFFFFFFFF
-    if rtt >= 0x80000000:
-        return None
-    return rtt / 65536.0
-
-
 class RemoteStats:
     """What the far end reports about the stream we send on one leg."""
 
@@ -792,219 +817,3 @@ class RemoteStats:
         if metrics.round_trip_delay_ms and self.rtt is None:
             self.rtt = metrics.round_trip_delay_ms / 1000.0
         self.updated_at = now
-
-
-# ---------------------------------------------------------------------- RTCP XR
-
-XR_PACKET_TYPE = 207
-VOIP_METRICS_BLOCK_TYPE = 7
-_VOIP_BLOCK_LEN = 36
-_UNAVAILABLE = 127
-
-
-@dataclass(frozen=True, slots=True)
-class VoipMetrics:
-    """RTCP XR VoIP Metrics report block (RFC 3611 4.7), in natural units.
-
-    Rates and densities are fractions 0..1 (wire: x/256); durations and
-    delays in ms; levels in dBm / dB. ``None`` means "unavailable" (127 on
-    the wire). MOS values are 1.0..5.0 (wire: x10). ``rx_config`` is the
-    raw byte (PLC 2 bits, JBA 2 bits, JB rate 4 bits).
-    """
-
-    ssrc: int
-    loss_rate: float
-    discard_rate: float
-    burst_density: float
-    gap_density: float
-    burst_duration_ms: int
-    gap_duration_ms: int
-    round_trip_delay_ms: int
-    end_system_delay_ms: int
-    signal_level_dbm: int | None = None
-    noise_level_dbm: int | None = None
-    rerl_db: int | None = None
-    gmin: int = GMIN
-    r_factor: int | None = None
-    ext_r_factor: int | None = None
-    mos_lq: float | None = None
-    mos_cq: float | None = None
-    rx_config: int = 0
-    jb_nominal_ms: int = 0
-    jb_maximum_ms: int = 0
-    jb_abs_max_ms: int = 0
-
-
-def _fraction_byte(x: float) -> int:
-    return max(0, min(255, int(x * 256.0)))
-
-
-def _u16(x: float) -> int:
-    return max(0, min(0xFFFF, int(round(x))))
-
-
-def _opt(x: int | None, signed: bool = False) -> int:
-    if x is None:
-        return _UNAVAILABLE
-    return (max(-128, min(126, x)) & 0xFF) if signed else max(0, min(126, x))
-
-
-def _mos_byte(x: float | None) -> int:
-    return _UNAVAILABLE if x is None else max(10, min(50, int(round(x * 10))))
-
-
-def build_voip_metrics_block(m: VoipMetrics) -> bytes:
-    """Encode a VoIP Metrics block (36 bytes, BT=7, length field 8)."""
-    return struct.pack(
-        "!BBHIBBBBHHHHBBBBBBBBBBHHH",
-        VOIP_METRICS_BLOCK_TYPE,
-        0,
-        8,
-        m.ssrc & 0xFFFFFFFF,
-        _fraction_byte(m.loss_rate),
-        _fraction_byte(m.discard_rate),
-        _fraction_byte(m.burst_density),
-        _fraction_byte(m.gap_density),
-        _u16(m.burst_duration_ms),
-        _u16(m.gap_duration_ms),
-        _u16(m.round_trip_delay_ms),
-        _u16(m.end_system_delay_ms),
-        _opt(m.signal_level_dbm, signed=True),
-        _opt(m.noise_level_dbm, signed=True),
-        _opt(m.rerl_db),
-        max(0, min(255, m.gmin)),
-        _opt(m.r_factor),
-        _opt(m.ext_r_factor),
-        _mos_byte(m.mos_lq),
-        _mos_byte(m.mos_cq),
-        m.rx_config & 0xFF,
-        0,
-        _u16(m.jb_nominal_ms),
-        _u16(m.jb_maximum_ms),
-        _u16(m.jb_abs_max_ms),
-    )
-
-
-def _signed8(b: int) -> int | None:
-    if b == _UNAVAILABLE:
-        return None
-    return b - 256 if b >= 128 else b
-
-
-def parse_voip_metrics_block(data: bytes) -> VoipMetrics:
-    """Decode one VoIP Metrics block (the 36 bytes starting at BT=7)."""
-    if len(data) < _VOIP_BLOCK_LEN:
-        raise ValueError(f"RTCP XR VoIP metrics block: need 36 bytes, got {len(data)}")
-    f = struct.unpack("!BBHIBBBBHHHHBBBBBBBBBBHHH", data[:_VOIP_BLOCK_LEN])
-    if f[0] != VOIP_METRICS_BLOCK_TYPE:
-        raise ValueError(f"RTCP XR: block type {f[0]} is not VoIP metrics (7)")
-    if f[2] != 8:
-        raise ValueError(f"RTCP XR VoIP metrics block: length must be 8, got {f[2]}")
-
-    def opt(b: int) -> int | None:
-        return None if b == _UNAVAILABLE else b
-
-    def mos(b: int) -> float | None:
-        return None if b == _UNAVAILABLE or b == 0 else b / 10.0
-
-    return VoipMetrics(
-        ssrc=f[3],
-        loss_rate=f[4] / 256.0,
-        discard_rate=f[5] / 256.0,
-        burst_density=f[6] / 256.0,
-        gap_density=f[7] / 256.0,
-        burst_duration_ms=f[8],
-        gap_duration_ms=f[9],
-        round_trip_delay_ms=f[10],
-        end_system_delay_ms=f[11],
-        signal_level_dbm=_signed8(f[12]),
-        noise_level_dbm=_signed8(f[13]),
-        rerl_db=opt(f[14]),
-        gmin=f[15],
-        r_factor=opt(f[16]),
-        ext_r_factor=opt(f[17]),
-        mos_lq=mos(f[18]),
-        mos_cq=mos(f[19]),
-        rx_config=f[20],
-        jb_nominal_ms=f[22],
-        jb_maximum_ms=f[23],
-        jb_abs_max_ms=f[24],
-    )
-
-
-def build_xr_packet(sender_ssrc: int, blocks: list[VoipMetrics]) -> bytes:
-    """An RTCP XR packet (PT=207) carrying VoIP Metrics blocks."""
-    body = b"".join(build_voip_metrics_block(b) for b in blocks)
-    length_words = (4 + len(body)) // 4  # packet length in words minus one
-    header = struct.pack("!BBHI", 0x80, XR_PACKET_TYPE, length_words, sender_ssrc & 0xFFFFFFFF)
-    return header + body
-
-
-def parse_xr_packet(data: bytes) -> tuple[int, list[VoipMetrics]]:
-    """VoIP Metrics blocks of the first XR packet in a (compound) RTCP datagram.
-
-    Returns (sender SSRC, blocks); other XR block types are skipped. Raises
-    ValueError naming the problem for malformed input or no XR packet.
-    """
-    offset = 0
-    while offset + 4 <= len(data):
-        first, pt, length = struct.unpack_from("!BBH", data, offset)
-        if first >> 6 != 2:
-            raise ValueError(f"RTCP: version must be 2 at byte {offset}, got {first >> 6}")
-        end = offset + (length + 1) * 4
-        if end > len(data):
-            raise ValueError(f"RTCP: packet at byte {offset} runs past the datagram end")
-        if pt == XR_PACKET_TYPE:
-            if end - offset < 8:
-                raise ValueError("RTCP XR: packet too short for the sender SSRC")
-            (sender,) = struct.unpack_from("!I", data, offset + 4)
-            blocks: list[VoipMetrics] = []
-            pos = offset + 8
-            while pos + 4 <= end:
-                bt, _, block_len = struct.unpack_from("!BBH", data, pos)
-                block_end = pos + (block_len + 1) * 4
-                if block_end > end:
-                    raise ValueError(f"RTCP XR: block type {bt} runs past the packet end")
-                if bt == VOIP_METRICS_BLOCK_TYPE:
-                    blocks.append(parse_voip_metrics_block(data[pos:block_end]))
-                pos = block_end
-            return sender, blocks
-        offset = end
-    raise ValueError("RTCP: no XR packet (PT=207) in datagram")
-
-
-def voip_metrics_from_figures(
-    figures: ReceiveFigures,
-    *,
-    ssrc: int,
-    round_trip_delay_ms: float = 0.0,
-    end_system_delay_ms: float = 0.0,
-    jb_nominal_ms: float = 0.0,
-    r_factor: float | None = None,
-    mos_lq: float | None = None,
-    mos_cq: float | None = None,
-) -> VoipMetrics:
-    """Fill a VoIP Metrics block from Vaxel's own receive figures.
-
-    The fixed simulated buffer is reported as non-adaptive (JBA = 10) and
-    PLC as unspecified.
-    """
-    decided = figures.decided
-    return VoipMetrics(
-        ssrc=ssrc,
-        loss_rate=figures.lost_decided / decided if decided else 0.0,
-        discard_rate=figures.discarded / decided if decided else 0.0,
-        burst_density=figures.burst.burst_density,
-        gap_density=figures.burst.gap_density,
-        burst_duration_ms=_u16(figures.burst.burst_duration_ms),
-        gap_duration_ms=_u16(figures.burst.gap_duration_ms),
-        round_trip_delay_ms=_u16(round_trip_delay_ms),
-        end_system_delay_ms=_u16(end_system_delay_ms),
-        r_factor=None if r_factor is None else int(round(r_factor)),
-        mos_lq=mos_lq,
-        mos_cq=mos_cq,
-        rx_config=0b0010_0000,
-        jb_nominal_ms=_u16(jb_nominal_ms),
-        jb_maximum_ms=_u16(jb_nominal_ms),
-        jb_abs_max_ms=_u16(jb_nominal_ms),
-    )

@@ -2,8 +2,10 @@
 
 Sans-IO: the media clock calls ``next_packet()`` once per frame and sends what it returns.
 Our RTP timestamp advances by one frame every frame whatever the source, so it stays
-monotonic across prompt -> bridge -> prompt switches; the marker bit flags each talkspurt
-start (first packet, new source, after a gap).
+monotonic across prompt -> bridge -> prompt switches. The marker bit flags the first packet
+of a talkspurt only (RFC 3551 4.1): after a gap (the stream's first packet, skipped frames,
+an RFC 4733 event) or when a prompt, a bridge or an in-band tone starts. Idle silence is no
+talkspurt: it continues the stream unmarked, so prompt -> silence -> prompt marks once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .rfc4733 import Rfc4733Sender
 from .rtp import RtpSession
 
 MAX_BRIDGE_BUFFER = 10 * FRAME_SAMPLES  # 200 ms: more means the peer is bursting; drop oldest
+_IDLE = object()  # the source of idle silence frames
 
 
 class Player:
@@ -90,7 +93,11 @@ class OutboundStream:
         self.bridge_dropped = 0
         self._dtmf: deque[tuple[Rfc4733Sender | _ToneSender, Callable[[], None] | None]] = deque()
         self._event_ts: int | None = None
-        self._need_marker = True
+        # Marker state: the source of the last packet (a Player, the bridge buffer, a tone,
+        # _IDLE), whether a gap came since, and whether the last packet sent was marked.
+        self._source: object = None
+        self._after_gap = True
+        self._last_marked = False
 
     def set_codec(self, codec: str, payload_type: int) -> None:
         self.codec = codec
@@ -102,7 +109,6 @@ class OutboundStream:
         if self.player is not None:
             self.player.finish("stopped")
         self.player = player
-        self._need_marker = True
 
     def stop_playback(self, reason: str = "stopped") -> None:
         if self.player is not None:
@@ -111,7 +117,6 @@ class OutboundStream:
 
     def start_bridge(self) -> None:
         self.bridge_buffer = bytearray()
-        self._need_marker = True
 
     def stop_bridge(self) -> None:
         self.bridge_buffer = None
@@ -146,36 +151,62 @@ class OutboundStream:
     def next_packet(self) -> bytes | None:
         s = self.session
         if s.remote_rtp is None:
+            self._gap()
             s.advance(FRAME_SAMPLES)
             return None
         if self._dtmf:
             pkt = self._dtmf_packet()
+            if pkt is None:
+                self._last_marked = False  # a frame without a packet: no longer adjacent
             s.advance(FRAME_SAMPLES)
             return pkt
         payload: bytes | None = None
+        source: object = None
         player = self.player
         if player is not None:
             payload = player.next_frame()
             if payload is None:
                 self.player = None
-                player.finish("done")
-                self._need_marker = True
+                player.finish("done")  # may start a bridge for this very frame
+            else:
+                source = player
         if payload is None:
             buf = self.bridge_buffer
             if buf is not None:
                 if len(buf) >= FRAME_SAMPLES:
                     payload = bytes(buf[:FRAME_SAMPLES])
                     del buf[:FRAME_SAMPLES]
+                    source = buf
             elif self.idle_fill:
                 payload = self._silence
+                source = _IDLE
         if payload is None:
-            self._need_marker = True  # a gap: the next packet starts a talkspurt
+            self._gap()
             s.advance(FRAME_SAMPLES)
             return None
-        pkt = s.build(payload, marker=self._need_marker)
-        self._need_marker = False
+        pkt = s.build(payload, marker=self._marker(source))
         s.advance(FRAME_SAMPLES)
         return pkt
+
+    def _gap(self) -> None:
+        """A frame without a packet: the next packet starts a talkspurt."""
+        self._after_gap = True
+        self._last_marked = False
+
+    def _marker(self, source: object) -> bool:
+        """Whether this frame's packet (from ``source``) is the first of a talkspurt."""
+        if self._after_gap:
+            marker = True
+        elif source is _IDLE or source is self._source:
+            marker = False
+        else:
+            # A new source right after a marked packet joins that talkspurt: the receiver
+            # has just re-anchored its playout, and RFC 3551 marks only the first packet.
+            marker = not self._last_marked
+        self._source = source
+        self._after_gap = False
+        self._last_marked = marker
+        return marker
 
     def _dtmf_packet(self) -> bytes | None:
         sender, on_done = self._dtmf[0]
@@ -187,8 +218,7 @@ class OutboundStream:
         if isinstance(sender, _ToneSender):
             frame = sender.step()
             if frame is not None:
-                pkt = self.session.build(frame, marker=self._need_marker)
-                self._need_marker = False
+                pkt = self.session.build(frame, marker=self._marker(sender))
         else:
             if self._event_ts is None:
                 self._event_ts = self.session.timestamp  # all packets of one event share it
@@ -201,10 +231,12 @@ class OutboundStream:
                     payload_type=self.telephone_event_pt,
                     timestamp=self._event_ts,
                 )
+                self._last_marked = marker
         if sender.done:
             self._dtmf.popleft()
+            if self._event_ts is not None:
+                self._after_gap = True  # audio resumes after the event's duration
             self._event_ts = None
-            self._need_marker = True
             if on_done is not None:
                 on_done()
         return pkt
@@ -213,4 +245,4 @@ class OutboundStream:
         """The clock fell behind: these frames are not sent, but time (timestamps) moves on."""
         self.session.advance(FRAME_SAMPLES * n)
         self.session.counters.frames_skipped += n
-        self._need_marker = True
+        self._gap()

@@ -101,3 +101,9 @@ def test_a_minute_of_speech_gives_no_digits(tmp_path):
 def test_tone_for_bad_digit_is_refused(bad):
     with pytest.raises(ValueError, match="DTMF"):
         dtmf_tone(bad, 0.1)
+
+
+def test_detectors_share_one_goertzel_table_per_rate_and_block():
+    a, b = DtmfDetector(), DtmfDetector(min_duration=0.06)
+    assert a._basis is b._basis and not a._basis.flags.writeable
+    assert DtmfDetector(16000)._basis is not a._basis
