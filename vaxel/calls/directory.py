@@ -87,4 +87,5 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         queue_full_target=q.overflow_queue if q.max_length is not None else None,
         no_agent_target=q.overflow_queue if q.overflow_when_no_agents else None,
         announce_interval=q.announce_interval or None,
+        failed_offer_retry=q.failed_offer_retry,
     )
