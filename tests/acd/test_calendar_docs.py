@@ -16,9 +16,10 @@ STHLM = ZoneInfo("Europe/Stockholm")
 
 def _examples() -> CalendarSet:
     base_toml, queue_toml = re.findall(r"```toml\n(.*?)```", DOC.read_text("utf-8"), re.S)
-    base = tomllib.loads(base_toml)["calendar"]
-    support = tomllib.loads(queue_toml)["queues"]["support"]["calendar"]
-    return CalendarSet.from_config(base=base, queues={"support": support})
+    base = tomllib.loads(base_toml)["calendars"]["base"]
+    queue_doc = tomllib.loads(queue_toml)
+    own = queue_doc["calendars"][queue_doc["queues"]["support"]["calendar"]]
+    return CalendarSet.from_config(base=base, queues={"support": own})
 
 
 def at(text: str) -> datetime:

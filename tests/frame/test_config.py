@@ -110,3 +110,10 @@ def test_failed_offer_retry_out_of_range_is_explained(bad: str) -> None:
     (msg,) = problems(QUEUE + f"failed_offer_retry = {bad}\n")
     assert msg.startswith("bad.toml: queues.q.failed_offer_retry: expected seconds (0 to 600)")
     assert msg.endswith(f"got {float(bad)!r}") or msg.endswith(f"got {int(bad)!r}")
+
+
+def test_a_calendar_error_names_the_value_once() -> None:
+    (msg,) = problems(MINIMAL + '[[calendars.base.deviations]]\nstatus = "open"\ntime = "12-13"\n')
+    assert msg == (
+        "bad.toml: calendars.base.deviations.0.time: expected \"HH:MM-HH:MM\", got '12-13'"
+    )
