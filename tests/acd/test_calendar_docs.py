@@ -32,7 +32,12 @@ def test_documented_examples_decide_as_described() -> None:
     assert not lunch.open and lunch.prompt == {"sv": "lunchstangt", "en": "lunch-closed"}
     assert not cals.status("sales", at("2025-09-19 15:30")).open  # Friday after 15
     assert cals.status("sales", at("2025-09-18 19:00")).open  # late Thursday
+    ascension = cals.status("sales", at("2025-05-29 19:00"))  # a Thursday, but a holiday
+    assert not ascension.open and ascension.skipped_on_holiday == (2,)
+    assert not cals.status("sales", at("2026-12-24 19:00")).open  # Christmas Eve, a Thursday
+    assert cals.status("sales", at("2025-06-21 11:00")).open  # Saturday duty on Midsummer Day
+    assert cals.status("sales", at("2025-09-20 11:00")).open  # and on any Saturday
     assert cals.status("sales", at("2031-12-24 10:00")).open  # Christmas Eve morning, any year
     assert not cals.status("sales", at("2031-12-24 13:00")).open
-    assert cals.status("support", at("2025-09-20 11:00")).open  # support's own Saturday
-    assert not cals.status("sales", at("2025-09-20 11:00")).open
+    assert cals.status("support", at("2025-09-20 13:00")).open  # support's own Saturday
+    assert not cals.status("sales", at("2025-09-20 13:00")).open
