@@ -7,7 +7,9 @@ that says open or closed and why.
 Evaluation order for a moment ``at`` (converted to the calendar's time zone):
 
 1. Deviations, top to bottom; every filled condition must match; the first
-   matching deviation decides.
+   matching deviation decides. On a closed holiday only deviations that name
+   the date (``date``) or say ``on_holidays = true`` are tested: a weekly
+   "open late on Thursdays" must not open Ascension Day.
 2. Public holidays (and, if enabled, the customary eves) are closed.
 3. Base weekly hours decide.
 
@@ -137,6 +139,9 @@ class DeviationConfig(BaseModel):
     recurring: bool = False
     # Closed deviations only: language code -> prompt name, played while it applies.
     prompt: dict[str, str] | None = None
+    # On closed holidays: None = only if the deviation names the date (`date`); holidays
+    # win over weekly and date-range deviations, as operators expect. True/False: always/never.
+    on_holidays: bool | None = None
 
     @field_validator("weekdays", mode="before")
     @classmethod
@@ -179,6 +184,18 @@ class DeviationConfig(BaseModel):
         if self.prompt and self.status == "open":
             raise ValueError("only a closed deviation can carry its own prompt")
         return self
+
+    @field_validator("on_holidays", mode="before")
+    @classmethod
+    def _on_holidays(cls, v: Any) -> Any:
+        if v is not None and not isinstance(v, bool):
+            raise ValueError(f"expected true or false, got {v!r}")
+        return v
+
+    @property
+    def applies_on_holidays(self) -> bool:
+        """Whether the deviation is tested on a closed holiday (see ``on_holidays``)."""
+        return self.date is not None if self.on_holidays is None else self.on_holidays
 
     def matches(self, local: date, minute_of_day_ok: bool) -> bool:
         """Date conditions against ``local``; the time condition is pre-evaluated by the caller."""
@@ -314,7 +331,8 @@ class CalendarDecision:
     (the detail text numbers deviations from 1, as an operator counts them);
     ``holiday_name`` is set whenever the local date is a closed holiday, even if
     a deviation decided; ``prompt`` is the deciding closed deviation's own
-    prompt per language, if any.
+    prompt per language, if any; ``skipped_on_holiday`` are the 0-based
+    positions of deviations that matched but do not apply on the holiday.
     """
 
     open: bool
@@ -323,6 +341,7 @@ class CalendarDecision:
     prompt: dict[str, str] | None = None
     deviation_index: int | None = None
     holiday_name: str | None = None
+    skipped_on_holiday: tuple[int, ...] = ()
 
 
 class Calendar:
@@ -405,23 +424,36 @@ class Calendar:
         local = at_utc.astimezone(self.tz)
         day = local.date()
         holiday = self.holiday_name(day)
+        skipped: list[int] = []
 
         for index, dev in enumerate(self.config.deviations):
             time_ok = dev.time is None or self._within(at_utc, day, dev.time)
-            if dev.matches(day, time_ok):
-                label = f"deviation {index + 1}" + (f" ({dev.name})" if dev.name else "")
-                return CalendarDecision(
-                    open=dev.status == "open",
-                    rule="deviation",
-                    detail=f"{label}: {dev.status} {dev.describe()}",
-                    prompt=dict(dev.prompt) if dev.prompt else None,
-                    deviation_index=index,
-                    holiday_name=holiday,
-                )
+            if not dev.matches(day, time_ok):
+                continue
+            if holiday is not None and not dev.applies_on_holidays:
+                skipped.append(index)
+                continue
+            return CalendarDecision(
+                open=dev.status == "open",
+                rule="deviation",
+                detail=f"{self._label(index)}: {dev.status} {dev.describe()}",
+                prompt=dict(dev.prompt) if dev.prompt else None,
+                deviation_index=index,
+                holiday_name=holiday,
+            )
 
         if holiday is not None:
+            detail = f"holiday: {holiday}"
+            if skipped:
+                labels = ", ".join(self._label(i) for i in skipped)
+                verb = "does" if len(skipped) == 1 else "do"
+                detail += f" ({labels} {verb} not apply on holidays)"
             return CalendarDecision(
-                open=False, rule="holiday", detail=f"holiday: {holiday}", holiday_name=holiday
+                open=False,
+                rule="holiday",
+                detail=detail,
+                holiday_name=holiday,
+                skipped_on_holiday=tuple(skipped),
             )
 
         weekday = WEEKDAYS[day.weekday()].capitalize()
@@ -435,6 +467,10 @@ class Calendar:
         return CalendarDecision(
             open=False, rule="base", detail=f"outside base hours {weekday} {listed}"
         )
+
+    def _label(self, index: int) -> str:
+        name = self.config.deviations[index].name
+        return f"deviation {index + 1}" + (f" ({name})" if name else "")
 
     def is_open(self, at: datetime | float) -> bool:
         return self.status(at).open

@@ -17,9 +17,13 @@ Rules kept here (SPEC S2-S5, S8):
 - an agent holds at most one work item (call, callback, ticket; chat slot
   limits plug into :meth:`Acd._has_capacity`);
 - no answer within the ring timeout, a rejection or a device failure puts
-  the call back in its place; the agent's count of unanswered offers in a
-  row grows and at ``max_unanswered`` (5) the agent is logged out (or
-  paused) with the reason "5 unanswered offers in a row";
+  the call back in its place; after a device failure the same agent (on the
+  same device) is not offered that call again for the queue's
+  ``failed_offer_retry`` seconds, so a trunk that answers 404 at once cannot
+  burn through the agent's unanswered offers in milliseconds; the agent's
+  count of unanswered offers in a row grows and at ``max_unanswered`` (5)
+  the agent is logged out (or paused) with the reason "5 unanswered offers
+  in a row";
 - after a call the agent is in wrap-up for the queue's ``wrap_up`` seconds;
   with a classification profile wrap-up lasts until the code is given and
   the wrap-up time has passed, but never beyond ``wrap_up +
@@ -35,6 +39,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from acd.commands import (
     AgentLoggedOut,
@@ -109,6 +114,8 @@ class _CallRec:
     unanswered_by: set[str] = field(default_factory=set)
     visited: list[str] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)  # overflow reasons skipped (loop)
+    # agent -> (retry at, device that failed): held back after a failed offer
+    failed: dict[str, tuple[float, str]] = field(default_factory=dict)
     next_announce: float | None = None
     max_wait_done: bool = False
 
@@ -138,6 +145,7 @@ class CallView:
     agents: tuple[str, ...]  # ringing agents, or the connected agent
     entered_queue_at: float
     ring_deadline: float | None
+    held_back: tuple[tuple[str, float], ...] = ()  # (agent, retry at) after failed offers
 
 
 class Acd:
@@ -235,6 +243,11 @@ class Acd:
                 agents=tuple(r.offers) if r.state == RINGING else ((r.agent,) if r.agent else ()),
                 entered_queue_at=r.entered_at,
                 ring_deadline=r.ring_deadline,
+                held_back=tuple(
+                    (aid, until)
+                    for aid, (until, device) in r.failed.items()
+                    if until > self._now and self._agents[aid].device == device
+                ),
             )
             for r in recs
         ]
@@ -305,6 +318,8 @@ class Acd:
                     best = min(best, rec.entered_at + q.max_wait)
                 if rec.next_announce is not None:
                     best = min(best, rec.next_announce)
+                for until, _ in rec.failed.values():
+                    best = min(best, until)
         for a in self._agents.values():
             if a.wrap is not None:
                 best = min(best, a.wrap.deadline)
@@ -409,7 +424,12 @@ class Acd:
     def offer_failed(
         self, call_id: str, agent_id: str, *, now: float, reason: str = "device error"
     ) -> list[Command]:
-        """The device could not be rung (busy, error); counts as unanswered."""
+        """The device could not be rung (busy, error); counts as unanswered.
+
+        ``reason`` goes to the call log as given (e.g. "failed: 404 Not Found").
+        The agent is not offered this call again for the queue's
+        ``failed_offer_retry`` seconds unless it logs in on another device.
+        """
         return self._offer_ended(call_id, agent_id, now, "offer_failed", reason)
 
     def call_ended(self, call_id: str, *, now: float, reason: str = "hangup") -> list[Command]:
@@ -639,6 +659,9 @@ class Acd:
         logins, max-wait overflows, then distribution and announcements."""
         now = self._clock(now)
         out: list[Command] = []
+        for rec in self._calls.values():
+            if rec.failed:
+                rec.failed = {k: v for k, v in rec.failed.items() if v[0] > now}
         for rec in sorted(
             (r for r in self._calls.values() if r.state == RINGING),
             key=lambda r: (r.ring_deadline, r.seq),
@@ -996,7 +1019,13 @@ class Acd:
             return [LogEvent("stale_offer_response", call_id, queue, agent_id, {"kind": kind}, now)]
         out: list[Command] = []
         del rec.offers[agent_id]
-        out.append(LogEvent(kind, call_id, rec.call.queue, agent_id, {"reason": reason}, now))
+        data: dict[str, Any] = {"reason": reason}
+        retry = self._queues[rec.call.queue].failed_offer_retry
+        if kind == "offer_failed" and retry > 0:
+            assert a.device is not None
+            rec.failed[agent_id] = (now + retry, a.device)
+            data["retry_at"] = now + retry
+        out.append(LogEvent(kind, call_id, rec.call.queue, agent_id, data, now))
         rec.unanswered_by.add(agent_id)
         a.call_id = None
         self._set_state(a, AgentState.READY, kind, now, out)
@@ -1004,6 +1033,12 @@ class Acd:
         if not rec.offers:
             self._insert_waiting(rec)
         return self._finish(now, out)
+
+    @staticmethod
+    def _held_back(rec: _CallRec, a: _Agent, now: float) -> bool:
+        """Whether ``a``'s device failed on ``rec`` too recently to try it again."""
+        held = rec.failed.get(a.config.id)
+        return held is not None and held[0] > now and held[1] == a.device
 
     def _has_capacity(self, a: _Agent, call: Call) -> bool:
         """Whether the agent can take ``call`` on top of its current work.
@@ -1043,7 +1078,13 @@ class Acd:
             rec = self._calls[entry[3]]
             q = self._queues[rec.call.queue]
             groups = self._queue_groups[q.id]
-            eligible = [a for a in ready if a.groups & groups and self._has_capacity(a, rec.call)]
+            eligible = [
+                a
+                for a in ready
+                if a.groups & groups
+                and self._has_capacity(a, rec.call)
+                and not self._held_back(rec, a, now)
+            ]
             if not eligible:
                 continue
             fresh = [a for a in eligible if a.config.id not in rec.unanswered_by]

@@ -148,6 +148,9 @@ class QueueConfig:
       ``wrap_up + classification_timeout`` seconds (see ``docs/acd.md``).
     - ``announce_interval``: seconds between position/wait announcements.
     - ``default_aht``: average handle time assumed until real calls are seen.
+    - ``failed_offer_retry``: seconds before an agent whose device failed at
+      once (404, unreachable) is offered the same call again; other agents
+      may take it meanwhile.  0 retries at once.
     """
 
     id: str
@@ -167,6 +170,7 @@ class QueueConfig:
     service_level_seconds: float = 20.0
     announce_interval: float | None = None
     default_aht: float = 180.0
+    failed_offer_retry: float = 5.0
 
     def __post_init__(self) -> None:
         owner = f"queue {self.id!r}"
@@ -191,6 +195,7 @@ class QueueConfig:
         _seconds(owner, "classification_timeout", self.classification_timeout)
         _seconds(owner, "service_level_seconds", self.service_level_seconds)
         _seconds(owner, "default_aht", self.default_aht, allow_zero=False)
+        _seconds(owner, "failed_offer_retry", self.failed_offer_retry)
         _optional_seconds(owner, "max_wait", self.max_wait)
         _optional_seconds(owner, "announce_interval", self.announce_interval)
         if (self.max_wait is None) != (self.max_wait_target is None):

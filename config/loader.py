@@ -39,6 +39,11 @@ def parse_config(text: str, *, source: str = "<config>") -> VaxelConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: {_describe_toml_error(exc, text)}"]) from None
+    return validate_config(data, source=source)
+
+
+def validate_config(data: dict[str, Any], *, source: str = "<config>") -> VaxelConfig:
+    """Validate already parsed TOML (e.g. a file with edits merged in) like ``parse_config``."""
     try:
         return VaxelConfig.model_validate(data)
     except ValidationError as exc:
@@ -105,6 +110,6 @@ def _describe_error(err: Any) -> str:
         msg = msg[len("Value error, ") :]
     if kind == "string_pattern_mismatch":
         msg = f"has an invalid format (expected pattern {err['ctx']['pattern']})"
-    if isinstance(given, dict | list):
-        return msg
+    if isinstance(given, dict | list) or msg.endswith(f"got {given!r}"):
+        return msg  # the validator's own message already names the value
     return f"{msg}, got {given!r}"

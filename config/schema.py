@@ -156,6 +156,10 @@ class QueueConfig(_Strict):
     overflow_queue: Identifier | None = None
     overflow_when_no_agents: bool = False
     announce_interval: Seconds = 60.0
+    # Seconds before an agent whose phone failed at once (404, unreachable) is offered the
+    # same call again; other agents may take it meanwhile. Without it one dead device is
+    # re-offered in a loop and its agent logged out within milliseconds.
+    failed_offer_retry: float = 5.0
     language: Literal["sv", "en"] | None = None
     voicemail_email: EmailAddress | None = None
     calendar: Identifier | None = None
@@ -167,6 +171,16 @@ class QueueConfig(_Strict):
     # mobile's voicemail must not take the caller). None: on for tel: devices only.
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+    @field_validator("failed_offer_retry")
+    @classmethod
+    def _retry_seconds(cls, value: float) -> float:
+        if not 0 <= value <= 600:
+            raise ValueError(
+                "expected seconds (0 to 600) to wait before offering a call again to an agent "
+                "whose phone just failed (0: retry at once)"
+            )
+        return value
 
 
 class AgentConfig(_Strict):

@@ -394,3 +394,81 @@ def test_lunch_closed_on_a_queues_own_calendar_only() -> None:
     noon = at("2025-03-12 12:30")
     assert not cals.status("support", noon).open
     assert cals.status("sales", noon).open
+
+
+# --- weekly deviations and holidays
+
+LATE_THURSDAY = {
+    "status": "open",
+    "name": "late thursday",
+    "weekdays": ["thu"],
+    "time": "17:00-20:00",
+}
+
+
+def test_weekly_open_deviation_does_not_open_a_holiday_on_that_weekday() -> None:
+    c = cal(deviations=[LATE_THURSDAY])
+    decision = c.status(at("2025-05-29 18:00"))  # Ascension Day, a Thursday
+    assert not decision.open
+    assert decision.rule == "holiday"
+    assert decision.holiday_name == "Kristi himmelsfärdsdag"
+    assert decision.skipped_on_holiday == (0,)
+    assert decision.detail == (
+        "holiday: Kristi himmelsfärdsdag (deviation 1 (late thursday) does not apply on holidays)"
+    )
+    assert c.is_open(at("2025-05-22 18:00"))  # an ordinary Thursday still opens late
+
+
+def test_weekly_open_deviation_does_not_open_a_customary_eve() -> None:
+    c = cal(deviations=[LATE_THURSDAY])
+    assert not c.is_open(at("2026-12-24 18:00"))  # Christmas Eve, a Thursday
+    assert c.next_change(at("2026-12-24 18:00")) == at("2026-12-28 08:00")
+
+
+def test_weekly_closed_deviation_gives_way_to_the_holiday_and_its_message() -> None:
+    lunch = dict(LUNCH, prompt={"sv": "lunch-sv"})
+    decision = cal(deviations=[lunch]).status(at("2025-05-29 12:30"))
+    assert not decision.open and decision.rule == "holiday" and decision.prompt is None
+
+
+def test_deviation_with_on_holidays_applies_on_holidays_too() -> None:
+    c = cal(deviations=[dict(LATE_THURSDAY, on_holidays=True)])
+    decision = c.status(at("2025-05-29 18:00"))
+    assert decision.open and decision.rule == "deviation"
+    assert decision.holiday_name == "Kristi himmelsfärdsdag"
+
+
+def test_a_deviation_that_names_the_date_applies_on_the_holiday() -> None:
+    eve = {"status": "open", "date": "2024-12-24", "recurring": True, "time": "09:00-12:00"}
+    assert cal(deviations=[eve]).is_open(at("2026-12-24 10:00"))
+    assert not cal(deviations=[dict(eve, on_holidays=False)]).is_open(at("2026-12-24 10:00"))
+
+
+def test_a_date_range_is_not_a_named_date_and_gives_way_to_holidays() -> None:
+    summer = {
+        "status": "open",
+        "name": "summer evenings",
+        "date_from": "2025-06-01",
+        "date_to": "2025-08-31",
+        "time": "17:00-20:00",
+    }
+    c = cal(deviations=[summer])
+    assert c.is_open(at("2025-06-19 18:00"))
+    assert not c.is_open(at("2025-06-20 18:00"))  # Midsummer Eve
+    assert cal(deviations=[dict(summer, on_holidays=True)]).is_open(at("2025-06-20 18:00"))
+
+
+def test_a_later_deviation_still_decides_after_one_is_skipped_on_a_holiday() -> None:
+    eve = {"status": "open", "name": "eve", "date": "2026-12-24", "time": "17:00-19:00"}
+    decision = cal(deviations=[LATE_THURSDAY, eve]).status(at("2026-12-24 18:00"))
+    assert decision.open and decision.deviation_index == 1
+
+
+def test_without_closed_holidays_weekly_deviations_apply_every_week() -> None:
+    c = cal(deviations=[LATE_THURSDAY], closed_on_holidays=False)
+    assert c.is_open(at("2025-05-29 18:00"))
+
+
+def test_on_holidays_must_be_true_or_false() -> None:
+    with pytest.raises(CalendarConfigError, match=r"deviations\[0\]\.on_holidays"):
+        cal(deviations=[dict(LATE_THURSDAY, on_holidays="sometimes")])

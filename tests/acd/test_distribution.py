@@ -174,7 +174,8 @@ def test_answered_offer_resets_the_unanswered_count() -> None:
 
 
 def test_rejected_and_failed_offers_count_as_unanswered() -> None:
-    acd = make_acd(1)
+    # No wait after a failure here: that wait is tests/acd/test_failed_offers.py.
+    acd = make_acd(1, failed_offer_retry=0)
     acd.call_arrived(Call("c1", "q"), now=0)
     for i in range(4):
         if i % 2:

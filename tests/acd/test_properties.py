@@ -5,7 +5,8 @@
   and keeps its original arrival time;
 - distribution is work-conserving and ordered: nothing waits while a ready
   agent could take it, and the call offered is never behind a waiting call
-  the same agent could have taken;
+  the same agent could have taken (except an agent held back from a call
+  after its device failed on it);
 - agents are never stuck: wrap-up and ringing always have a deadline, and
   once time moves on nobody is left in wrap-up;
 - refused events (AcdError) change nothing.
@@ -144,18 +145,22 @@ def _check(acd: Acd, live: dict[str, float], cmds: list[Any], now: float) -> Non
     deadline = acd.next_deadline()
     pending = [c.ring_deadline for c in calls if c.ring_deadline is not None]
     pending += [v.wrap_up_until for v in acd.agents() if v.wrap_up_until is not None]
+    pending += [until for c in calls if c.state == "waiting" for _, until in c.held_back]
     if pending:
         assert deadline is not None and deadline <= min(pending)
-    # work-conserving: no waiting call that a ready agent could take
+    # work-conserving: no waiting call that a ready agent could take (an agent whose
+    # device just failed on the call is held back from it for a while)
+    held = {c.call.id: {a for a, _ in c.held_back} for c in calls}
     ready = [v for v in acd.agents() if v.state is AgentState.READY]
     for w in acd.waiting():
         groups = set(acd.queue_config(w.queue).answer_groups)
-        assert not [v.id for v in ready if v.groups & groups], f"{w.id} waits beside ready agent"
+        takers = [v.id for v in ready if v.groups & groups and v.id not in held[w.id]]
+        assert not takers, f"{w.id} waits beside ready agent"
     # ordered: an offered call is never behind a waiting call the agent could take
     for offer in (c for c in cmds if isinstance(c, OfferCall)):
         agent_groups = acd.agent_view(offer.agent).groups
         for w in acd.waiting():
-            if _order_key(acd, w) < _order_key(acd, offer.call):
+            if _order_key(acd, w) < _order_key(acd, offer.call) and offer.agent not in held[w.id]:
                 groups = set(acd.queue_config(w.queue).answer_groups)
                 assert not (agent_groups & groups), f"{offer.call.id} offered before {w.id}"
 

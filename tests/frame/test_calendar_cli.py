@@ -54,3 +54,22 @@ def test_bad_calendar_time_or_config_exit_2(
     assert main(["calendar", "base", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "Mars/Olympus" in err and "Traceback" not in err
+
+
+def test_explains_a_weekly_deviation_that_gives_way_to_a_holiday(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(config_text(tmp_path))
+    # Ascension Day, a Thursday: the weekday lunch deviation matches but the holiday decides.
+    assert main(["calendar", "base", "--config", str(cfg), "--at", "2025-05-29T12:30"]) == 0
+    out = capsys.readouterr().out
+    assert "status:      CLOSED" in out
+    assert (
+        "decided by:  holiday: Kristi himmelsfärdsdag "
+        "(deviation 1 (lunch) does not apply on holidays)"
+    ) in out
+    assert (
+        "not applied: deviation 1 (lunch): not on holidays (on_holidays = true would apply it)"
+        in out
+    )

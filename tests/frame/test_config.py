@@ -91,3 +91,29 @@ def test_missing_file_is_named(tmp_path) -> None:
 
 def test_demo_config_file_is_shipped_in_the_package() -> None:
     assert DEMO_CONFIG.name == "demo.toml" and DEMO_CONFIG.is_file()
+
+
+QUEUE = MINIMAL + '[answer_groups.g]\n[queues.q]\nanswer_groups = ["g"]\n'
+
+
+def test_failed_offer_retry_defaults_to_a_few_seconds_and_reaches_the_acd() -> None:
+    from vaxel.calls.directory import _queue
+
+    cfg = parse_config(QUEUE)
+    assert cfg.queues["q"].failed_offer_retry == 5.0
+    cfg = parse_config(QUEUE + "failed_offer_retry = 2.5\n")
+    assert _queue("q", cfg).failed_offer_retry == 2.5
+
+
+@pytest.mark.parametrize("bad", ["-1", "601"])
+def test_failed_offer_retry_out_of_range_is_explained(bad: str) -> None:
+    (msg,) = problems(QUEUE + f"failed_offer_retry = {bad}\n")
+    assert msg.startswith("bad.toml: queues.q.failed_offer_retry: expected seconds (0 to 600)")
+    assert msg.endswith(f"got {float(bad)!r}") or msg.endswith(f"got {int(bad)!r}")
+
+
+def test_a_calendar_error_names_the_value_once() -> None:
+    (msg,) = problems(MINIMAL + '[[calendars.base.deviations]]\nstatus = "open"\ntime = "12-13"\n')
+    assert msg == (
+        "bad.toml: calendars.base.deviations.0.time: expected \"HH:MM-HH:MM\", got '12-13'"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import aiohttp
 import pytest
 
 from config import parse_config
+from sip.registrar import Binding
 from tests.support import demo_toml_with
 from vaxel.server import VaxelServer
 
@@ -57,3 +60,30 @@ async def running_server(tmp_path: Path) -> AsyncIterator[VaxelServer]:
 async def api(running_server: VaxelServer) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
         yield Api(running_server, session, running_server.http_url)
+
+
+@pytest.fixture
+def silent_phone() -> Iterator[socket.socket]:
+    """A UDP socket that never answers: a registered phone that rings and rings."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def register_phone(api: Api, user: str, phone: socket.socket) -> None:
+    """Put a binding for ``user`` at ``phone`` in the registrar, as a REGISTER would."""
+    host, port = phone.getsockname()
+    api.server.calls.registrar.restore(
+        Binding(
+            user=user,
+            contact=f"<sip:{user}@{host}:{port}>",
+            expires_at=time.time() + 300,
+            source=(host, port),
+            transport="UDP",
+            call_id=f"test-{user}",
+            cseq=1,
+        )
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from tests.http.conftest import Api
+from tests.http.conftest import Api, register_phone
 
 
 async def test_agent_list_shows_every_configured_agent_logged_out_at_start(api: Api) -> None:
@@ -30,6 +32,31 @@ async def test_sip_login_makes_the_agent_ready_in_the_preselected_groups(api: Ap
     assert agent["groups"] == ["support"]
     # The ACD itself agrees (not just the response).
     assert api.server.calls.acd.agent_view("1001").state.value == "ready"
+
+
+async def test_sip_login_without_a_registered_phone_is_accepted_with_a_warning(
+    api: Api,
+) -> None:
+    # Accepted (the phone may register a moment later), but the caller is told.
+    status, body = await api.call("POST", "/api/agents/1001/login", {"device": "sip"})
+    assert status == 200
+    assert body["agent"]["state"] == "ready"
+    (warning,) = body["warnings"]
+    assert warning.startswith("no phone is registered for agent '1001'")
+
+
+async def test_sip_login_with_a_registered_phone_has_no_warnings(
+    api: Api, silent_phone: socket.socket
+) -> None:
+    register_phone(api, "1001", silent_phone)
+    status, body = await api.call("POST", "/api/agents/1001/login", {"device": "sip"})
+    assert status == 200 and body["warnings"] == []
+    assert len(body["agent"]["registered_contacts"]) == 1
+
+
+async def test_pstn_and_remote_logins_do_not_warn_about_sip_phones(api: Api) -> None:
+    _, body = await api.call("POST", "/api/agents/1003/login", {"device": "remote"})
+    assert body["warnings"] == []
 
 
 async def test_login_with_named_groups_uses_them(api: Api) -> None:

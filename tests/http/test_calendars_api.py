@@ -87,6 +87,14 @@ async def test_base_hours_and_holiday_decisions(cal_api: Api) -> None:
     assert body["next_change"] == "2025-09-15T12:00:00+02:00"
     _, body = await cal_api.call("GET", "/api/calendars/base/status?at=2025-12-25T10:00:00%2B01:00")
     assert (body["open"], body["rule"], body["holiday"]) == (False, "holiday", "Juldagen")
+    assert body["skipped_on_holiday"] == []
+
+
+async def test_a_weekly_deviation_on_a_holiday_is_listed_as_not_applied(cal_api: Api) -> None:
+    # Ascension Day 2025, a Thursday, in the weekday lunch hour.
+    _, body = await cal_api.call("GET", "/api/calendars/base/status?at=2025-05-29T12:30:00%2B02:00")
+    assert (body["open"], body["rule"]) == (False, "holiday")
+    assert body["skipped_on_holiday"] == [{"number": 1, "name": "lunch"}]
 
 
 async def test_queue_id_gives_its_own_calendar(cal_api: Api) -> None:

@@ -154,14 +154,19 @@ async def test_hot_prompt_activate_and_deactivate(api: Api) -> None:
     assert status == 404
 
 
-async def test_hot_prompt_with_until_in_the_past_is_inactive(api: Api) -> None:
+async def test_hot_prompt_with_until_in_the_past_is_refused_naming_the_field(api: Api) -> None:
     services = api.server.calls.controller.services
     past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     status, body = await api.call(
         "POST", "/api/hot-prompts", {"prompt": "closed", "queue": "support", "until": past}
     )
-    assert status == 201 and body["active"] is False
+    assert status == 422, body
+    assert body["error"]["field"] == "until"
+    assert body["error"]["message"].startswith('field "until": ')
+    assert "in the past" in body["error"]["message"]
     assert services.hot_prompts("support", datetime.now(UTC)) == []
+    _, listed = await api.call("GET", "/api/hot-prompts")
+    assert listed["hot_prompts"] == []  # nothing was stored either
     soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     await api.call(
         "POST", "/api/hot-prompts", {"prompt": "closed", "queue": "support", "until": soon}

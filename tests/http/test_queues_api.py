@@ -79,8 +79,11 @@ async def test_waiting_calls_show_position_priority_and_wait_in_distribution_ord
 async def test_estimated_wait_follows_the_acd_formula_once_agents_are_busy(api: Api) -> None:
     await api.call("POST", "/api/agents/1002/login", {"device": "sip"})
     await api.call("POST", "/api/agents/1002/pause", {"reason": "x"})
-    await _arrive(api, Call("c1", "support"))
     await api.call("POST", "/api/agents/1001/login", {"device": "sip"})
+    # Straight into the ACD without carrying out its OfferCall: the controller knows no
+    # call c1, so ringing for real would fail the offer at once (and hold 1001 back).
+    stack = api.server.calls
+    stack.acd.call_arrived(Call("c1", "support"), now=stack.runner.clock())
     # 1001 now rings for c1 (an offer that nobody answers); the next caller waits.
     await _arrive(api, Call("c2", "support"))
     live = (await _queue(api, "support"))["live"]

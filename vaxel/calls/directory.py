@@ -110,4 +110,5 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         queue_full_target=overflow if q.max_length is not None else None,
         no_agent_target=overflow if q.overflow_when_no_agents else None,
         announce_interval=q.announce_interval or None,
+        failed_offer_retry=q.failed_offer_retry,
     )

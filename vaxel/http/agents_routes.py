@@ -225,7 +225,25 @@ async def login(request: web.Request) -> web.Response:
     device = _login_device(stack, agent_id, body)
     groups = _login_groups(stack, agent_id, body)
     await _apply(stack, stack.acd.agent_login, agent_id, device, groups)
-    return _respond(stack, agent_id)
+    return web.json_response(
+        {"agent": agent_json(stack, agent_id), "warnings": _login_warnings(stack, agent_id, device)}
+    )
+
+
+def _login_warnings(stack: CallStack, agent_id: str, device: str) -> list[str]:
+    """What may keep the new login from getting calls, though it is accepted.
+
+    A SIP login without a registered phone is not refused: the phone may register a
+    moment later (logging in from the desktop while the phone boots). But until then
+    every offer fails at once, so the one who logged in is told.
+    """
+    if device.startswith("sip:") and not stack.registrar.bindings(agent_id, time.time()):
+        return [
+            f"no phone is registered for agent {agent_id!r}: calls offered to {device} fail "
+            "until a SIP phone registers as that user (or log in with device 'pstn' or "
+            "'remote')"
+        ]
+    return []
 
 
 @routes.post("/api/agents/{agent_id}/logout")

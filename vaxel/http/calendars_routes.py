@@ -62,6 +62,10 @@ def explain(calendar: Calendar, at: datetime, queue: str | None = None) -> dict[
             "status": dev.status,
         }
     change = calendar.next_change(at)
+    skipped = [
+        {"number": i + 1, "name": calendar.config.deviations[i].name or None}
+        for i in decision.skipped_on_holiday
+    ]
     return {
         "calendar": calendar.name,
         "queue": queue,
@@ -72,6 +76,8 @@ def explain(calendar: Calendar, at: datetime, queue: str | None = None) -> dict[
         "detail": decision.detail,
         "deviation": deviation,
         "holiday": decision.holiday_name,
+        # Deviations that matched but give way to the holiday (no `on_holidays = true`).
+        "skipped_on_holiday": skipped,
         "prompt": decision.prompt,
         "next_change": change.isoformat() if change else None,
         "next_status": None if change is None else ("closed" if decision.open else "open"),
@@ -90,6 +96,9 @@ def format_explanation(e: dict[str, Any]) -> str:
     ]
     if e["holiday"] and e["rule"] != "holiday":
         lines.append(f"holiday:     {e['holiday']} (overridden by the deviation)")
+    for dev in e.get("skipped_on_holiday", ()):
+        label = f"deviation {dev['number']}" + (f" ({dev['name']})" if dev["name"] else "")
+        lines.append(f"not applied: {label}: not on holidays (on_holidays = true would apply it)")
     if e["prompt"]:
         lines.append(
             "prompt:      " + ", ".join(f"{lang}={name}" for lang, name in e["prompt"].items())

@@ -377,7 +377,7 @@ FALLBACK_PATHS: dict[str, Any] = {
             ok=_OBJ,
             ok_status=201,
             ok_description="activated",
-            errors={400: "unknown prompt or bad body"},
+            errors={400: "unknown prompt or bad body", 422: "until is in the past"},
         ),
         "delete": operation(
             "Deactivate a hot prompt",

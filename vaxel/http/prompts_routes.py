@@ -293,7 +293,7 @@ def _hot_queue(request: web.Request, body: dict[str, Any]) -> str:
     return queue
 
 
-def _until(body: dict[str, Any]) -> datetime | None:
+def _until(body: dict[str, Any], now: datetime) -> datetime | None:
     raw = body.get("until")
     if raw is None or raw == "":
         return None
@@ -303,7 +303,17 @@ def _until(body: dict[str, Any]) -> datetime | None:
         raise ApiError(
             400, f'field "until": expected an ISO 8601 time or null, got {raw!r}'
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value <= now:
+        # Accepting it would store a hot prompt that never plays: almost always a typo
+        # (a wrong date or offset), so say so instead of answering 201.
+        raise ApiError(
+            422,
+            f'field "until": {raw!r} is in the past (now {now.isoformat(timespec="seconds")}); '
+            "give a later time, or null to play until deactivated",
+            field="until",
+        )
+    return value
 
 
 @routes.get("/api/hot-prompts")
@@ -325,7 +335,8 @@ async def list_hot(request: web.Request) -> web.Response:
 async def activate_hot(request: web.Request) -> web.Response:
     body = await _json_object(request)
     prompt = await _known_prompt(request, body)
-    queue, until = _hot_queue(request, body), _until(body)
+    now = datetime.now(UTC)
+    queue, until = _hot_queue(request, body), _until(body, now)
     await _activations(request).set_hot(prompt, queue, until)
     _calls(request).hot_prompts.activate(prompt, queue, until)
     active = until is None or datetime.now(UTC) < until
