@@ -1,6 +1,8 @@
-"""SIPp call-rate run against `vaxel serve`: call set-ups per second with < 0.1 % failed.
+"""SIPp call-rate run against `vaxel serve`: call set-ups per second with < 0.1 % failed,
+and the server's CPU time per call (user + system, from /proc, INVITE to BYE).
 
     .venv/bin/python bench/sip_call_rate.py --rate 200 --calls 4000
+    .venv/bin/python bench/sip_call_rate.py --ab OTHER_CHECKOUT --repeat 3   # interleaved A/B
 
 Starts `vaxel serve` on the demo configuration (free ports, its own data dir), drives
 SIPp's built-in uac at the given rate to queue number 100 (answer, welcome prompt,
@@ -10,6 +12,7 @@ BYE after --duration ms), and prints SIPp's counts and the achieved rate.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -29,7 +32,30 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=4000)
     ap.add_argument("--limit", type=int, default=400, help="max simultaneous calls")
     ap.add_argument("--duration", type=int, default=0, help="ms between ACK and BYE")
+    ap.add_argument("--root", type=Path, default=ROOT, help="checkout whose server to run")
+    ap.add_argument("--ab", type=Path, help="another checkout: runs both, interleaved")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
+    if args.ab is None:
+        return max(run_once(args, args.root)[2] for _ in range(args.repeat))
+    per_call: dict[str, list[float]] = {"this": [], "other": []}
+    for _ in range(args.repeat):
+        for name, root in (("other", args.ab), ("this", ROOT)):
+            cpu_ms, rate, _ = run_once(args, root)
+            per_call[name].append(cpu_ms)
+    for name, values in per_call.items():
+        values.sort()
+        print(f"{name}: CPU per call, median of {len(values)}: {values[len(values) // 2]:.2f} ms")
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(args: argparse.Namespace, root: Path) -> tuple[float, float, int]:
+    """(server CPU ms per successful call, completed calls/s, exit code)."""
     tmp = Path(tempfile.mkdtemp(prefix="vaxel-bench-"))
     text = demo_toml_with(tmp).replace('log_level = "info"', 'log_level = "warning"')
     # A wide RTP range: each call in progress holds a port pair.
@@ -41,7 +67,7 @@ def main() -> int:
     server_log = open(tmp / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "vaxel.cli", "serve", "--config", str(cfg)],
-        cwd=ROOT,
+        cwd=root,
         stdout=subprocess.PIPE,
         stderr=server_log,
         text=True,
@@ -49,6 +75,7 @@ def main() -> int:
     try:
         server.stdout.readline()
         time.sleep(0.5)
+        cpu_before = _cpu_seconds(server.pid)
         started = time.monotonic()
         res = subprocess.run(
             [
@@ -82,6 +109,7 @@ def main() -> int:
             text=True,
         )
         elapsed = time.monotonic() - started
+        cpu = _cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(30)
@@ -95,8 +123,10 @@ def main() -> int:
     )
     print(f"successful {succ}, failed {fail} ({100 * fail / max(1, succ + fail):.3f} %)")
     print(f"wall time {elapsed:.1f} s -> {succ / elapsed:.1f} completed calls/s")
+    cpu_ms = 1000 * cpu / max(1, succ)
+    print(f"server CPU {cpu:.2f} s -> {cpu_ms:.2f} ms per call ({root})")
     print(f"sipp exit code {res.returncode}; server log: {tmp / 'server.log'}")
-    return 0 if fail * 1000 <= succ + fail else 1
+    return cpu_ms, succ / elapsed, 0 if fail * 1000 <= succ + fail else 1
 
 
 if __name__ == "__main__":

@@ -308,3 +308,20 @@ def test_position_announcements_are_logged_before_they_play() -> None:
     w.advance(31)
     assert w.announced and w.announced[0][0] == key
     assert "announced" in w.kinds(key)
+
+
+def test_an_offer_that_fails_at_once_is_not_repeated_to_the_same_agent_at_once() -> None:
+    # Defect 3: a trunk answering 404 at once had the same agent re-offered 5 times in 26 ms
+    # and logged out. The reason now carries the SIP status.
+    w = World()
+    w.login("a0", device="tel:0700")
+    key = w.queued_call()
+    for _ in range(5):
+        if (key, "a0") in w.ringing:
+            w.feed(E.AgentOfferFailed(key, "a0", "failed: 404 Not Found"))
+    failed = [e for e in w.log if e.kind == "offer_failed"]
+    assert len(failed) == 1 and failed[0].data is not None
+    assert failed[0].data["reason"] == "failed: 404 Not Found"
+    assert w.acd.is_logged_in("a0") and (key, "a0") not in w.ringing
+    w.advance(6.0)  # failed_offer_retry (default 5 s) later the agent is tried again
+    assert (key, "a0") in w.ringing

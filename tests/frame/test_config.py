@@ -117,3 +117,25 @@ def test_a_calendar_error_names_the_value_once() -> None:
     assert msg == (
         "bad.toml: calendars.base.deviations.0.time: expected \"HH:MM-HH:MM\", got '12-13'"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ('"voicemail"', "voicemail needs the queue's voicemail_email (the mailbox)"),
+        ('"number:999"', "number '999' is not in the number plan"),
+        ('"nowhere"', "expected 'voicemail', 'number:NNN' or a queue id, got 'nowhere'"),
+        ('"q"', "a queue cannot overflow to itself"),
+    ],
+)
+def test_an_overflow_target_outside_the_queues_is_checked(value: str, why: str) -> None:
+    (msg,) = problems(QUEUE + f"overflow_target = {value}\n")
+    assert msg == f"bad.toml: queues.q.overflow_target: {why}"
+
+
+def test_an_overflow_target_reaches_the_acd_as_the_queues_overflow() -> None:
+    from vaxel.calls.directory import _queue
+
+    cfg = parse_config(QUEUE + 'max_wait = 60\nvoicemail_email = "q@localhost"\n'
+                       'overflow_target = "voicemail"\n')  # fmt: skip
+    assert _queue("q", cfg).max_wait_target == "voicemail"
