@@ -32,7 +32,7 @@ STANDARD_DIR = Path(__file__).resolve().parent / "standard"
 PromptKind = Literal["speech", "tone", "music"]
 
 # The names a prompt can be stored under (upload, recording by phone); the standard names
-# are reserved (prompts/store.py).
+# are reserved (vaxel/storage/prompt_store.py).
 STORED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 # name -> (description, {lang: wording}). Wordings are what callers hear

@@ -17,7 +17,7 @@ from ivr.record_prompt import Admin, UnusableRecording, record_prompt_by_phone
 from ivr.recording import Recording
 from ivr.voicemail import leave_voicemail
 from media.prompts import Prompt
-from prompts.store import PromptFileError, PromptNameError, PromptStore
+from vaxel.storage.prompt_store import PromptFileError, PromptNameError, PromptStore
 from vaxel.voicemail import Mailbox, VoicemailService, wav_seconds
 
 from .directory import Directory

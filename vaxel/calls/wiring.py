@@ -10,13 +10,13 @@ from acd.calendar import Calendar, CalendarConfig, CalendarSet
 from acd.core import Acd
 from media.engine import MediaEngine
 from prompts.catalog import STANDARD_DIR
-from prompts.store import PromptStore
 from sip.digest import DigestAuthenticator
 from sip.registrar import Registrar
 from sip.transport import SipEndpoint
 from vaxel.logs import log_event
 from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
+from vaxel.storage.prompt_store import PromptStore
 from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner

@@ -14,15 +14,15 @@ from aiohttp import BodyPartReader, web
 
 from prompts.catalog import STANDARD_PROMPTS
 from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
-from prompts.store import (
+from vaxel.calls.hot_prompts import ALL_QUEUES
+from vaxel.storage.database import sessionmaker
+from vaxel.storage.prompt_store import (
     QUEUE_PROMPT_SLOTS,
     PromptActivations,
     PromptNameError,
     PromptStore,
     load_prompt_state,
 )
-from vaxel.calls.hot_prompts import ALL_QUEUES
-from vaxel.storage.database import sessionmaker
 
 from .context import server_of
 from .errors import ApiError
