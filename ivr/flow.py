@@ -8,7 +8,7 @@ a test double. A step returns ``None`` to go on, or an ``Outcome`` that ends the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,14 +86,14 @@ class FlowState:
     closed: Any = None  # the calendar's CalendarDecision once a calendar step found it closed
 
 
-Step = Callable[[CallerChannel, FlowServices, FlowState], "object"]
+Step = Callable[[CallerChannel, FlowServices, FlowState], Awaitable[Outcome | None]]
 
 
 async def run_flow(
     steps: Sequence[Step], channel: CallerChannel, services: FlowServices, state: FlowState
 ) -> Outcome:
     for step in steps:
-        outcome = await step(channel, services, state)  # type: ignore[misc]
+        outcome = await step(channel, services, state)
         if outcome is not None:
-            return outcome  # type: ignore[return-value]
+            return outcome
     return Outcome("queue", queue=state.queue, priority=state.priority)
