@@ -23,10 +23,14 @@ class DigitResult:
 class CallerChannel(Protocol):
     """What a flow step may do with the caller's leg."""
 
-    call_id: str
-    a_number: str | None
-    b_number: str
-    language: str
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def a_number(self) -> str | None: ...
+    @property
+    def b_number(self) -> str: ...
+    @property
+    def language(self) -> str: ...
 
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
         """Play prompt names in order; with ``barge_in`` a key stops it and is returned.
