@@ -1,6 +1,6 @@
 # Vaxel: two commands on a fresh Debian machine.
 #   make run   - start the server on the built-in demo configuration (SQLite under ./var/)
-#   make test  - install everything the tests need and run the whole suite
+#   make test  - install everything the tests need, type-check (mypy) and run the whole suite
 
 PYTHON ?= python3
 VENV   := .venv
@@ -63,12 +63,15 @@ toolchain:
 	  $(call apt_install,the C toolchain,$(BUILD_PACKAGES),Vaxel then uses its pure Python RTP statistics; CI requires the compiled ones); \
 	fi
 
+# The type check first: it takes seconds and fails before the suite does.
 test: $(TEST_STAMP) peers
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Benchmarks run on demand, never in `make test` (numbers go to bench/RESULTS.md by hand).
 bench: $(TEST_STAMP) peers

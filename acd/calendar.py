@@ -197,7 +197,7 @@ class DeviationConfig(BaseModel):
         """Whether the deviation is tested on a closed holiday (see ``on_holidays``)."""
         return self.date is not None if self.on_holidays is None else self.on_holidays
 
-    def matches(self, local: date, minute_of_day_ok: bool) -> bool:
+    def matches(self, local: _dt.date, minute_of_day_ok: bool) -> bool:
         """Date conditions against ``local``; the time condition is pre-evaluated by the caller."""
         if self.weekdays is not None and local.weekday() not in self.weekdays:
             return False

@@ -92,5 +92,12 @@ class LogEvent:
     at: float = 0.0
 
 
-Command = OfferCall | CancelOffer | Overflow | AnnouncePosition | AgentLoggedOut
-Command = Command | AgentStateChanged | LogEvent
+Command = (
+    OfferCall
+    | CancelOffer
+    | Overflow
+    | AnnouncePosition
+    | AgentLoggedOut
+    | AgentStateChanged
+    | LogEvent
+)

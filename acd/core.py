@@ -691,14 +691,14 @@ class Acd:
             elif a.state is not AgentState.OFFLINE:
                 self._go_offline(a, "scheduled logout", now, out)
         for entry in list(self._waiting):
-            rec = self._calls.get(entry[3])
-            if rec is None or rec.state != WAITING or rec.max_wait_done:
+            wrec = self._calls.get(entry[3])
+            if wrec is None or wrec.state != WAITING or wrec.max_wait_done:
                 continue
-            q = self._queues[rec.call.queue]
-            if q.max_wait is not None and rec.entered_at + q.max_wait <= now:
-                rec.max_wait_done = True
+            q = self._queues[wrec.call.queue]
+            if q.max_wait is not None and wrec.entered_at + q.max_wait <= now:
+                wrec.max_wait_done = True
                 assert q.max_wait_target is not None
-                self._overflow(rec, q.max_wait_target, "max wait", now, out)
+                self._overflow(wrec, q.max_wait_target, "max wait", now, out)
         self._finish(now, out)
         for entry in list(self._waiting):
             rec = self._calls[entry[3]]

@@ -13,11 +13,11 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from acd.commands import Command, LogEvent, OfferCall
 from acd.core import Acd
-from acd.model import AgentConfig, AnswerGroup, Call, GroupMembership, QueueConfig
+from acd.model import AgentConfig, AnswerGroup, Call, GroupMembership, QueueConfig, Strategy
 
 
 @dataclass
@@ -132,7 +132,14 @@ def simulate_mmn(
     """
     rng = random.Random(seed)
     acd = Acd(
-        [QueueConfig(id="q", answer_groups=("g",), strategy=strategy, ring_timeout=20.0)],
+        [
+            QueueConfig(
+                id="q",
+                answer_groups=("g",),
+                strategy=cast(Strategy, strategy),  # QueueConfig converts the name
+                ring_timeout=20.0,
+            )
+        ],
         [AnswerGroup("g")],
         [AgentConfig(id=f"a{i}", memberships=(GroupMembership("g"),)) for i in range(agents)],
     )

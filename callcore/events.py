@@ -128,6 +128,15 @@ class MediaClosed:
     quality: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A dialogue (flow step, service) reports a step of the call for the call log."""
+
+    key: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 CallInput = (
     LegReady
     | AnswerSent
@@ -141,16 +150,5 @@ CallInput = (
     | AgentKeyed
     | AgentGone
     | MediaClosed
+    | Note
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A dialogue (flow step, service) reports a step of the call for the call log."""
-
-    key: str
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-CallInput = CallInput | Note

@@ -58,10 +58,22 @@ class DatabaseConfig(_Strict):
         return self
 
 
+Transport = Literal["udp", "tcp"]
+DigestAlgorithm = Literal["MD5", "SHA-256", "SHA-512-256"]
+
+
+def _default_transports() -> list[Transport]:
+    return ["udp", "tcp"]
+
+
+def _default_digest_algorithms() -> list[DigestAlgorithm]:
+    return ["MD5"]
+
+
 class SipConfig(_Strict):
     host: str = "127.0.0.1"
     port: Port = 5060
-    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"])
+    transports: list[Transport] = Field(default_factory=_default_transports)
     # Host part agents register under and the digest realm they see.
     domain: str = "127.0.0.1"
     realm: str = "vaxel"
@@ -69,8 +81,8 @@ class SipConfig(_Strict):
     advertised_host: str | None = None
     # Digest challenge algorithms, in the order offered. MD5 alone by default: common
     # softphones (baresip 1.0, SIPp 3.6) fail when a SHA-256 challenge is present at all.
-    digest_algorithms: list[Literal["MD5", "SHA-256", "SHA-512-256"]] = Field(
-        default_factory=lambda: ["MD5"], min_length=1
+    digest_algorithms: list[DigestAlgorithm] = Field(
+        default_factory=_default_digest_algorithms, min_length=1
     )
 
 

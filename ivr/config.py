@@ -72,7 +72,7 @@ class CustomerNumberConfig(_Strict):
     digit_timeout: Timeout = 3.0  # between digits; '#' ends the number at once
 
 
-OPTION_MODELS: dict[str, type[_Strict]] = {
+OPTION_MODELS: dict[str, type[MenuConfig] | type[CustomerNumberConfig]] = {
     "menu": MenuConfig,
     "customer-number": CustomerNumberConfig,
 }
@@ -85,10 +85,12 @@ class StepSpec:
     path: str  # "steps.3", for messages
 
 
+def _default_steps() -> list[str | dict[str, Any]]:
+    return list(DEFAULT_FLOW_STEPS)
+
+
 class FlowConfig(_Strict):
-    steps: list[str | dict[str, Any]] = Field(
-        default_factory=lambda: list(DEFAULT_FLOW_STEPS), min_length=1
-    )
+    steps: list[str | dict[str, Any]] = Field(default_factory=_default_steps, min_length=1)
     closed: list[str] = Field(default_factory=lambda: ["closed-message"])
     menu: MenuConfig | None = None
     customer_number: CustomerNumberConfig | None = Field(default=None, alias="customer-number")
@@ -145,7 +147,7 @@ class FlowConfig(_Strict):
             where = ".".join(str(p) for p in (path, name, *err["loc"]))
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             raise ValueError(f"{where}: {msg.removeprefix('Value error, ')}") from None
-        return StepSpec(name, options, path)  # type: ignore[arg-type]
+        return StepSpec(name, options, path)
 
 
 def _options_path(fid: str, flow: FlowConfig, spec: StepSpec) -> str:

@@ -8,7 +8,7 @@ a test double. A step returns ``None`` to go on, or an ``Outcome`` that ends the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,10 +23,14 @@ class DigitResult:
 class CallerChannel(Protocol):
     """What a flow step may do with the caller's leg."""
 
-    call_id: str
-    a_number: str | None
-    b_number: str
-    language: str
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def a_number(self) -> str | None: ...
+    @property
+    def b_number(self) -> str: ...
+    @property
+    def language(self) -> str: ...
 
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
         """Play prompt names in order; with ``barge_in`` a key stops it and is returned.
@@ -86,14 +90,14 @@ class FlowState:
     closed: Any = None  # the calendar's CalendarDecision once a calendar step found it closed
 
 
-Step = Callable[[CallerChannel, FlowServices, FlowState], "object"]
+Step = Callable[[CallerChannel, FlowServices, FlowState], Awaitable[Outcome | None]]
 
 
 async def run_flow(
     steps: Sequence[Step], channel: CallerChannel, services: FlowServices, state: FlowState
 ) -> Outcome:
     for step in steps:
-        outcome = await step(channel, services, state)  # type: ignore[misc]
+        outcome = await step(channel, services, state)
         if outcome is not None:
-            return outcome  # type: ignore[return-value]
+            return outcome
     return Outcome("queue", queue=state.queue, priority=state.priority)

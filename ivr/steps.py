@@ -72,9 +72,9 @@ class CalendarCheck:
         prompt, _ = _first_playable(ch, *_closed_prompts(ch, sv, st))
         await ch.log("closed", rule=decision.rule, detail=decision.detail, prompt=prompt)
         for step in self.closed_steps:
-            outcome = await step(ch, sv, st)  # type: ignore[misc]
+            outcome = await step(ch, sv, st)
             if outcome is not None:
-                return outcome  # type: ignore[no-any-return]
+                return outcome
         return Outcome("closed", queue=st.queue, data={"rule": decision.rule})
 
 

@@ -79,7 +79,7 @@ class MediaClock:
             first = skip_to
         out = []
         for i in range(first, due_until + 1):
-            packets = []
+            packets: list[tuple[ClockedStream, bytes]] = []
             append = packets.append
             for s in tuple(self._groups[i % self.phases]):
                 pkt = s.next_packet()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import math
@@ -17,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -371,7 +373,12 @@ class MediaLeg:
         for d in digits:
             self._require_open()
             fut: asyncio.Future[None] = self.engine.loop.create_future()
-            self.stream.send_dtmf(d, duration, on_done=lambda f=fut: f.done() or f.set_result(None))
+
+            def on_done(f: asyncio.Future[None] = fut) -> None:
+                if not f.done():
+                    f.set_result(None)
+
+            self.stream.send_dtmf(d, duration, on_done=on_done)
             await fut
 
     # --- playback ------------------------------------------------------------------------
@@ -400,7 +407,8 @@ class MediaLeg:
         try:
             if interrupt_digits:
                 digit_task = asyncio.ensure_future(self._interrupt(interrupt_digits))
-                await asyncio.wait({done, digit_task}, return_when=asyncio.FIRST_COMPLETED)
+                pending: set[asyncio.Future[Any]] = {done, digit_task}
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 if not done.done() and digit_task.done() and digit_task.result() is not None:
                     self._stop_player(player, "digit")
                     return PlayResult("digit", player.frames_sent, digit_task.result())
@@ -717,10 +725,10 @@ class MediaEngine:
             self.ports.in_use.add(port)
             leg = MediaLeg(self, port, rtp)
             leg._rtp_transport, _ = await loop.create_datagram_endpoint(
-                lambda cb=leg._on_rtp: _Protocol(cb), sock=rtp
+                functools.partial(_Protocol, leg._on_rtp), sock=rtp
             )
             leg._rtcp_transport, _ = await loop.create_datagram_endpoint(
-                lambda cb=leg._on_rtcp: _Protocol(cb), sock=rtcp
+                functools.partial(_Protocol, leg._on_rtcp), sock=rtcp
             )
             self.legs.add(leg)
             self.clock.add(leg.stream)

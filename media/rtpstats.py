@@ -40,6 +40,7 @@ from __future__ import annotations
 import operator
 import os
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 # RTCP and XR moved to media/rtcp.py; imported here for the stats and re-exported under
 # the names media.rtpstats has always offered.
@@ -207,6 +208,33 @@ class _PacketCore:
         "_ring",
     )
 
+    if TYPE_CHECKING:
+        # Set by _ReceiveAccounting.__init__ (the other base of ReceiveStats).
+        _ext_max: int
+        _vssrc: int | None
+        _rate: int
+        _received: int
+        _max_ts: int
+        _base_ts: int
+        _pkt: int
+        _tlf: int
+        _transit: float
+        _jitter: float
+        _jitter_max: float
+        _anchor: float
+        _inv_rate: float
+        _prev_lost: bool
+
+        def _account(
+            self,
+            seq: int,
+            rtp_timestamp: int,
+            arrival: float,
+            ssrc: int,
+            clock_rate: int,
+            event: bool = False,
+        ) -> bool: ...
+
     def __init__(self) -> None:
         # Only the ring, as the C type's tp_new; _ReceiveAccounting.__init__ sets the rest.
         self._ring = bytearray([_NONE]) * LOSS_DECISION_LAG
@@ -259,7 +287,12 @@ class _PacketCore:
 class _ReceiveAccounting:
     """Everything of ``ReceiveStats`` but the per-packet fast path (see ``_PacketCore``)."""
 
-    __slots__ = ()
+    if TYPE_CHECKING:
+        # The slots are the subclasses' (_BODY_SLOTS and the packet core's): hidden from
+        # the type checker, which would otherwise reject every assignment in __init__.
+        _ring: bytearray
+    else:
+        __slots__ = ()
 
     def __init__(self, playout_delay: float = 0.060) -> None:
         if playout_delay < 0:
@@ -772,14 +805,17 @@ def _compiled_core() -> type | None:
 _CORE = _compiled_core()
 COMPILED = _CORE is not None
 
-if _CORE is not None:
+if TYPE_CHECKING:
+    # The compiled class has the same fields and methods as the pure Python one.
+    ReceiveStats = PurePythonReceiveStats
+elif _CORE is not None:
 
-    class ReceiveStats(_ReceiveAccounting, _CORE):  # type: ignore[valid-type,misc]
+    class ReceiveStats(_ReceiveAccounting, _CORE):
         __doc__ = PurePythonReceiveStats.__doc__
         __slots__ = _BODY_SLOTS
 
 else:
-    ReceiveStats = PurePythonReceiveStats  # type: ignore[misc]
+    ReceiveStats = PurePythonReceiveStats
 
 
 # ---------------------------------------------------------------------- RTCP

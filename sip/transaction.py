@@ -116,7 +116,7 @@ def server_key(request: SipRequest, via: Via, method: str) -> Hashable:
     return ("rfc2543", request.headers.get("Call-ID"), from_tag, cseq_num, sent_by, branch, method)
 
 
-def client_key(message: SipRequest | SipResponse) -> Hashable | None:
+def client_key(message: SipRequest | SipResponse) -> tuple[str | None, str] | None:
     """Client transaction key (RFC 3261 17.1.3): top Via branch + CSeq method."""
     via_value = message.headers.get("Via")
     cseq = message.headers.get("CSeq")

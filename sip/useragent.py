@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from sip.dialog import Dialog, dialog_id, incoming_dialog_id
@@ -60,6 +60,8 @@ from sip.transaction import (
     server_key,
 )
 
+_check_request: Callable[..., tuple[int, str] | None] | None
+_unsupported_options: Callable[[SipRequest, frozenset[str]], list[str]] | None
 try:
     from sip.validate import check_request as _check_request
     from sip.validate import unsupported_options as _unsupported_options
@@ -718,9 +720,10 @@ class UserAgent:
             did = dialog.id
             self._events.append(DialogEstablished(did, "uas", txn.handle))
         else:
-            dialog = self._dialogs.get(did)
-            if dialog is None:
+            found = self._dialogs.get(did)
+            if found is None:
                 return
+            dialog = found
             dialog.refresh_target(req)
         answer = _PendingAnswer(response, txn.peer, txn.transport)
         self._stop_answer(did)

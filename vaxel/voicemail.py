@@ -88,7 +88,7 @@ def _info(row: VoicemailRow) -> VoicemailInfo:
         row.a_number,
         row.b_number,
         row.duration,
-        as_utc(row.created_at),  # type: ignore[arg-type]
+        as_utc(row.created_at),
         row.recipient,
         row.mail_status,
         row.mail_attempts,
@@ -240,9 +240,12 @@ class VoicemailService:
             old.cancel()
         task = asyncio.create_task(self._deliver_later(voicemail_id, delay))
         self._tasks[voicemail_id] = task
-        task.add_done_callback(
-            lambda t, i=voicemail_id: self._tasks.pop(i, None) if self._tasks.get(i) is t else None
-        )
+
+        def forget(t: asyncio.Task[None], i: int = voicemail_id) -> None:
+            if self._tasks.get(i) is t:
+                self._tasks.pop(i, None)
+
+        task.add_done_callback(forget)
 
     async def _deliver_later(self, voicemail_id: int, delay: float) -> None:
         while delay is not None:

@@ -106,9 +106,9 @@ def _contact_destination(binding: Any) -> tuple[str, int]:  # sip.registrar.Bind
     try:
         uri = parse_uri(binding.contact.strip("<>"))
     except (HeaderError, ValueError):
-        return binding.source  # type: ignore[no-any-return]
+        return binding.source
     if uri.host != binding.source[0]:
-        return binding.source  # type: ignore[no-any-return]
+        return binding.source
     return (uri.host, uri.port or 5060)
 
 
@@ -453,10 +453,11 @@ class CallController:
 
     def _do_OpenCallerLeg(self, a: A.OpenCallerLeg) -> None:
         state = self.core.calls[a.key]
+        key = a.key
         call = InboundCall(
             state=state,
             prompts=self.prompts,
-            note=lambda kind, data, key=a.key: self.feed(E.Note(key, kind, data)),
+            note=lambda kind, data: self.feed(E.Note(key, kind, data)),
         )
         self.calls[a.key] = call
         self._by_request[state.request_id] = a.key

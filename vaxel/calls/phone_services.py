@@ -16,6 +16,7 @@ from ivr import DigitResult
 from ivr.record_prompt import Admin, UnusableRecording, record_prompt_by_phone
 from ivr.recording import Recording
 from ivr.voicemail import leave_voicemail
+from media.engine import MediaLeg
 from media.prompts import Prompt
 from vaxel.storage.prompt_store import PromptFileError, PromptNameError, PromptStore
 from vaxel.voicemail import Mailbox, VoicemailService, wav_seconds
@@ -37,11 +38,16 @@ class CallRecordingChannel:
         self.b_number = call.b_number
         self.language = call.language
 
+    def _leg(self) -> MediaLeg:
+        leg = self.call.leg
+        assert leg is not None  # a recording channel is made for an answered call only
+        return leg
+
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
         return await self.call.play(prompts, barge_in=barge_in)
 
     async def play_file(self, path: Path, *, barge_in: bool = False) -> str | None:
-        result = await self.call.leg.play(
+        result = await self._leg().play(
             [Prompt(path)], interrupt_digits=DTMF_KEYS if barge_in else ""
         )
         if result.reason == "hangup":
@@ -54,12 +60,12 @@ class CallRecordingChannel:
         return await self.call.collect_digits(max_digits, first_timeout, inter_timeout, terminator)
 
     def flush_digits(self) -> None:
-        self.call.leg.flush_digits()
+        self._leg().flush_digits()
 
     async def record_to(
         self, path: Path, max_seconds: float, silence_seconds: float | None
     ) -> Recording:
-        res = await self.call.leg.record(
+        res = await self._leg().record(
             path, max_seconds, stop_on_hash=True, silence_seconds=silence_seconds
         )
         return Recording(Path(res.path), res.duration, res.reason)

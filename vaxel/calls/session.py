@@ -58,6 +58,7 @@ class InboundCall:
     music: asyncio.Task[Any] | None = None
     music_name: str = "hold-music"
     released: bool = False
+    outcome: str | None = None  # set by the phone services (voicemail, prompt recording)
 
     # --- what live views read ------------------------------------------------------------
     @property

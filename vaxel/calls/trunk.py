@@ -59,8 +59,10 @@ class TrunkRegistration:
 
     def on_event(self, ev: object) -> bool:
         """Take the events of our own REGISTERs; True when the event was ours."""
-        handle = getattr(ev, "handle", None)
-        fut = self.handles.get(handle) if handle else None
+        handle: str | None = getattr(ev, "handle", None)
+        if not handle:
+            return False
+        fut = self.handles.get(handle)
         if fut is None:
             return False
         if isinstance(ev, ResponseReceived) and ev.response.status < 200:

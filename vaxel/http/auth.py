@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from .errors import json_error
 
@@ -12,7 +13,7 @@ from .errors import json_error
 PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
 
 
-def token_middleware(tokens: list[str]):  # type: ignore[no-untyped-def]
+def token_middleware(tokens: list[str]) -> Middleware:
     encoded = [t.encode() for t in tokens]
 
     def valid(candidate: str) -> bool:
@@ -21,7 +22,7 @@ def token_middleware(tokens: list[str]):  # type: ignore[no-untyped-def]
         return any([hmac.compare_digest(given, t) for t in encoded])
 
     @web.middleware
-    async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
             return await handler(request)
         header = request.headers.get("Authorization", "")

@@ -6,6 +6,7 @@ import json
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 log = logging.getLogger("vaxel.http")
 
@@ -26,7 +27,7 @@ class ApiError(Exception):
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:

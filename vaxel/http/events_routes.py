@@ -40,7 +40,8 @@ def setup(app: web.Application) -> None:
 
 
 async def _close_all(app: web.Application) -> None:
-    sockets = list(app[_SOCKETS])
+    open_sockets = app[_SOCKETS]
+    sockets = list(open_sockets)
     await asyncio.gather(
         *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping") for ws in sockets),
         return_exceptions=True,

@@ -45,7 +45,7 @@ async def _on_startup(app: web.Application) -> None:
     from .context import SERVER_KEY
 
     server = app[SERVER_KEY]
-    sessions = sessionmaker(server._engine)  # noqa: SLF001 - the server owns the one engine
+    sessions = sessionmaker(server.engine)  # the server owns the one engine
     # One store for the API and the phone (prompt recording): its lock keeps numbers unique.
     shared = getattr(server.calls, "prompt_store", None)
     app[STORE_KEY] = shared or PromptStore(sessions, server.data_dir / "prompts")

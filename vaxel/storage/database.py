@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -22,7 +23,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             # WAL lets readers (API, reports) run while the call log is written; FULL makes
             # a committed event survive a power cut, not just a process restart.

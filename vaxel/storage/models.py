@@ -4,6 +4,7 @@ per-call summary derived from it when the call ends, kept for fast queries."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -13,6 +14,10 @@ class Base(DeclarativeBase):
     pass
 
 
+@overload
+def as_utc(at: datetime) -> datetime: ...
+@overload
+def as_utc(at: None) -> None: ...
 def as_utc(at: datetime | None) -> datetime | None:
     """A time read from a row, made aware: SQLite hands timestamps back naive, and
     everything Vaxel writes is UTC."""

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -89,13 +89,16 @@ class HotPromptRow(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+PromptSource = Literal["standard", "upload", "phone"]
+
+
 @dataclass(frozen=True, slots=True)
 class PromptInfo:
     name: str
     description: str
     wording: str
     language: str  # a language code; "*" for standard prompts (they exist in every language)
-    source: Literal["standard", "upload", "phone"]
+    source: PromptSource
     duration: float | None = None
     created_at: datetime | None = None
     path: Path | None = None
@@ -169,7 +172,7 @@ class PromptStore:
         description: str,
         wording: str,
         language: str,
-        source: str,
+        source: Literal["upload", "phone"],
     ) -> PromptInfo:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.path_of(name)
@@ -218,7 +221,7 @@ class PromptStore:
             source,
             converted.duration,
             now,
-            final,  # type: ignore[arg-type]
+            final,
         )
 
     async def _row(self, name: str) -> PromptRow | None:
@@ -234,7 +237,7 @@ class PromptStore:
             row.description,
             row.wording,
             row.language,
-            row.source,  # type: ignore[arg-type]
+            cast(PromptSource, row.source),  # the column holds only these values
             row.duration,
             as_utc(row.created_at),
             Path(row.path),
