@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import re
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout whose server to run")
     ap.add_argument("--ab", type=Path, help="another checkout: runs both, interleaved")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--profile", type=Path, help="record the server with py-spy (raw stacks)")
     args = ap.parse_args()
     if args.ab is None:
         return max(run_once(args, args.root)[2] for _ in range(args.repeat))
@@ -65,8 +67,12 @@ def run_once(args: argparse.Namespace, root: Path) -> tuple[float, float, int]:
     cfg.write_text(text)
     sip_port = int(re.search(r"\[sip\][^\[]*?port = (\d+)", text, re.S).group(1))
     server_log = open(tmp / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    cmd = [sys.executable, "-m", "vaxel.cli", "serve", "--config", str(cfg)]
+    if args.profile is not None:  # CPU figures then include py-spy's own (its child's pid)
+        spy = Path(sys.executable).parent / "py-spy"
+        cmd = [str(spy), "record", "-r", "250", "-f", "raw", "-o", str(args.profile), "--", *cmd]
     server = subprocess.Popen(
-        [sys.executable, "-m", "vaxel.cli", "serve", "--config", str(cfg)],
+        cmd,
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=server_log,
@@ -111,7 +117,7 @@ def run_once(args: argparse.Namespace, root: Path) -> tuple[float, float, int]:
         elapsed = time.monotonic() - started
         cpu = _cpu_seconds(server.pid) - cpu_before
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
         server.wait(30)
     out = res.stdout
     ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out)
