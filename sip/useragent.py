@@ -289,12 +289,20 @@ class UserAgent:
         try:
             msg = parse_message(data)
         except SipParseError as exc:
-            self.stats.parse_errors += 1
-            partial = exc.message
-            if isinstance(partial, SipRequest) and partial.method != "ACK":
-                self._reject_stateless(partial, exc.status, exc.reason, source, transport)
+            self.reject_malformed(exc, source, transport)
             return
         self.receive(msg, source, transport, now)
+
+    def reject_malformed(self, error: SipParseError, source: Address, transport: str) -> None:
+        """Count a message that did not parse; answer it when its request can be routed.
+
+        For adapters whose framing failed before ``receive_bytes`` (a stream's bad
+        Content-Length): the answer is queued like any other message.
+        """
+        self.stats.parse_errors += 1
+        partial = error.message
+        if isinstance(partial, SipRequest) and partial.method != "ACK":
+            self._reject_stateless(partial, error.status, error.reason, source, transport)
 
     def receive(
         self, msg: SipRequest | SipResponse, source: Address, transport: str, now: float
