@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sip.events import Role
 from sip.headers import parse_address, parse_cseq, split_header_values
 from sip.message import Headers, SipRequest, SipResponse
 from sip.transaction import header_tag
@@ -64,10 +65,10 @@ def _is_loose(route: str) -> bool:
 
 @dataclass(slots=True)
 class Dialog:
-    """One confirmed dialog, seen from this UA (role ``uac`` or ``uas``)."""
+    """One confirmed dialog, seen from this UA (``role`` UAC: we sent the INVITE)."""
 
     id: str
-    role: str
+    role: Role
     call_id: str
     local_tag: str
     remote_tag: str
@@ -105,7 +106,7 @@ class Dialog:
         cseq, _ = parse_cseq(h.get("CSeq") or "")
         return cls(
             id=dialog_id(call_id, local_tag, remote_tag),
-            role="uas",
+            role=Role.UAS,
             call_id=call_id,
             local_tag=local_tag,
             remote_tag=remote_tag,
@@ -142,7 +143,7 @@ class Dialog:
         route_set = list(reversed(_route_values(response)))
         dialog = cls(
             id=dialog_id(call_id, local_tag, remote_tag),
-            role="uac",
+            role=Role.UAC,
             call_id=call_id,
             local_tag=local_tag,
             remote_tag=remote_tag,

@@ -33,6 +33,22 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from sip.dialog import Dialog, dialog_id, incoming_dialog_id
+from sip.events import (
+    AckReceived,
+    ByeReceived,
+    CallCancelled,
+    DialogEstablished,
+    DialogTerminated,
+    Event,
+    IncomingRequest,
+    InDialogRequest,
+    ReInvite,
+    RequestTimeout,
+    ResponseReceived,
+    Role,
+    TerminationReason,
+    TransportError,
+)
 from sip.headers import Address as NameAddr
 from sip.headers import HeaderError, Via, parse_cseq, parse_via
 from sip.message import Headers, SipRequest, SipResponse
@@ -59,6 +75,26 @@ from sip.transaction import (
     new_tag,
     server_key,
 )
+
+__all__ = [  # the events stay importable from here (moved to sip.events)
+    "AckReceived",
+    "ByeReceived",
+    "CallCancelled",
+    "DialogEstablished",
+    "DialogTerminated",
+    "Event",
+    "InDialogRequest",
+    "IncomingRequest",
+    "KNOWN_METHODS",
+    "ReInvite",
+    "RequestTimeout",
+    "ResponseReceived",
+    "Role",
+    "TerminationReason",
+    "TransportError",
+    "UaStats",
+    "UserAgent",
+]
 
 try:
     from sip.validate import check_request as _check_request
@@ -89,117 +125,6 @@ KNOWN_METHODS = frozenset(
     }
 )
 DEFAULT_ALLOW = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "NOTIFY")
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingRequest:
-    """A new out-of-dialog request (INVITE, REGISTER, MESSAGE...): answer it with ``respond``."""
-
-    request_id: str
-    request: SipRequest
-    source: Address
-    transport: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallCancelled:
-    """The caller cancelled an unanswered INVITE; the core already sent 200 (CANCEL) and 487."""
-
-    request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialogEstablished:
-    """A dialog exists: ``role`` "uas" (we sent 2xx to ``handle``, a request id) or "uac"."""
-
-    dialog_id: str
-    role: str
-    handle: str
-
-
-@dataclass(frozen=True, slots=True)
-class AckReceived:
-    """The ACK for our 2xx arrived (``body`` holds the SDP answer for late offers)."""
-
-    dialog_id: str
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ReInvite:
-    """The peer sent a re-INVITE in an established dialog; answer it with ``respond``."""
-
-    dialog_id: str
-    request_id: str
-    request: SipRequest
-
-
-@dataclass(frozen=True, slots=True)
-class InDialogRequest:
-    """Another in-dialog request (INFO, NOTIFY, UPDATE, REFER...); answer it with ``respond``."""
-
-    dialog_id: str
-    request_id: str
-    request: SipRequest
-
-
-@dataclass(frozen=True, slots=True)
-class ByeReceived:
-    """The peer hung up; the core answered 200 and forgot the dialog."""
-
-    dialog_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialogTerminated:
-    """A dialog ended for a reason other than a BYE from the peer (no ACK, 481, timeout...)."""
-
-    dialog_id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseReceived:
-    """A response to one of our requests; ``dialog_id`` is set for a 2xx that made a dialog."""
-
-    handle: str
-    response: SipResponse
-    dialog_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestTimeout:
-    """No final response to our request (timer B or F)."""
-
-    handle: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransportError:
-    """The adapter could not deliver a message; ``handle`` is set when it was our request."""
-
-    handle: str | None
-    destination: Address
-    transport: str
-    reason: str
-
-
-Event = (
-    IncomingRequest
-    | CallCancelled
-    | DialogEstablished
-    | AckReceived
-    | ReInvite
-    | InDialogRequest
-    | ByeReceived
-    | DialogTerminated
-    | ResponseReceived
-    | RequestTimeout
-    | TransportError
-)
 
 
 @dataclass(slots=True)
@@ -554,7 +479,12 @@ class UserAgent:
             return  # our CANCEL: its answer changes nothing, the INVITE's 487 does
         self._events.append(ResponseReceived(txn.handle, response))
         if response.status in (408, 481) and txn.request.method != "BYE":
-            self._dialog_failed(_own_dialog_id(txn.request), f"{response.status}", now)
+            reason = (
+                TerminationReason.REQUEST_TIMED_OUT
+                if response.status == 408
+                else TerminationReason.REQUEST_NO_DIALOG
+            )
+            self._dialog_failed(_own_dialog_id(txn.request), reason, now)
 
     def tx_timeout(self, txn: Transaction, now: float) -> None:
         if not isinstance(txn, ClientTransaction) or not txn.handle:
@@ -562,7 +492,7 @@ class UserAgent:
         self._events.append(RequestTimeout(txn.handle))
         self._invites.pop(txn.handle, None)
         if txn.request.method != "BYE":
-            self._dialog_failed(_own_dialog_id(txn.request), "request timeout", now)
+            self._dialog_failed(_own_dialog_id(txn.request), TerminationReason.REQUEST_TIMEOUT, now)
 
     def tx_terminated(self, txn: Transaction) -> None:
         if isinstance(txn, ServerTransaction):
@@ -724,7 +654,7 @@ class UserAgent:
             )
             self._dialogs[dialog.id] = dialog
             did = dialog.id
-            self._events.append(DialogEstablished(did, "uas", txn.handle))
+            self._events.append(DialogEstablished(did, Role.UAS, txn.handle))
         else:
             dialog = self._dialogs.get(did)
             if dialog is None:
@@ -760,7 +690,7 @@ class UserAgent:
             answer.cancel()
             if did in self._dialogs:
                 self.bye(did, when)
-                self._events.append(DialogTerminated(did, "no ACK received"))
+                self._events.append(DialogTerminated(did, TerminationReason.NO_ACK))
 
         return fire
 
@@ -804,7 +734,12 @@ class UserAgent:
                 if dialog is not None:
                     dialog.pending_invite = False
                 if status in (408, 481):
-                    self._dialog_failed(call.dialog_id, f"re-INVITE answered {status}", now)
+                    reason = (
+                        TerminationReason.REINVITE_TIMED_OUT
+                        if status == 408
+                        else TerminationReason.REINVITE_NO_DIALOG
+                    )
+                    self._dialog_failed(call.dialog_id, reason, now)
             return
         # 2xx: ACK it (every copy), create or refresh the dialog.
         did = _own_dialog_id_of_response(resp)
@@ -844,14 +779,18 @@ class UserAgent:
         if call.cancel_requested or not first_answer:
             # Answered despite our CANCEL, or a second fork: ACKed above, now hang it up.
             self.bye(did, now)
-            reason = "answered after CANCEL" if call.cancel_requested else "extra forked answer"
+            reason = (
+                TerminationReason.ANSWERED_AFTER_CANCEL
+                if call.cancel_requested
+                else TerminationReason.EXTRA_FORKED_ANSWER
+            )
             self._events.append(DialogTerminated(did, reason))
             return
-        self._events.append(DialogEstablished(did, "uac", handle))
+        self._events.append(DialogEstablished(did, Role.UAC, handle))
 
     # ------------------------------------------------------------ helpers
 
-    def _dialog_failed(self, did: str | None, reason: str, now: float) -> None:
+    def _dialog_failed(self, did: str | None, reason: TerminationReason, now: float) -> None:
         if did is None or did not in self._dialogs:
             return
         self.bye(did, now)
