@@ -1,9 +1,10 @@
 """SIP message parsing, serialisation and stream framing (RFC 3261 sections 7 and 18.3).
 
-Sans-IO: bytes in, ``SipRequest``/``SipResponse`` out. The parser only splits
-the start line and header lines, checks framing and the headers every message
-needs (Via, From, To, Call-ID, CSeq), and leaves structured header values raw;
-``sip.headers`` parses them on demand and ``sip.validate`` does the semantic
+Sans-IO: bytes in, ``SipRequest``/``SipResponse`` out. The parser splits the
+start line and header lines, checks framing and the headers every message
+needs (Via, From, To, Call-ID, CSeq); the CSeq (and, for an error answer, the
+top Via) it parses stay on the message as typed values, the others are parsed
+on first use and kept (``sip.message``). ``sip.validate`` does the semantic
 checks a UAS makes before processing a request.
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from sip.headers import HeaderError, parse_cseq, parse_via, split_header_values
-from sip.message import Headers, SipRequest, SipResponse, canonical_name
+from sip.headers import HeaderError, parse_cseq, split_header_values
+from sip.message import SipRequest, SipResponse, canonical_name
 
 __all__ = ["MAX_MESSAGE_SIZE", "SipParseError", "StreamFramer", "parse_message", "serialize"]
 
@@ -142,9 +143,8 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
         if first_error is not None:
             raise first_error from None
         raise
-    headers = Headers()
+    headers = msg.headers  # the message's own, still empty
     headers._items = items  # names are already canonical: skip re-normalising
-    msg.headers = headers
     first_error = first_error or header_error
 
     if first_error is None and content_length is None:
@@ -160,7 +160,8 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
             first_error = SipParseError(400, "Missing " + ", ".join(missing))
     if first_error is None:
         try:
-            parse_cseq(headers.get("CSeq") or "")
+            # Parsed here once, kept on the message as its typed CSeq for every layer.
+            headers._parsed["CSeq"] = {"": parse_cseq(headers.get("CSeq") or "")}
         except HeaderError:
             first_error = SipParseError(400, "Bad CSeq")
     if first_error is not None:
@@ -279,11 +280,8 @@ def _routable(msg: SipRequest | SipResponse) -> SipRequest | None:
     """
     if not isinstance(msg, SipRequest) or msg.method == "ACK":
         return None
-    via = msg.headers.get("Via")
-    if via is None:
-        return None
     try:
-        parse_via(via)
+        msg.top_via  # noqa: B018 - kept on the message for the answer
     except HeaderError:
         return None
     return msg

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Hashable
 from typing import Protocol
 
-from sip.headers import HeaderError, Via, parse_address, parse_cseq, parse_via
+from sip.headers import HeaderError, Via, parse_address
 from sip.message import Headers, SipRequest, SipResponse
 from sip.timers import TimerEntry, Timers
 
@@ -90,7 +90,7 @@ def add_tag(address_value: str, tag: str) -> str:
 
 
 def header_tag(value: str | None) -> str | None:
-    """The tag parameter of a From/To value, or None."""
+    """The tag parameter of a From/To value, or None (messages have ``from_tag``/``to_tag``)."""
     if value is None:
         return None
     try:
@@ -111,21 +111,26 @@ def server_key(request: SipRequest, via: Via, method: str) -> Hashable:
     if branch.startswith(MAGIC_COOKIE):
         return (branch, sent_by, method)
     # RFC 2543 peers: no unique branch, fall back on the request's identity.
-    cseq_num, _ = parse_cseq(request.headers.get("CSeq") or "")
-    from_tag = header_tag(request.headers.get("From"))
-    return ("rfc2543", request.headers.get("Call-ID"), from_tag, cseq_num, sent_by, branch, method)
+    return (
+        "rfc2543",
+        request.call_id,
+        request.from_tag,
+        request.cseq.number,
+        sent_by,
+        branch,
+        method,
+    )
 
 
 def client_key(message: SipRequest | SipResponse) -> Hashable | None:
     """Client transaction key (RFC 3261 17.1.3): top Via branch + CSeq method."""
-    via_value = message.headers.get("Via")
-    cseq = message.headers.get("CSeq")
-    if via_value is None or cseq is None:
+    headers = message.headers
+    if "Via" not in headers or "CSeq" not in headers:
         return None
-    _, method = parse_cseq(cseq)
+    method = message.cseq.method
     if method == "ACK":
         method = "INVITE"
-    return (parse_via(via_value).branch, method)
+    return (message.top_via.branch, method)
 
 
 def build_response(
@@ -146,7 +151,7 @@ def build_response(
             h.add("Timestamp", timestamp)
     elif to_tag is not None:
         to = src.get("To")
-        if to is not None and header_tag(to) is None:
+        if to is not None and request.to_tag is None:
             h.set("To", add_tag(to, to_tag))
     return SipResponse(status, reason or reason_phrase(status), h)
 
@@ -160,8 +165,7 @@ def build_ack_for_failure(request: SipRequest, response: SipResponse) -> SipRequ
     h.add("From", src.get("From") or "")
     h.add("To", response.headers.get("To") or src.get("To") or "")
     h.add("Call-ID", src.get("Call-ID") or "")
-    cseq_num, _ = parse_cseq(src.get("CSeq") or "")
-    h.add("CSeq", f"{cseq_num} ACK")
+    h.add("CSeq", f"{request.cseq.number} ACK")
     for route in src.get_all("Route"):
         h.add("Route", route)
     h.add("Content-Length", "0")
@@ -176,8 +180,7 @@ def build_cancel(request: SipRequest) -> SipRequest:
     h.add("Max-Forwards", "70")
     for name in ("From", "To", "Call-ID"):
         h.add(name, src.get(name) or "")
-    cseq_num, _ = parse_cseq(src.get("CSeq") or "")
-    h.add("CSeq", f"{cseq_num} CANCEL")
+    h.add("CSeq", f"{request.cseq.number} CANCEL")
     for route in src.get_all("Route"):
         h.add("Route", route)
     h.add("Content-Length", "0")

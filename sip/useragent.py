@@ -50,7 +50,7 @@ from sip.events import (
     TransportError,
 )
 from sip.headers import Address as NameAddr
-from sip.headers import HeaderError, Via, parse_cseq, parse_via
+from sip.headers import HeaderError, Via
 from sip.message import Headers, SipRequest, SipResponse
 from sip.parser import SipParseError, parse_message
 from sip.timers import DEFAULT_TIMERS, TimerEntry, TimerQueue, Timers
@@ -69,7 +69,6 @@ from sip.transaction import (
     build_cancel,
     build_response,
     client_key,
-    header_tag,
     is_reliable,
     new_branch,
     new_tag,
@@ -511,17 +510,11 @@ class UserAgent:
     def _receive_request(
         self, req: SipRequest, source: Address, transport: str, now: float
     ) -> None:
-        headers = req.headers
-        via_value = headers.get("Via")
-        if via_value is None:
-            self.stats.dropped += 1  # nowhere to send a response
-            return
         try:
-            via = parse_via(via_value)
+            via = self._stamp_via(req, req.top_via, source)
         except HeaderError:
-            self.stats.dropped += 1
+            self.stats.dropped += 1  # no usable Via: nowhere to send a response
             return
-        self._stamp_via(req, via, source)
         method = req.method
         if method == "ACK":
             self._receive_ack(req, via, now)
@@ -619,8 +612,7 @@ class UserAgent:
         if dialog is None:
             self._reply(txn, 481, now=now)
             return
-        cseq, _ = parse_cseq(req.headers.get("CSeq") or "")
-        if not dialog.accept_remote_cseq(cseq):
+        if not dialog.accept_remote_cseq(req.cseq.number):
             self._reply(txn, 500, "CSeq Out of Order", now=now)
             return
         method = req.method
@@ -769,9 +761,8 @@ class UserAgent:
             dialog.refresh_target(resp)
             dialog.pending_invite = False
             new_dialog = False
-        cseq, _ = parse_cseq(txn.request.headers.get("CSeq") or "")
         via, _ = self._via(dialog.transport)
-        dialog.ack = dialog.new_request("ACK", via=via, cseq=cseq)
+        dialog.ack = dialog.new_request("ACK", via=via, cseq=txn.request.cseq.number)
         self._outbox.append((dialog.ack, dialog.destination, dialog.transport))
         self._events.append(ResponseReceived(handle, resp, did))
         if not new_dialog:
@@ -911,9 +902,8 @@ class UserAgent:
     ) -> None:
         """400-class answer to a request we will not hold a transaction for."""
         try:
-            via_value = req.headers.get("Via")
-            if via_value is not None:
-                self._stamp_via(req, parse_via(via_value), source)
+            if "Via" in req.headers:
+                self._stamp_via(req, req.top_via, source)
             response = build_response(req, status, reason, to_tag=new_tag())
         except HeaderError:
             self.stats.dropped += 1
@@ -922,19 +912,19 @@ class UserAgent:
         self._outbox.append((response, source, transport.upper()))
 
     @staticmethod
-    def _stamp_via(req: SipRequest, via: Via, source: Address) -> None:
+    def _stamp_via(req: SipRequest, via: Via, source: Address) -> Via:
         """RFC 3261 18.2.1 received + RFC 3581 rport on the top Via (responses copy it)."""
         host, port = source
-        changed = False
+        params = via.params
         if via.host.strip("[]") != host:
-            via.params["received"] = host
-            changed = True
-        if "rport" in via.params:
-            via.params["rport"] = str(port)
-            changed = True
-        if changed:
-            req.headers.pop_first("Via")
-            req.headers.prepend("Via", str(via))
+            params = {**params, "received": host}
+        if "rport" in params:
+            params = {**params, "rport": str(port)}
+        if params is via.params:
+            return via
+        stamped = Via(via.transport, via.host, via.port, params)  # the typed one is shared
+        req.set_top_via(stamped)
+        return stamped
 
     def _via(self, transport: str) -> tuple[str, str]:
         branch = new_branch()
@@ -991,16 +981,12 @@ class UserAgent:
 
 def _own_dialog_id(request: SipRequest) -> str | None:
     """Dialog id of a request *we* sent in a dialog (From tag = ours, To tag = theirs)."""
-    h = request.headers
-    remote = header_tag(h.get("To"))
+    remote = request.to_tag
     if not remote:
         return None
-    return dialog_id(h.get("Call-ID") or "", header_tag(h.get("From")) or "", remote)
+    return dialog_id(request.call_id or "", request.from_tag or "", remote)
 
 
 def _own_dialog_id_of_response(resp: SipResponse) -> str:
     """Dialog id a response to our request belongs to (From tag ours, To tag theirs)."""
-    h = resp.headers
-    return dialog_id(
-        h.get("Call-ID") or "", header_tag(h.get("From")) or "", header_tag(h.get("To")) or ""
-    )
+    return dialog_id(resp.call_id or "", resp.from_tag or "", resp.to_tag or "")
