@@ -18,6 +18,7 @@ __all__ = [
     "Address",
     "CSeq",
     "HeaderError",
+    "find_tag",
     "Via",
     "parse_address",
     "parse_cseq",
@@ -304,6 +305,15 @@ class CSeq(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.number} {self.method}"
+
+
+_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;,>\s]+)", re.I)
+
+
+def find_tag(value: str) -> str | None:
+    """The tag of a From/To value that may not parse (a 400 still needs its To tag)."""
+    match = _TAG_RE.search(value)
+    return match.group(1) if match else None
 
 
 def parse_cseq(value: str) -> CSeq:

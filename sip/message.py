@@ -13,7 +13,6 @@ The typed values are shared: treat them as read-only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -23,6 +22,7 @@ from sip.headers import (
     CSeq,
     HeaderError,
     Via,
+    find_tag,
     parse_address,
     parse_cseq,
     parse_via,
@@ -205,9 +205,6 @@ class Headers:
         return f"Headers({self._items!r})"
 
 
-_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;,>\s]+)", re.I)
-
-
 def _required(headers: Headers, name: str) -> str:
     value = headers.get(name)
     if value is None:
@@ -246,10 +243,8 @@ def _tag(name: str) -> Callable[[Headers], str | None]:
         try:
             return headers.parsed(name, "address", address).tag
         except HeaderError:
-            # Still answerable (e.g. 400 Bad To): find the tag textually.
             value = headers.get(name)
-            match = _TAG_RE.search(value) if value is not None else None
-            return match.group(1) if match else None
+            return find_tag(value) if value is not None else None
 
     return parse
 

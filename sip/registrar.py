@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Literal
 
 from sip.digest import HA1, AuthResult, DigestAuthenticator, parse_auth_params
 from sip.headers import HeaderError
@@ -42,6 +43,7 @@ __all__ = [
     "Registrar",
 ]
 
+BindingChangeKind = Literal["added", "refreshed", "removed"]
 PasswordLookup = Callable[[str], "str | HA1 | None"]
 _MAX_EXPIRES_VALUE = 2**32 - 1
 
@@ -66,9 +68,9 @@ class Binding:
 
 @dataclass(frozen=True)
 class BindingChange:
-    """``kind`` is "added", "refreshed" or "removed" (removed also covers expiry)."""
+    """What a REGISTER (or expiry, which counts as "removed") did to one binding."""
 
-    kind: str
+    kind: BindingChangeKind
     binding: Binding
 
 

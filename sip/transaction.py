@@ -12,17 +12,15 @@ arrives (the ACK for a 2xx is its own transaction-less request).
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Hashable
 from typing import Protocol
 
-from sip.headers import HeaderError, Via, parse_address
+from sip.headers import HeaderError, Via, find_tag, parse_address
 from sip.message import Headers, SipRequest, SipResponse
 from sip.timers import TimerEntry, Timers
 
 MAGIC_COOKIE = "z9hG4bK"
-_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;,>\s]+)", re.I)
 RELIABLE_TRANSPORTS = frozenset({"TCP", "TLS", "SCTP", "WS", "WSS"})
 
 Address = tuple[str, int]
@@ -96,9 +94,7 @@ def header_tag(value: str | None) -> str | None:
     try:
         return parse_address(value).tag
     except HeaderError:
-        # Still answerable (e.g. 400 Bad To): find the tag textually.
-        match = _TAG_RE.search(value)
-        return match.group(1) if match else None
+        return find_tag(value)
 
 
 def server_key(request: SipRequest, via: Via, method: str) -> Hashable:

@@ -3,7 +3,8 @@
 Shape borrowed from aioquic: feed what arrived with ``receive``/``receive_bytes``,
 take what to put on the wire from ``messages_to_send``, ask ``get_timer`` for
 the next deadline and call ``handle_timer`` when it passes, and read what the
-layer above must know from ``next_event``. The core owns no socket and no clock.
+layer above must know from ``next_event`` (the event types are in ``sip.events``,
+re-exported here). The core owns no socket and no clock.
 
 The layer above (the call controller) answers requests and starts calls
 through string ids:
