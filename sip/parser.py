@@ -126,15 +126,16 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
     if head.count("\n") != len(lines) - 1:  # bare LF line ends
         lines = [line.rstrip("\r") for line in head.split("\n")]
 
+    msg: SipRequest | SipResponse
+    first_error: SipParseError | None = None
     try:
         msg = _parse_start_line(lines[0])
-        first_error: SipParseError | None = None
     except SipParseError as exc:
         # Keep going with a stand-in request: its top Via may still route the 400.
-        msg = _request_stand_in(lines[0])
-        if msg is None:
+        stand_in = _request_stand_in(lines[0])
+        if stand_in is None:
             raise
-        first_error = exc
+        msg, first_error = stand_in, exc
     if "\n " in head or "\n\t" in head:
         lines = _unfold(lines)
     try:

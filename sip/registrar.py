@@ -390,7 +390,7 @@ class Registrar:
                     changes.append(BindingChange("removed", old))
             else:
                 table[key] = new
-                kind = "refreshed" if key in current else "added"
+                kind: BindingChangeKind = "refreshed" if key in current else "added"
                 changes.append(BindingChange(kind, new))
         if not table:
             del self._bindings[user]
