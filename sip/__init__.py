@@ -1,0 +1,64 @@
+"""Vaxel's SIP stack: sans-IO messages, transactions, dialogs and UA core, plus its asyncio adapter.
+
+Feed bytes and ``now`` to a ``UserAgent``, send what ``messages_to_send`` returns,
+re-arm ``get_timer`` and read ``next_event``; ``SipEndpoint`` does that over
+UDP and TCP sockets. Nothing here imports the application (``vaxel``).
+"""
+
+from sip.dialog import Dialog
+from sip.events import (
+    AckReceived,
+    ByeReceived,
+    CallCancelled,
+    DialogEstablished,
+    DialogTerminated,
+    Event,
+    IncomingRequest,
+    InDialogRequest,
+    ReInvite,
+    RequestTimeout,
+    ResponseReceived,
+    Role,
+    TerminationReason,
+    TransportError,
+)
+from sip.headers import Address, HeaderError, Via
+from sip.message import Headers, SipMessage, SipRequest, SipResponse
+from sip.parser import SipParseError, StreamFramer, parse_message, serialize
+from sip.registrar import Registrar
+from sip.timers import Timers
+from sip.transport import SipEndpoint
+from sip.useragent import UserAgent
+
+__all__ = [
+    "AckReceived",
+    "Address",
+    "ByeReceived",
+    "CallCancelled",
+    "Dialog",
+    "DialogEstablished",
+    "DialogTerminated",
+    "Event",
+    "HeaderError",
+    "Headers",
+    "InDialogRequest",
+    "IncomingRequest",
+    "ReInvite",
+    "Registrar",
+    "RequestTimeout",
+    "ResponseReceived",
+    "Role",
+    "SipEndpoint",
+    "SipMessage",
+    "SipParseError",
+    "SipRequest",
+    "SipResponse",
+    "StreamFramer",
+    "TerminationReason",
+    "Timers",
+    "TransportError",
+    "UserAgent",
+    "Via",
+    "parse_message",
+    "serialize",
+]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sip.headers import parse_address, parse_cseq, split_header_values
+from sip.events import Role
+from sip.headers import parse_address, split_header_values
 from sip.message import Headers, SipRequest, SipResponse
-from sip.transaction import header_tag
 from sip.uri import parse_uri
 
 Address = tuple[str, int]
@@ -24,11 +24,10 @@ def dialog_id(call_id: str, local_tag: str, remote_tag: str) -> str:
 
 def incoming_dialog_id(request: SipRequest) -> str | None:
     """The dialog an incoming request belongs to (To tag = ours), or None if it has no To tag."""
-    local_tag = header_tag(request.headers.get("To"))
+    local_tag = request.to_tag
     if not local_tag:
         return None
-    remote_tag = header_tag(request.headers.get("From")) or ""
-    return dialog_id(request.headers.get("Call-ID") or "", local_tag, remote_tag)
+    return dialog_id(request.call_id or "", local_tag, request.from_tag or "")
 
 
 def uri_destination(uri: str) -> Address:
@@ -42,10 +41,8 @@ def uri_destination(uri: str) -> Address:
 
 
 def _contact_uri(msg: SipRequest | SipResponse) -> str | None:
-    value = msg.headers.get("Contact")
-    if value is None:
-        return None
-    return parse_address(split_header_values(value)[0]).uri
+    contacts = msg.contacts
+    return contacts[0].uri if contacts else None
 
 
 def _route_values(msg: SipRequest | SipResponse) -> list[str]:
@@ -64,10 +61,10 @@ def _is_loose(route: str) -> bool:
 
 @dataclass(slots=True)
 class Dialog:
-    """One confirmed dialog, seen from this UA (role ``uac`` or ``uas``)."""
+    """One confirmed dialog, seen from this UA (``role`` UAC: we sent the INVITE)."""
 
     id: str
-    role: str
+    role: Role
     call_id: str
     local_tag: str
     remote_tag: str
@@ -96,16 +93,15 @@ class Dialog:
         local_contact: str,
     ) -> Dialog:
         """Dialog created by sending 2xx to ``request`` (RFC 3261 12.1.1)."""
-        h = request.headers
         local_address = response.headers.get("To") or ""
-        remote_address = h.get("From") or ""
-        call_id = h.get("Call-ID") or ""
-        local_tag = header_tag(local_address) or ""
-        remote_tag = header_tag(remote_address) or ""
-        cseq, _ = parse_cseq(h.get("CSeq") or "")
+        remote_address = request.headers.get("From") or ""
+        call_id = request.call_id or ""
+        local_tag = response.to_tag or ""
+        remote_tag = request.from_tag or ""
+        cseq = request.cseq.number
         return cls(
             id=dialog_id(call_id, local_tag, remote_tag),
-            role="uas",
+            role=Role.UAS,
             call_id=call_id,
             local_tag=local_tag,
             remote_tag=remote_tag,
@@ -135,14 +131,14 @@ class Dialog:
         """Dialog created by receiving 2xx to our ``request`` (RFC 3261 12.1.2)."""
         local_address = request.headers.get("From") or ""
         remote_address = response.headers.get("To") or ""
-        call_id = request.headers.get("Call-ID") or ""
-        local_tag = header_tag(local_address) or ""
-        remote_tag = header_tag(remote_address) or ""
-        cseq, _ = parse_cseq(request.headers.get("CSeq") or "")
+        call_id = request.call_id or ""
+        local_tag = request.from_tag or ""
+        remote_tag = response.to_tag or ""
+        cseq = request.cseq.number
         route_set = list(reversed(_route_values(response)))
         dialog = cls(
             id=dialog_id(call_id, local_tag, remote_tag),
-            role="uac",
+            role=Role.UAC,
             call_id=call_id,
             local_tag=local_tag,
             remote_tag=remote_tag,

@@ -1,7 +1,9 @@
 """Structured SIP header values (RFC 3261 sections 7.3, 20 and 25.1), parsed on demand.
 
-The parser stores raw header strings; callers turn the few they need into
-objects here (``parse_via``, ``parse_address``, ``parse_cseq``). Each function
+The parser stores raw header strings; the message object turns the ones the
+stack needs into these types once and keeps them (``SipRequest.top_via``,
+``.cseq``, ``.from_addr``...); the functions here do the parsing
+(``parse_via``, ``parse_address``, ``parse_cseq``). Each function
 raises ``HeaderError`` whose message names the header and the problem, ready
 to be used as a 400 reason phrase.
 """
@@ -10,10 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "Address",
+    "CSeq",
     "HeaderError",
+    "find_tag",
     "Via",
     "parse_address",
     "parse_cseq",
@@ -152,6 +157,21 @@ class Via:
     def branch(self) -> str | None:
         return self.params.get("branch")
 
+    @property
+    def sent_by(self) -> tuple[str, int | None]:
+        """host (IPv6 in brackets, as written) and port, if any (RFC 3261 18.2.2)."""
+        return self.host, self.port
+
+    @property
+    def received(self) -> str | None:
+        return self.params.get("received")
+
+    @property
+    def rport(self) -> int | None:
+        """The rport value a server filled in (RFC 3581); None when absent or still empty."""
+        value = self.params.get("rport")
+        return int(value) if value is not None and value.isdigit() else None
+
     def __str__(self) -> str:
         port = f":{self.port}" if self.port is not None else ""
         return f"SIP/2.0/{self.transport} {self.host}{port}{format_params(self.params)}"
@@ -277,7 +297,26 @@ def parse_address(value: str) -> Address:
     return Address(display, uri, parse_params(rest) if rest else {})
 
 
-def parse_cseq(value: str) -> tuple[int, str]:
+class CSeq(NamedTuple):
+    """A CSeq value: sequence number and method (RFC 3261 20.16)."""
+
+    number: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"
+
+
+_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;,>\s]+)", re.I)
+
+
+def find_tag(value: str) -> str | None:
+    """The tag of a From/To value that may not parse (a 400 still needs its To tag)."""
+    match = _TAG_RE.search(value)
+    return match.group(1) if match else None
+
+
+def parse_cseq(value: str) -> CSeq:
     """Parse a CSeq value ("0009 INVITE" -> (9, "INVITE")); number must fit 32 bits."""
     parts = value.split()
     if len(parts) != 2:
@@ -289,4 +328,4 @@ def parse_cseq(value: str) -> tuple[int, str]:
         raise HeaderError("Bad CSeq: sequence number too large")
     if TOKEN_RE.fullmatch(method) is None:
         raise HeaderError("Bad CSeq: bad method")
-    return int(number), method
+    return CSeq(int(number), method)

@@ -1,9 +1,10 @@
 """SIP message parsing, serialisation and stream framing (RFC 3261 sections 7 and 18.3).
 
-Sans-IO: bytes in, ``SipRequest``/``SipResponse`` out. The parser only splits
-the start line and header lines, checks framing and the headers every message
-needs (Via, From, To, Call-ID, CSeq), and leaves structured header values raw;
-``sip.headers`` parses them on demand and ``sip.validate`` does the semantic
+Sans-IO: bytes in, ``SipRequest``/``SipResponse`` out. The parser splits the
+start line and header lines, checks framing and the headers every message
+needs (Via, From, To, Call-ID, CSeq); the CSeq (and, for an error answer, the
+top Via) it parses stay on the message as typed values, the others are parsed
+on first use and kept (``sip.message``). ``sip.validate`` does the semantic
 checks a UAS makes before processing a request.
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from sip.headers import HeaderError, parse_cseq, parse_via, split_header_values
-from sip.message import Headers, SipRequest, SipResponse, canonical_name
+from sip.headers import HeaderError, parse_cseq, split_header_values
+from sip.message import SipRequest, SipResponse, canonical_name
 
 __all__ = ["MAX_MESSAGE_SIZE", "SipParseError", "StreamFramer", "parse_message", "serialize"]
 
@@ -63,7 +64,8 @@ class SipParseError(Exception):
     """A message that cannot be parsed; ``status``/``reason`` form the answer to send.
 
     ``message`` is the partially parsed request when a response can still be
-    routed (top Via parses, From/To/Call-ID present, CSeq parses), else None.
+    routed (a request, not ACK, whose top Via parses), else None; its body is
+    empty when the error leaves the body's length unknown.
     """
 
     def __init__(
@@ -124,32 +126,59 @@ def _parse(data: bytes) -> SipRequest | SipResponse:
     if head.count("\n") != len(lines) - 1:  # bare LF line ends
         lines = [line.rstrip("\r") for line in head.split("\n")]
 
-    msg = _parse_start_line(lines[0])
+    msg: SipRequest | SipResponse
+    first_error: SipParseError | None = None
+    try:
+        msg = _parse_start_line(lines[0])
+    except SipParseError as exc:
+        # Keep going with a stand-in request: its top Via may still route the 400.
+        stand_in = _request_stand_in(lines[0])
+        if stand_in is None:
+            raise
+        msg, first_error = stand_in, exc
     if "\n " in head or "\n\t" in head:
         lines = _unfold(lines)
-    items, content_length, seen = _parse_header_lines(lines)
-    headers = Headers()
-    headers._items = items  # names are already canonical: skip re-normalising
-    msg.headers = headers
-
-    if content_length is None:
-        msg.body = data[body_start:]
-    else:
-        available = len(data) - body_start
-        if content_length > available:
-            raise SipParseError(
-                400, "Content-Length exceeds message", _routable(msg, items, content_length)
-            )
-        msg.body = data[body_start : body_start + content_length]
-
-    missing = [name for name in _REQUIRED_HEADERS if name not in seen]
-    if missing:
-        raise SipParseError(400, "Missing " + ", ".join(missing), None)
     try:
-        parse_cseq(headers.get("CSeq") or "")
-    except HeaderError:
-        raise SipParseError(400, "Bad CSeq", None) from None
+        items, content_length, seen, header_error = _parse_header_lines(lines)
+    except SipParseError:
+        if first_error is not None:
+            raise first_error from None
+        raise
+    headers = msg.headers  # the message's own, still empty
+    headers._items = items  # names are already canonical: skip re-normalising
+    first_error = first_error or header_error
+
+    if first_error is None and content_length is None:
+        msg.body = data[body_start:]
+    elif first_error is None and content_length is not None:
+        if content_length > len(data) - body_start:
+            first_error = SipParseError(400, "Content-Length exceeds message")
+        else:
+            msg.body = data[body_start : body_start + content_length]
+    if first_error is None:
+        missing = [name for name in _REQUIRED_HEADERS if name not in seen]
+        if missing:
+            first_error = SipParseError(400, "Missing " + ", ".join(missing))
+    if first_error is None:
+        try:
+            # Parsed here once, kept on the message as its typed CSeq for every layer.
+            headers._parsed["CSeq"] = {"": parse_cseq(headers.get("CSeq") or "")}
+        except HeaderError:
+            first_error = SipParseError(400, "Bad CSeq")
+    if first_error is not None:
+        # RFC 3261 21.4.1: answer 400 whenever the top Via says where to.
+        raise SipParseError(first_error.status, first_error.reason, _routable(msg))
     return msg
+
+
+def _request_stand_in(line: str) -> SipRequest | None:
+    """A request for a malformed Request-Line that still names a method and SIP."""
+    parts = line.split()
+    if len(parts) < 2 or _TOKEN_RE.fullmatch(parts[0]) is None:
+        return None
+    if _VERSION_RE.fullmatch(parts[-1]) is None:
+        return None
+    return SipRequest(parts[0], " ".join(parts[1:-1]), version=parts[-1].upper())
 
 
 def _parse_start_line(line: str) -> SipRequest | SipResponse:
@@ -177,12 +206,15 @@ def _parse_start_line(line: str) -> SipRequest | SipResponse:
 
 def _parse_header_lines(
     lines: list[str],
-) -> tuple[list[tuple[str, str]], int | None, set[str]]:
+) -> tuple[list[tuple[str, str]], int | None, set[str], SipParseError | None]:
     """Turn header lines into (canonical name, value) items.
 
-    Returns the items, the Content-Length value and the names of single-valued
-    headers seen (plus "Via" when present).
+    Returns the items, the Content-Length value, the names of single-valued
+    headers seen (plus "Via" when present) and the first error that still
+    leaves a well-formed header section (a repeated or bad single header):
+    the caller can then answer it. Broken lines raise at once.
     """
+    error: SipParseError | None = None
     items: list[tuple[str, str]] = []
     append = items.append
     seen_single: set[str] = set()
@@ -206,20 +238,24 @@ def _parse_header_lines(
             seen_single.add(canon)
         if canon in LIST_HEADERS and "," in value:
             for part in split_header_values(value):
-                if not part:
-                    raise SipParseError(400, f"Bad {canon}: empty list element")
-                append((canon, part))
+                if part:
+                    append((canon, part))
+                elif canon == "Via":  # no usable top Via: nowhere to answer
+                    raise SipParseError(400, "Bad Via: empty list element")
+                else:
+                    error = error or SipParseError(400, f"Bad {canon}: empty list element")
             continue
         if canon in _SINGLE_SET:
             if canon in seen_single:
-                raise SipParseError(400, f"Multiple {canon} headers")
+                error = error or SipParseError(400, f"Multiple {canon} headers")
             seen_single.add(canon)
             if canon == "Content-Length":
                 if not value.isdigit() or not value.isascii() or len(value) > 9:
-                    raise SipParseError(400, "Bad Content-Length")
-                content_length = int(value)
+                    error = error or SipParseError(400, "Bad Content-Length")
+                elif content_length is None:
+                    content_length = int(value)
         append((canon, value))
-    return items, content_length, seen_single
+    return items, content_length, seen_single, error
 
 
 def _unfold(lines: list[str]) -> list[str]:
@@ -238,19 +274,15 @@ def _unfold(lines: list[str]) -> list[str]:
 _SINGLE_SET = frozenset(_SINGLE_HEADERS)
 
 
-def _routable(
-    msg: SipRequest | SipResponse, items: list[tuple[str, str]], content_length: int | None
-) -> SipRequest | None:
-    """The request itself when an error response to it can be built and routed."""
-    del content_length
-    if not isinstance(msg, SipRequest):
-        return None
-    present = {k for k, _ in items}
-    if any(name not in present for name in _REQUIRED_HEADERS):
+def _routable(msg: SipRequest | SipResponse) -> SipRequest | None:
+    """The request itself when an error response to it can be routed (its top Via parses).
+
+    The response copies whichever of From, To, Call-ID and CSeq the request has.
+    """
+    if not isinstance(msg, SipRequest) or msg.method == "ACK":
         return None
     try:
-        parse_via(msg.headers.get("Via") or "")
-        parse_cseq(msg.headers.get("CSeq") or "")
+        msg.top_via  # noqa: B018 - kept on the message for the answer
     except HeaderError:
         return None
     return msg
@@ -274,6 +306,8 @@ class StreamFramer:
 
     CRLFs between messages (keep-alives, RFC 5626) are skipped. After an error
     the stream cannot be resynchronised: every later ``feed`` raises it again.
+    The error carries the request when a 400 can still be routed (see
+    ``SipParseError``), so the adapter can answer before closing.
     """
 
     def __init__(self, max_size: int = MAX_MESSAGE_SIZE) -> None:
@@ -309,7 +343,11 @@ class StreamFramer:
             if len(buf) > self._max:
                 raise SipParseError(513, "Message Too Large")
             return False
-        length = _stream_content_length(bytes(buf[:end]))
+        head = bytes(buf[:end])
+        try:
+            length = _stream_content_length(head)
+        except SipParseError as exc:
+            raise SipParseError(exc.status, exc.reason, _routable_head(head)) from None
         total = end + 4 + length
         if total > self._max:
             raise SipParseError(513, "Message Too Large")
@@ -318,6 +356,15 @@ class StreamFramer:
         out.append(bytes(buf[:total]))
         del buf[:total]
         return True
+
+
+def _routable_head(head: bytes) -> SipRequest | None:
+    """The request a stream's unframeable header section belongs to, if it can be answered."""
+    try:
+        msg = parse_message(head + b"\r\n\r\n")
+    except SipParseError as exc:
+        return exc.message if isinstance(exc.message, SipRequest) else None
+    return _routable(msg)
 
 
 _CL_LINE_RE = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$", re.I | re.M)

@@ -27,9 +27,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Literal
 
 from sip.digest import HA1, AuthResult, DigestAuthenticator, parse_auth_params
-from sip.headers import HeaderError, parse_address, parse_cseq, split_header_values
+from sip.headers import HeaderError
 from sip.message import SipRequest, SipResponse
 from sip.transaction import build_response
 from sip.uri import SipUri, parse_uri
@@ -42,6 +43,7 @@ __all__ = [
     "Registrar",
 ]
 
+BindingChangeKind = Literal["added", "refreshed", "removed"]
 PasswordLookup = Callable[[str], "str | HA1 | None"]
 _MAX_EXPIRES_VALUE = 2**32 - 1
 
@@ -66,9 +68,9 @@ class Binding:
 
 @dataclass(frozen=True)
 class BindingChange:
-    """``kind`` is "added", "refreshed" or "removed" (removed also covers expiry)."""
+    """What a REGISTER (or expiry, which counts as "removed") did to one binding."""
 
-    kind: str
+    kind: BindingChangeKind
     binding: Binding
 
 
@@ -289,11 +291,14 @@ class Registrar:
         return RegisterOutcome(200, "OK", headers, changes, user=user)
 
     def _aor_user(self, request: SipRequest) -> str:
-        to = request.headers.get("To")
-        if to is None:
+        if "To" not in request.headers:
             raise _Refusal(400, "Missing To header")
         try:
-            aor = parse_uri(parse_address(to).uri)
+            to = request.to_addr
+        except HeaderError as exc:
+            raise _Refusal(400, str(exc)[:120]) from None  # "Bad To: ..."
+        try:
+            aor = parse_uri(to.uri)
         except HeaderError as exc:
             raise _Refusal(400, f"Bad To: {exc}"[:120]) from None
         if not aor.user:
@@ -311,31 +316,24 @@ class Registrar:
         now: float,
     ) -> list[BindingChange]:
         """Validate the whole request first, then change bindings (all or nothing)."""
-        call_id = request.headers.get("Call-ID")
-        cseq_value = request.headers.get("CSeq")
+        call_id = request.call_id
         if not call_id:
             raise _Refusal(400, "Missing Call-ID")
-        if cseq_value is None:
-            raise _Refusal(400, "Missing CSeq")
         try:
-            cseq, _ = parse_cseq(cseq_value)
+            cseq = request.cseq.number
+            contacts = request.contacts
         except HeaderError as exc:
-            raise _Refusal(400, str(exc)) from None
+            raise _Refusal(400, str(exc)[:120]) from None
         expires_header = request.headers.get("Expires")
         header_expires = (
             _parse_expires(expires_header, "Expires") if expires_header is not None else None
         )
-        raw_contacts = [
-            part
-            for value in request.headers.get_all("Contact")
-            for part in split_header_values(value)
-        ]
         table = self._bindings.get(user, {})
         # Expired entries are treated as absent; expire() reports and drops them.
         current = {k: b for k, b in table.items() if b.expires_at > now}
 
-        if any(c.strip() == "*" for c in raw_contacts):
-            if len(raw_contacts) != 1 or header_expires != 0:
+        if any(c.uri == "*" for c in contacts):
+            if len(contacts) != 1 or header_expires != 0:
                 raise _Refusal(
                     400, "Invalid wildcard Contact: needs Expires: 0 and no other Contact"
                 )
@@ -348,11 +346,7 @@ class Registrar:
 
         user_agent = request.headers.get("User-Agent")
         planned: dict[str, Binding | None] = {}
-        for raw in raw_contacts:
-            try:
-                address = parse_address(raw)
-            except HeaderError as exc:
-                raise _Refusal(400, f"Bad Contact: {exc}"[:120]) from None
+        for address in contacts:
             expires_param = address.params.get("expires")
             if expires_param is not None:
                 expires = _parse_expires(expires_param, "Contact expires")
@@ -396,7 +390,7 @@ class Registrar:
                     changes.append(BindingChange("removed", old))
             else:
                 table[key] = new
-                kind = "refreshed" if key in current else "added"
+                kind: BindingChangeKind = "refreshed" if key in current else "added"
                 changes.append(BindingChange(kind, new))
         if not table:
             del self._bindings[user]

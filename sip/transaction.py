@@ -12,17 +12,15 @@ arrives (the ACK for a 2xx is its own transaction-less request).
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Hashable
 from typing import Protocol
 
-from sip.headers import HeaderError, Via, parse_address, parse_cseq, parse_via
+from sip.headers import HeaderError, Via, find_tag, parse_address
 from sip.message import Headers, SipRequest, SipResponse
 from sip.timers import TimerEntry, Timers
 
 MAGIC_COOKIE = "z9hG4bK"
-_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;,>\s]+)", re.I)
 RELIABLE_TRANSPORTS = frozenset({"TCP", "TLS", "SCTP", "WS", "WSS"})
 
 Address = tuple[str, int]
@@ -90,15 +88,13 @@ def add_tag(address_value: str, tag: str) -> str:
 
 
 def header_tag(value: str | None) -> str | None:
-    """The tag parameter of a From/To value, or None."""
+    """The tag parameter of a From/To value, or None (messages have ``from_tag``/``to_tag``)."""
     if value is None:
         return None
     try:
         return parse_address(value).tag
     except HeaderError:
-        # Still answerable (e.g. 400 Bad To): find the tag textually.
-        match = _TAG_RE.search(value)
-        return match.group(1) if match else None
+        return find_tag(value)
 
 
 def server_key(request: SipRequest, via: Via, method: str) -> Hashable:
@@ -111,21 +107,26 @@ def server_key(request: SipRequest, via: Via, method: str) -> Hashable:
     if branch.startswith(MAGIC_COOKIE):
         return (branch, sent_by, method)
     # RFC 2543 peers: no unique branch, fall back on the request's identity.
-    cseq_num, _ = parse_cseq(request.headers.get("CSeq") or "")
-    from_tag = header_tag(request.headers.get("From"))
-    return ("rfc2543", request.headers.get("Call-ID"), from_tag, cseq_num, sent_by, branch, method)
+    return (
+        "rfc2543",
+        request.call_id,
+        request.from_tag,
+        request.cseq.number,
+        sent_by,
+        branch,
+        method,
+    )
 
 
 def client_key(message: SipRequest | SipResponse) -> tuple[str | None, str] | None:
     """Client transaction key (RFC 3261 17.1.3): top Via branch + CSeq method."""
-    via_value = message.headers.get("Via")
-    cseq = message.headers.get("CSeq")
-    if via_value is None or cseq is None:
+    headers = message.headers
+    if "Via" not in headers or "CSeq" not in headers:
         return None
-    _, method = parse_cseq(cseq)
+    method = message.cseq.method
     if method == "ACK":
         method = "INVITE"
-    return (parse_via(via_value).branch, method)
+    return (message.top_via.branch, method)
 
 
 def build_response(
@@ -146,7 +147,7 @@ def build_response(
             h.add("Timestamp", timestamp)
     elif to_tag is not None:
         to = src.get("To")
-        if to is not None and header_tag(to) is None:
+        if to is not None and request.to_tag is None:
             h.set("To", add_tag(to, to_tag))
     return SipResponse(status, reason or reason_phrase(status), h)
 
@@ -160,8 +161,7 @@ def build_ack_for_failure(request: SipRequest, response: SipResponse) -> SipRequ
     h.add("From", src.get("From") or "")
     h.add("To", response.headers.get("To") or src.get("To") or "")
     h.add("Call-ID", src.get("Call-ID") or "")
-    cseq_num, _ = parse_cseq(src.get("CSeq") or "")
-    h.add("CSeq", f"{cseq_num} ACK")
+    h.add("CSeq", f"{request.cseq.number} ACK")
     for route in src.get_all("Route"):
         h.add("Route", route)
     h.add("Content-Length", "0")
@@ -176,8 +176,7 @@ def build_cancel(request: SipRequest) -> SipRequest:
     h.add("Max-Forwards", "70")
     for name in ("From", "To", "Call-ID"):
         h.add(name, src.get(name) or "")
-    cseq_num, _ = parse_cseq(src.get("CSeq") or "")
-    h.add("CSeq", f"{cseq_num} CANCEL")
+    h.add("CSeq", f"{request.cseq.number} CANCEL")
     for route in src.get_all("Route"):
         h.add("Route", route)
     h.add("Content-Length", "0")

@@ -59,8 +59,10 @@ class _TcpConnection(asyncio.Protocol):
         try:
             frames = self.framer.feed(data)
         except SipParseError as exc:
-            # A stream cannot resynchronise after a framing error: drop the connection.
+            # A stream cannot resynchronise after a framing error: answer the request if
+            # it can be routed (written before close() flushes), then drop the connection.
             log.info("sip tcp %s:%d: %s %s, closing", *self.peer, exc.status, exc.reason)
+            self.endpoint._rejected(exc, self.peer, "TCP")
             if self.transport is not None:
                 self.transport.close()
             return
@@ -161,6 +163,13 @@ class SipEndpoint:
             self.ua.receive_bytes(data, source, transport, self.now())
         except Exception:  # a core bug must not kill the endpoint
             log.exception("sip: error processing message from %s:%d", *source)
+        self.transmit()
+
+    def _rejected(self, error: SipParseError, source: Address, transport: str) -> None:
+        try:
+            self.ua.reject_malformed(error, source, transport)
+        except Exception:
+            log.exception("sip: error answering a malformed message from %s:%d", *source)
         self.transmit()
 
     def _on_timer(self) -> None:

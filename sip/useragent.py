@@ -3,7 +3,8 @@
 Shape borrowed from aioquic: feed what arrived with ``receive``/``receive_bytes``,
 take what to put on the wire from ``messages_to_send``, ask ``get_timer`` for
 the next deadline and call ``handle_timer`` when it passes, and read what the
-layer above must know from ``next_event``. The core owns no socket and no clock.
+layer above must know from ``next_event`` (the event types are in ``sip.events``,
+re-exported here). The core owns no socket and no clock.
 
 The layer above (the call controller) answers requests and starts calls
 through string ids:
@@ -33,8 +34,24 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from sip.dialog import Dialog, dialog_id, incoming_dialog_id
+from sip.events import (
+    AckReceived,
+    ByeReceived,
+    CallCancelled,
+    DialogEstablished,
+    DialogTerminated,
+    Event,
+    IncomingRequest,
+    InDialogRequest,
+    ReInvite,
+    RequestTimeout,
+    ResponseReceived,
+    Role,
+    TerminationReason,
+    TransportError,
+)
 from sip.headers import Address as NameAddr
-from sip.headers import HeaderError, Via, parse_cseq, parse_via
+from sip.headers import HeaderError, Via
 from sip.message import Headers, SipRequest, SipResponse
 from sip.parser import SipParseError, parse_message
 from sip.timers import DEFAULT_TIMERS, TimerEntry, TimerQueue, Timers
@@ -53,12 +70,31 @@ from sip.transaction import (
     build_cancel,
     build_response,
     client_key,
-    header_tag,
     is_reliable,
     new_branch,
     new_tag,
     server_key,
 )
+
+__all__ = [  # the events stay importable from here (moved to sip.events)
+    "AckReceived",
+    "ByeReceived",
+    "CallCancelled",
+    "DialogEstablished",
+    "DialogTerminated",
+    "Event",
+    "InDialogRequest",
+    "IncomingRequest",
+    "KNOWN_METHODS",
+    "ReInvite",
+    "RequestTimeout",
+    "ResponseReceived",
+    "Role",
+    "TerminationReason",
+    "TransportError",
+    "UaStats",
+    "UserAgent",
+]
 
 _check_request: Callable[..., tuple[int, str] | None] | None
 _unsupported_options: Callable[[SipRequest, frozenset[str]], list[str]] | None
@@ -91,117 +127,6 @@ KNOWN_METHODS = frozenset(
     }
 )
 DEFAULT_ALLOW = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "NOTIFY")
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingRequest:
-    """A new out-of-dialog request (INVITE, REGISTER, MESSAGE...): answer it with ``respond``."""
-
-    request_id: str
-    request: SipRequest
-    source: Address
-    transport: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallCancelled:
-    """The caller cancelled an unanswered INVITE; the core already sent 200 (CANCEL) and 487."""
-
-    request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialogEstablished:
-    """A dialog exists: ``role`` "uas" (we sent 2xx to ``handle``, a request id) or "uac"."""
-
-    dialog_id: str
-    role: str
-    handle: str
-
-
-@dataclass(frozen=True, slots=True)
-class AckReceived:
-    """The ACK for our 2xx arrived (``body`` holds the SDP answer for late offers)."""
-
-    dialog_id: str
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ReInvite:
-    """The peer sent a re-INVITE in an established dialog; answer it with ``respond``."""
-
-    dialog_id: str
-    request_id: str
-    request: SipRequest
-
-
-@dataclass(frozen=True, slots=True)
-class InDialogRequest:
-    """Another in-dialog request (INFO, NOTIFY, UPDATE, REFER...); answer it with ``respond``."""
-
-    dialog_id: str
-    request_id: str
-    request: SipRequest
-
-
-@dataclass(frozen=True, slots=True)
-class ByeReceived:
-    """The peer hung up; the core answered 200 and forgot the dialog."""
-
-    dialog_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialogTerminated:
-    """A dialog ended for a reason other than a BYE from the peer (no ACK, 481, timeout...)."""
-
-    dialog_id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseReceived:
-    """A response to one of our requests; ``dialog_id`` is set for a 2xx that made a dialog."""
-
-    handle: str
-    response: SipResponse
-    dialog_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestTimeout:
-    """No final response to our request (timer B or F)."""
-
-    handle: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransportError:
-    """The adapter could not deliver a message; ``handle`` is set when it was our request."""
-
-    handle: str | None
-    destination: Address
-    transport: str
-    reason: str
-
-
-Event = (
-    IncomingRequest
-    | CallCancelled
-    | DialogEstablished
-    | AckReceived
-    | ReInvite
-    | InDialogRequest
-    | ByeReceived
-    | DialogTerminated
-    | ResponseReceived
-    | RequestTimeout
-    | TransportError
-)
 
 
 @dataclass(slots=True)
@@ -291,12 +216,20 @@ class UserAgent:
         try:
             msg = parse_message(data)
         except SipParseError as exc:
-            self.stats.parse_errors += 1
-            partial = exc.message
-            if isinstance(partial, SipRequest) and partial.method != "ACK":
-                self._reject_stateless(partial, exc.status, exc.reason, source, transport)
+            self.reject_malformed(exc, source, transport)
             return
         self.receive(msg, source, transport, now)
+
+    def reject_malformed(self, error: SipParseError, source: Address, transport: str) -> None:
+        """Count a message that did not parse; answer it when its request can be routed.
+
+        For adapters whose framing failed before ``receive_bytes`` (a stream's bad
+        Content-Length): the answer is queued like any other message.
+        """
+        self.stats.parse_errors += 1
+        partial = error.message
+        if isinstance(partial, SipRequest) and partial.method != "ACK":
+            self._reject_stateless(partial, error.status, error.reason, source, transport)
 
     def receive(
         self, msg: SipRequest | SipResponse, source: Address, transport: str, now: float
@@ -548,7 +481,12 @@ class UserAgent:
             return  # our CANCEL: its answer changes nothing, the INVITE's 487 does
         self._events.append(ResponseReceived(txn.handle, response))
         if response.status in (408, 481) and txn.request.method != "BYE":
-            self._dialog_failed(_own_dialog_id(txn.request), f"{response.status}", now)
+            reason = (
+                TerminationReason.REQUEST_TIMED_OUT
+                if response.status == 408
+                else TerminationReason.REQUEST_NO_DIALOG
+            )
+            self._dialog_failed(_own_dialog_id(txn.request), reason, now)
 
     def tx_timeout(self, txn: Transaction, now: float) -> None:
         if not isinstance(txn, ClientTransaction) or not txn.handle:
@@ -556,7 +494,7 @@ class UserAgent:
         self._events.append(RequestTimeout(txn.handle))
         self._invites.pop(txn.handle, None)
         if txn.request.method != "BYE":
-            self._dialog_failed(_own_dialog_id(txn.request), "request timeout", now)
+            self._dialog_failed(_own_dialog_id(txn.request), TerminationReason.REQUEST_TIMEOUT, now)
 
     def tx_terminated(self, txn: Transaction) -> None:
         if isinstance(txn, ServerTransaction):
@@ -575,17 +513,11 @@ class UserAgent:
     def _receive_request(
         self, req: SipRequest, source: Address, transport: str, now: float
     ) -> None:
-        headers = req.headers
-        via_value = headers.get("Via")
-        if via_value is None:
-            self.stats.dropped += 1  # nowhere to send a response
-            return
         try:
-            via = parse_via(via_value)
+            via = self._stamp_via(req, req.top_via, source)
         except HeaderError:
-            self.stats.dropped += 1
+            self.stats.dropped += 1  # no usable Via: nowhere to send a response
             return
-        self._stamp_via(req, via, source)
         method = req.method
         if method == "ACK":
             self._receive_ack(req, via, now)
@@ -683,8 +615,7 @@ class UserAgent:
         if dialog is None:
             self._reply(txn, 481, now=now)
             return
-        cseq, _ = parse_cseq(req.headers.get("CSeq") or "")
-        if not dialog.accept_remote_cseq(cseq):
+        if not dialog.accept_remote_cseq(req.cseq.number):
             self._reply(txn, 500, "CSeq Out of Order", now=now)
             return
         method = req.method
@@ -718,7 +649,7 @@ class UserAgent:
             )
             self._dialogs[dialog.id] = dialog
             did = dialog.id
-            self._events.append(DialogEstablished(did, "uas", txn.handle))
+            self._events.append(DialogEstablished(did, Role.UAS, txn.handle))
         else:
             found = self._dialogs.get(did)
             if found is None:
@@ -755,7 +686,7 @@ class UserAgent:
             answer.cancel()
             if did in self._dialogs:
                 self.bye(did, when)
-                self._events.append(DialogTerminated(did, "no ACK received"))
+                self._events.append(DialogTerminated(did, TerminationReason.NO_ACK))
 
         return fire
 
@@ -799,7 +730,12 @@ class UserAgent:
                 if dialog is not None:
                     dialog.pending_invite = False
                 if status in (408, 481):
-                    self._dialog_failed(call.dialog_id, f"re-INVITE answered {status}", now)
+                    reason = (
+                        TerminationReason.REINVITE_TIMED_OUT
+                        if status == 408
+                        else TerminationReason.REINVITE_NO_DIALOG
+                    )
+                    self._dialog_failed(call.dialog_id, reason, now)
             return
         # 2xx: ACK it (every copy), create or refresh the dialog.
         did = _own_dialog_id_of_response(resp)
@@ -829,9 +765,8 @@ class UserAgent:
             dialog.refresh_target(resp)
             dialog.pending_invite = False
             new_dialog = False
-        cseq, _ = parse_cseq(txn.request.headers.get("CSeq") or "")
         via, _ = self._via(dialog.transport)
-        dialog.ack = dialog.new_request("ACK", via=via, cseq=cseq)
+        dialog.ack = dialog.new_request("ACK", via=via, cseq=txn.request.cseq.number)
         self._outbox.append((dialog.ack, dialog.destination, dialog.transport))
         self._events.append(ResponseReceived(handle, resp, did))
         if not new_dialog:
@@ -839,14 +774,18 @@ class UserAgent:
         if call.cancel_requested or not first_answer:
             # Answered despite our CANCEL, or a second fork: ACKed above, now hang it up.
             self.bye(did, now)
-            reason = "answered after CANCEL" if call.cancel_requested else "extra forked answer"
+            reason = (
+                TerminationReason.ANSWERED_AFTER_CANCEL
+                if call.cancel_requested
+                else TerminationReason.EXTRA_FORKED_ANSWER
+            )
             self._events.append(DialogTerminated(did, reason))
             return
-        self._events.append(DialogEstablished(did, "uac", handle))
+        self._events.append(DialogEstablished(did, Role.UAC, handle))
 
     # ------------------------------------------------------------ helpers
 
-    def _dialog_failed(self, did: str | None, reason: str, now: float) -> None:
+    def _dialog_failed(self, did: str | None, reason: TerminationReason, now: float) -> None:
         if did is None or did not in self._dialogs:
             return
         self.bye(did, now)
@@ -967,9 +906,8 @@ class UserAgent:
     ) -> None:
         """400-class answer to a request we will not hold a transaction for."""
         try:
-            via_value = req.headers.get("Via")
-            if via_value is not None:
-                self._stamp_via(req, parse_via(via_value), source)
+            if "Via" in req.headers:
+                self._stamp_via(req, req.top_via, source)
             response = build_response(req, status, reason, to_tag=new_tag())
         except HeaderError:
             self.stats.dropped += 1
@@ -978,19 +916,19 @@ class UserAgent:
         self._outbox.append((response, source, transport.upper()))
 
     @staticmethod
-    def _stamp_via(req: SipRequest, via: Via, source: Address) -> None:
+    def _stamp_via(req: SipRequest, via: Via, source: Address) -> Via:
         """RFC 3261 18.2.1 received + RFC 3581 rport on the top Via (responses copy it)."""
         host, port = source
-        changed = False
+        params = via.params
         if via.host.strip("[]") != host:
-            via.params["received"] = host
-            changed = True
-        if "rport" in via.params:
-            via.params["rport"] = str(port)
-            changed = True
-        if changed:
-            req.headers.pop_first("Via")
-            req.headers.prepend("Via", str(via))
+            params = {**params, "received": host}
+        if "rport" in params:
+            params = {**params, "rport": str(port)}
+        if params is via.params:
+            return via
+        stamped = Via(via.transport, via.host, via.port, params)  # the typed one is shared
+        req.set_top_via(stamped)
+        return stamped
 
     def _via(self, transport: str) -> tuple[str, str]:
         branch = new_branch()
@@ -1047,16 +985,12 @@ class UserAgent:
 
 def _own_dialog_id(request: SipRequest) -> str | None:
     """Dialog id of a request *we* sent in a dialog (From tag = ours, To tag = theirs)."""
-    h = request.headers
-    remote = header_tag(h.get("To"))
+    remote = request.to_tag
     if not remote:
         return None
-    return dialog_id(h.get("Call-ID") or "", header_tag(h.get("From")) or "", remote)
+    return dialog_id(request.call_id or "", request.from_tag or "", remote)
 
 
 def _own_dialog_id_of_response(resp: SipResponse) -> str:
     """Dialog id a response to our request belongs to (From tag ours, To tag theirs)."""
-    h = resp.headers
-    return dialog_id(
-        h.get("Call-ID") or "", header_tag(h.get("From")) or "", header_tag(h.get("To")) or ""
-    )
+    return dialog_id(resp.call_id or "", resp.from_tag or "", resp.to_tag or "")

@@ -11,8 +11,6 @@ from __future__ import annotations
 from sip.headers import (
     HeaderError,
     parse_address,
-    parse_cseq,
-    parse_via,
     split_header_values,
 )
 from sip.message import SipRequest
@@ -24,7 +22,7 @@ DEFAULT_MEDIA_TYPES = frozenset({"application/sdp"})
 _MAGIC_COOKIE = "z9hG4bK"
 # Methods whose body the UAS must understand and that can be answered (not ACK).
 _BODY_METHODS = frozenset({"INVITE", "UPDATE", "PRACK"})
-_ADDRESS_HEADERS = ("From", "To", "Contact", "Route", "Record-Route")
+_ROUTE_HEADERS = ("Route", "Record-Route")  # From/To/Contact: the typed values
 
 
 def unsupported_options(req: SipRequest, supported: frozenset[str]) -> list[str]:
@@ -73,7 +71,7 @@ def check_request(
     if uri.headers:
         return 400, "Bad Request-URI: headers not allowed"
     if req.method == "REGISTER":
-        to_uri = parse_address(req.headers["To"]).uri
+        to_uri = req.to_addr.uri
         if uri_scheme(to_uri) not in ("sip", "sips"):
             return 400, "Bad To: address-of-record must be a SIP or SIPS URI"
     max_forwards = req.headers.get("Max-Forwards")
@@ -97,24 +95,24 @@ def _check_syntax(req: SipRequest) -> tuple[int, str] | None:
         if name not in headers:
             return 400, f"Missing {name}"
     try:
-        _number, cseq_method = parse_cseq(headers["CSeq"])
+        cseq = req.cseq
     except HeaderError:
         return 400, "Bad CSeq"
-    if cseq_method != req.method:
+    if cseq.method != req.method:
         return 400, "CSeq method mismatch"
-
-    vias = headers.get_all("Via")
-    for value in vias:
-        try:
-            parse_via(value)
-        except HeaderError as exc:
-            return 400, str(exc)
-    top_branch = parse_via(vias[0]).branch
+    try:
+        top_branch = req.vias[0].branch
+        # Parsed once here, kept on the message for the transaction and dialog layers.
+        req.from_addr  # noqa: B018
+        req.to_addr  # noqa: B018
+        req.contacts  # noqa: B018
+    except HeaderError as exc:
+        return 400, str(exc)
     rfc3261 = top_branch is not None and top_branch.startswith(_MAGIC_COOKIE)
     if top_branch == _MAGIC_COOKIE:
         return 400, "Bad Via: branch has only the magic cookie"
 
-    for name in _ADDRESS_HEADERS:
+    for name in _ROUTE_HEADERS:
         for value in headers.get_all(name):
             try:
                 parse_address(value)

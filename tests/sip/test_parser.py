@@ -128,13 +128,60 @@ def test_malformed_messages_are_rejected_with_a_reason(
     assert (info.value.status, info.value.reason) == (status, reason)
 
 
-def test_error_carries_request_only_when_a_response_can_be_routed() -> None:
-    with pytest.raises(SipParseError) as routable:
-        parse_message(replace(CL, CL + b"0"))
-    assert isinstance(routable.value.message, SipRequest)
-    with pytest.raises(SipParseError) as unroutable:
-        parse_message(replace(b"i: call-1@example.com\r\n", b""))
-    assert unroutable.value.message is None
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (replace(CL, CL + b"0"), "Content-Length exceeds message"),
+        (replace(b"i: call-1@example.com\r\n", b""), "Missing Call-ID"),
+        (
+            replace(b"t: <sip:queue@example.com>\r\n", b"").replace(b"f: ", b"X-F: "),
+            "Missing From, To",
+        ),
+        (replace(b"CSEQ: 1 INVITE", b"CSeq: one INVITE"), "Bad CSeq"),
+        (replace(b"CSEQ: 1 INVITE\r\n", b""), "Missing CSeq"),
+        (replace(CL, b"l: -1"), "Bad Content-Length"),
+        (replace(CL, b"l: ten"), "Bad Content-Length"),
+        (replace(b"i: call-1@example.com\r\n", b"i: a\r\ni: b\r\n"), "Multiple Call-ID headers"),
+        (replace(b"Allow: INVITE,", b"Allow: INVITE,,"), "Bad Allow: empty list element"),
+        (
+            replace(b"INVITE sip:queue@example.com", b"INVITE <sip:queue@example.com>"),
+            "Bad Request-URI",
+        ),
+        (replace(b"INVITE sip:", b"INVITE  sip:"), "Bad Request-Line"),
+    ],
+)
+def test_error_carries_the_request_when_its_top_via_can_route_a_400(
+    data: bytes, reason: str
+) -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message(data)
+    assert (info.value.status, info.value.reason) == (400, reason)
+    request = info.value.message
+    assert isinstance(request, SipRequest) and request.method == "INVITE"
+    assert parse_via(request.headers["Via"]).branch == "z9hG4bKa"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        replace(
+            b"v: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa, SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKb\r\n",
+            b"",
+        ).replace(b"i: call-1@example.com\r\n", b""),
+        replace(b"SIP/2.0/UDP 192.0.2.1;", b"SIP/2.0/UDP ;").replace(b"CSEQ: 1", b"CSEQ: x"),
+        replace(b"SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa,", b",").replace(b"CSEQ: 1", b"CSEQ: x"),
+        replace(
+            b"INVITE sip:queue@example.com SIP/2.0", b"ACK sip:queue@example.com SIP/2.0"
+        ).replace(b"CSEQ: 1 INVITE", b"CSeq: x ACK"),
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa\r\n\r\n",
+        replace(b"SIP/2.0\r\n", b"HTTP/1.1\r\n"),
+    ],
+    ids=["no-via", "bad-via", "empty-top-via", "ack", "response", "not-sip"],
+)
+def test_error_carries_no_request_when_no_response_can_be_routed(data: bytes) -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message(data)
+    assert info.value.message is None
 
 
 # --- TCP framing -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sip.headers import parse_address, parse_cseq, parse_via
 from sip.message import SipRequest, SipResponse
 from sip.parser import SipParseError, parse_message
 from sip.uri import parse_uri, unescape
+from sip.useragent import UserAgent
 from sip.validate import check_request, unsupported_options
 
 CORPUS = Path("/work/shared/rfc4475")
@@ -346,3 +347,28 @@ def test_clerr_request_error_still_carries_the_routable_request() -> None:
         parse("clerr")
     assert isinstance(info.value.message, SipRequest)
     assert info.value.message.call_id == "clerr.0ha0isndaksdjweiafasdk3"
+
+
+# --- the same messages through the UA core, as a transport delivers them ---------------
+
+UNROUTABLE = {"badinv01": "its only Via is malformed: nowhere to send a 400"}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["name"] for row in ROWS])
+def test_each_request_gets_over_the_ua_the_answer_its_row_expects(row: dict[str, str]) -> None:
+    name = row["name"]
+    expected = EXPECTED[name]
+    if expected[0] in ("response", "dropped"):
+        pytest.skip("a response: nothing is ever sent back")
+    ua = UserAgent(local_host="192.0.2.200", local_port=5060, allow=tuple(sorted(METHODS)))
+    ua.receive_bytes(load(name), ("192.0.2.9", 5060), "UDP", 0.0)
+    answers = [
+        m for m, _, _ in ua.messages_to_send() if isinstance(m, SipResponse) and m.status != 100
+    ]
+    if name in UNROUTABLE or expected == ACCEPT:
+        # 481: an in-dialog request (wsinv has a To tag) for a dialog this UA never made.
+        assert [a.status for a in answers if a.status >= 300 and a.status != 481] == []
+        return
+    _, status, reason_part = expected
+    assert [a.status for a in answers] == [status]
+    assert reason_part in answers[0].reason

@@ -134,3 +134,56 @@ async def test_tcp_connect_failure_becomes_a_transport_error_event() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+INSUF_LIKE = (
+    b"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKinsuf;rport\r\n"
+    b"Max-Forwards: 70\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+async def test_udp_request_without_call_id_from_to_is_answered_400_naming_them() -> None:
+    a, _, b, _ = await endpoints()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    sock.bind(("127.0.0.1", 0))
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.sock_sendto(sock, INSUF_LIKE, b.address)
+        async with asyncio.timeout(3):
+            data, _ = await loop.sock_recvfrom(sock, 65536)
+        # The answer copies what the request had: no Call-ID, From, To (RFC 3261 8.2.6.2).
+        head = data.split(b"\r\n\r\n")[0].split(b"\r\n")
+        assert head[0] == b"SIP/2.0 400 Missing Call-ID, From, To"
+        assert b"CSeq: 1 OPTIONS" in head
+        assert head[1].startswith(b"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKinsuf;rport=")
+    finally:
+        sock.close()
+        await a.close()
+        await b.close()
+
+
+async def test_tcp_request_with_negative_content_length_is_answered_400_then_closed() -> None:
+    a, _, b, _ = await endpoints()
+    request = INSUF_LIKE.replace(b"UDP", b"TCP").replace(
+        b"CSeq: 1 OPTIONS\r\nContent-Length: 0",
+        b"From: <sip:p@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: ncl-1\r\n"
+        b"CSeq: 1 OPTIONS\r\nContent-Length: -5",
+    )
+    reader, writer = await asyncio.open_connection(*b.address)
+    try:
+        writer.write(request)
+        await writer.drain()
+        async with asyncio.timeout(3):
+            data = await reader.read()  # until the endpoint closes the connection
+        reply = parse_message(data)
+        assert (getattr(reply, "status", None), getattr(reply, "reason", None)) == (
+            400,
+            "Bad Content-Length",
+        )
+        assert reply.headers.get("Call-ID") == "ncl-1"
+    finally:
+        writer.close()
+        await a.close()
+        await b.close()

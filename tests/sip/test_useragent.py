@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from sip.message import SipRequest, SipResponse
 from sip.parser import parse_message, serialize
 from sip.timers import Timers
@@ -472,6 +474,40 @@ def test_unparseable_but_routable_request_gets_400_with_parser_reason() -> None:
     assert (resp.status, resp.reason) == (400, "Content-Length exceeds message")
     assert resp.headers.get("CSeq") == "1 OPTIONS"
     assert clock.ua.stats.parse_errors == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (b"Call-ID: call-1@10.0.0.2\r\n", b"", "Missing Call-ID"),
+        (b"From: <sip:caller@10.0.0.2>;tag=ft1\r\n", b"", "Missing From"),
+        (b"To: <sip:queue@10.0.0.1>\r\n", b"", "Missing To"),
+        (b"CSeq: 1 OPTIONS", b"CSeq: first OPTIONS", "Bad CSeq"),
+        (b"CSeq: 1 OPTIONS", b"CSeq: 4294967296 OPTIONS", "Bad CSeq"),
+        (b"Content-Length: 0", b"Content-Length: -1", "Bad Content-Length"),
+        (b"Content-Length: 0", b"Content-Length: none", "Bad Content-Length"),
+    ],
+)
+def test_request_with_usable_via_but_broken_identity_gets_400_naming_the_problem(
+    old: bytes, new: bytes, reason: str
+) -> None:
+    clock = Clock(make_ua())
+    data = request_bytes("OPTIONS")
+    assert old in data
+    resp = only_response(clock.feed(data.replace(old, new)))
+    assert (resp.status, resp.reason) == (400, reason)
+    assert resp.headers.get("Via") == ("SIP/2.0/UDP 10.0.0.2:5062;branch=z9hG4bKabc1;rport=5062")
+    assert clock.events() == []
+    assert clock.ua.stats.parse_errors == 1
+
+
+def test_malformed_ack_or_request_without_via_gets_nothing() -> None:
+    clock = Clock(make_ua())
+    ack = request_bytes("ACK").replace(b"Call-ID: call-1@10.0.0.2\r\n", b"")
+    no_via = request_bytes("OPTIONS").replace(b"CSeq: 1", b"CSeq: x")
+    no_via = b"\r\n".join(line for line in no_via.split(b"\r\n") if not line.startswith(b"Via"))
+    assert clock.feed(ack) == [] and clock.feed(no_via) == []
+    assert clock.ua.stats.parse_errors == 2
 
 
 def test_request_failing_validation_gets_the_validator_answer() -> None:
