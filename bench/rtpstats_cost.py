@@ -26,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from media.quality_watch import CallQualityWatch
 from media.rtp import RtpSession
 from media.rtpstats import COMPILED, PurePythonReceiveStats, ReceiveStats
-from vaxel.calls.quality_watch import CallQualityWatch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.media.rtpstats_reference import ReferenceReceiveStats  # noqa: E402

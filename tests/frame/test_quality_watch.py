@@ -7,8 +7,8 @@ import random
 
 import pytest
 
+from media.quality_watch import RECOVERED, WARNING, CallQualityWatch, quality_codec
 from media.rtpstats import ReceiveStats, RemoteStats
-from vaxel.calls.quality_watch import RECOVERED, WARNING, CallQualityWatch, quality_codec
 
 
 def feed(

@@ -9,8 +9,8 @@ from pathlib import Path
 from callcore import CallState, Target
 from media.events import PlayResult
 from media.prompts import Prompt, PromptError
+from prompts.resolver import PromptResolver
 from tests.prompts import audio_samples as samples
-from vaxel.calls.prompts import PromptResolver
 from vaxel.calls.session import InboundCall
 
 

@@ -12,9 +12,9 @@ import soundfile as sf
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from prompts.convert import PromptFileError
+from prompts.hot import HotPrompts
 from tests.prompts import audio_samples as samples
 from vaxel.calls.flow_services import FlowServicesImpl
-from vaxel.calls.hot_prompts import HotPrompts
 from vaxel.storage import create_engine, migrate, sessionmaker
 from vaxel.storage.prompt_store import (
     FIRST_PHONE_NUMBER,

@@ -27,6 +27,8 @@ from callcore import events as E
 from calllog import CallEvent
 from ivr import FlowPlan, FlowState
 from media.engine import MediaEngine, MediaError, MediaLeg
+from media.quality_watch import CallQualityWatch, run_watch
+from prompts.resolver import PromptError, PromptResolver
 from sip.digest import build_authorization, parse_challenge
 from sip.headers import HeaderError, parse_address
 from sip.message import SipResponse
@@ -63,8 +65,6 @@ from .acd_runner import AcdRunner
 from .directory import SIP_DEVICE, TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .phone_services import PhoneServices
-from .prompts import PromptError, PromptResolver
-from .quality_watch import CallQualityWatch, run_watch
 from .resolve import ResolveError, resolve_host
 from .session import AgentLeg, InboundCall
 

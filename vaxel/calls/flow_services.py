@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from acd.calendar import CalendarDecision, CalendarSet
 from ivr import CustomerLookup, CustomerMatch, NoCrm
-
-from .hot_prompts import HotPrompts
+from prompts.hot import HotPrompts
 
 
 class FlowServicesImpl:

@@ -16,9 +16,8 @@ from callcore import CallState
 from ivr import DigitResult
 from media.engine import Bridge, MediaLeg
 from media.prompts import Prompt
+from prompts.resolver import PromptError, PromptResolver
 from sip.sdp import SessionDescription
-
-from .prompts import PromptError, PromptResolver
 
 
 @dataclass(eq=False)

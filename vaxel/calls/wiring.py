@@ -10,22 +10,22 @@ from acd.calendar import Calendar, CalendarConfig, CalendarSet
 from acd.core import Acd
 from media.engine import MediaEngine
 from prompts.catalog import STANDARD_DIR
+from prompts.hot import HotPrompts
+from prompts.resolver import PromptResolver
 from sip.digest import DigestAuthenticator
 from sip.registrar import Registrar
 from sip.transport import SipEndpoint
 from vaxel.logs import log_event
 from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
-from vaxel.storage.prompt_store import PromptStore
+from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prompt_state
 from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner
 from .controller import CallController
 from .directory import Directory
 from .flow_services import FlowServicesImpl
-from .hot_prompts import HotPrompts
 from .phone_services import PhoneServices
-from .prompts import PromptResolver
 from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ class CallStack:
         # Prompt recording and voicemail store through the same database as the API.
         sessions = sessionmaker(server.engine)
         self.prompt_store = PromptStore(sessions, server.data_dir / "prompts")
+        self.activations = PromptActivations(sessions)
+        self._sessions = sessions
         self.voicemail = VoicemailService(
             sessions,
             server.data_dir / "voicemail",
@@ -119,6 +121,13 @@ class CallStack:
         await self.media.start()
         self.runner.start()
         await self.voicemail.start()
+        # Slot activations and hot prompts survive restarts: in force before the first call.
+        await load_prompt_state(
+            self._sessions,
+            self.flow_services,
+            self.hot_prompts,
+            known_queues=config.queues.keys(),
+        )
         await self._check_prompts()
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)

@@ -14,14 +14,13 @@ from aiohttp import BodyPartReader, web
 
 from prompts.catalog import STANDARD_PROMPTS
 from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
-from vaxel.calls.hot_prompts import ALL_QUEUES
+from prompts.hot import ALL_QUEUES
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import (
     QUEUE_PROMPT_SLOTS,
     PromptActivations,
     PromptNameError,
     PromptStore,
-    load_prompt_state,
 )
 
 from .context import server_of
@@ -47,16 +46,12 @@ async def _on_startup(app: web.Application) -> None:
     server = app[SERVER_KEY]
     sessions = sessionmaker(server.engine)  # the server owns the one engine
     # One store for the API and the phone (prompt recording): its lock keeps numbers unique.
-    shared = getattr(server.calls, "prompt_store", None)
-    app[STORE_KEY] = shared or PromptStore(sessions, server.data_dir / "prompts")
-    app[ACTIVATIONS_KEY] = PromptActivations(sessions)
-    if server.calls is not None:
-        await load_prompt_state(
-            sessions,
-            server.calls.controller.services,
-            server.calls.hot_prompts,
-            known_queues=server.config.queues.keys(),
-        )
+    # The call stack loaded the activations and hot prompts when it started.
+    calls = server.calls
+    app[STORE_KEY] = (
+        calls.prompt_store if calls else PromptStore(sessions, server.data_dir / "prompts")
+    )
+    app[ACTIVATIONS_KEY] = calls.activations if calls else PromptActivations(sessions)
 
 
 def _store(request: web.Request) -> PromptStore:

@@ -32,8 +32,8 @@ from prompts.convert import ConvertedPrompt, PromptFileError, convert_prompt
 from vaxel.storage.models import Base, PromptRow, as_utc
 
 if TYPE_CHECKING:
+    from prompts.hot import HotPrompts
     from vaxel.calls.flow_services import FlowServicesImpl
-    from vaxel.calls.hot_prompts import HotPrompts
 
 __all__ = [
     "FIRST_PHONE_NUMBER",
