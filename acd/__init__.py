@@ -17,7 +17,7 @@ from acd.commands import (
 )
 from acd.core import Acd, AgentView, CallView
 from acd.errors import AcdConfigError, AcdError
-from acd.ewt import AhtTracker, estimated_wait
+from acd.ewt import AhtTracker, estimated_wait, new_caller_wait
 from acd.model import (
     AgentConfig,
     AgentState,
@@ -53,4 +53,5 @@ __all__ = [
     "QueueConfig",
     "Strategy",
     "estimated_wait",
+    "new_caller_wait",
 ]

@@ -32,6 +32,14 @@ def estimated_wait(position: int, staffed_agents: int, aht: float) -> float | No
     return position * aht / staffed_agents
 
 
+def new_caller_wait(waiting: int, ready: int, staffed: int, aht: float) -> float | None:
+    """What a caller arriving now would be told: answered at once while a ready agent is
+    left over, else the EWT for the position after the last waiting call."""
+    if ready > waiting:
+        return 0.0
+    return estimated_wait(waiting + 1, staffed, aht)
+
+
 class AhtTracker:
     """Rolling mean handle time over the last ``window`` answered calls."""
 

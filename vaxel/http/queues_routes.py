@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from acd import new_caller_wait
 from acd.errors import AcdError
-from acd.ewt import estimated_wait
 from acd.model import AgentState
 
 from .agents_routes import call_stack, iso
@@ -24,14 +24,6 @@ routes = web.RouteTableDef()
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def _new_caller_wait(waiting: int, ready: int, staffed: int, aht: float) -> float | None:
-    """What a caller arriving now would be told: answered at once while a ready agent is
-    left over, else the EWT formula for the position after the last waiting call."""
-    if ready > waiting:
-        return 0.0
-    return estimated_wait(waiting + 1, staffed, aht)
 
 
 def queue_json(stack: CallStack, queue_id: str, now: float) -> dict[str, Any]:
@@ -104,7 +96,7 @@ def queue_json(stack: CallStack, queue_id: str, now: float) -> dict[str, Any]:
             "waiting_count": len(waiting),
             "ringing_count": ringing,
             "connected_count": connected,
-            "estimated_wait_seconds": _rounded(_new_caller_wait(len(waiting), ready, staffed, aht)),
+            "estimated_wait_seconds": _rounded(new_caller_wait(len(waiting), ready, staffed, aht)),
             "longest_wait_seconds": max((w["wait_seconds"] for w in waiting), default=None),
             "average_handle_time_seconds": _rounded(aht),
             "staffed_agents": staffed,
