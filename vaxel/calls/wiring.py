@@ -29,13 +29,13 @@ from .phone_services import PhoneServices
 from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
-    from vaxel.server import VaxelServer
+    from vaxel.host import Host
 
 log = logging.getLogger("vaxel.calls")
 
 
 class CallStack:
-    def __init__(self, server: VaxelServer) -> None:
+    def __init__(self, server: Host) -> None:
         config = server.config
         self.directory = Directory(config)
         self.media = MediaEngine(
@@ -166,7 +166,7 @@ class CallStack:
         await self.media.close()
 
 
-async def build_call_stack(server: VaxelServer) -> CallStack:
+async def build_call_stack(server: Host) -> CallStack:
     stack = CallStack(server)
     await stack.start()
     return stack

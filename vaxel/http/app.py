@@ -23,10 +23,10 @@ from .context import SERVER_KEY
 from .errors import error_middleware
 
 if TYPE_CHECKING:
-    from vaxel.server import VaxelServer
+    from vaxel.host import ServerView
 
 
-def create_app(server: VaxelServer) -> web.Application:
+def create_app(server: ServerView) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, token_middleware(server.config.api.tokens)],
         client_max_size=6 * 1024 * 1024,  # prompt uploads are limited to 5 MB by the handler

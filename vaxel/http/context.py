@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from vaxel.server import VaxelServer
+    from vaxel.host import ServerView
 
-SERVER_KEY: web.AppKey[VaxelServer] = web.AppKey("vaxel_server")
+SERVER_KEY: web.AppKey[ServerView] = web.AppKey("vaxel_server")
 
 
-def server_of(request: web.Request) -> VaxelServer:
+def server_of(request: web.Request) -> ServerView:
     return request.app[SERVER_KEY]
