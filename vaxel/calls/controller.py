@@ -16,7 +16,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from acd.commands import Command
 from acd.core import Acd
@@ -28,13 +28,10 @@ from calllog import CallEvent
 from ivr import FlowPlan, FlowState
 from media.engine import MediaEngine, MediaError, MediaLeg
 from media.quality_watch import CallQualityWatch, run_watch
-from prompts.resolver import PromptError, PromptResolver
-from sip.digest import build_authorization, parse_challenge
+from prompts.resolver import PromptResolver
 from sip.headers import HeaderError, parse_address
-from sip.message import SipResponse
 from sip.registrar import AuthRejection, Registrar
 from sip.sdp import (
-    Negotiated,
     NoCommonCodec,
     SdpError,
     SessionDescription,
@@ -62,11 +59,13 @@ from vaxel.logs import log_event
 from vaxel.storage import CallLog
 
 from .acd_runner import AcdRunner
-from .directory import SIP_DEVICE, TEL_DEVICE, Directory
+from .agent_dialer import AgentDialer
+from .directory import TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
+from .media_sdp import apply_sdp
 from .phone_services import PhoneServices
-from .resolve import ResolveError, resolve_host
 from .session import AgentLeg, InboundCall
+from .sip_port import SipPort
 
 log = logging.getLogger("vaxel.calls")
 
@@ -74,16 +73,6 @@ log = logging.getLogger("vaxel.calls")
 WARNING_EVENTS = frozenset({"prompt_missing"})
 # What a phone's final response to our INVITE means for the ACD: a decline, not a failure.
 DECLINES = frozenset({486, 600, 603})
-
-
-class SipPort(Protocol):
-    """The SIP endpoint as the controller sees it: the UA core plus a way to flush it."""
-
-    @property
-    def ua(self) -> UserAgent: ...
-
-    def transmit(self) -> None:
-        """Send what the UA core queued and re-arm its timer."""
 
 
 def _user_of(value: str | None) -> str | None:
@@ -98,28 +87,6 @@ def _user_of(value: str | None) -> str | None:
 def _rtp_counts(leg: MediaLeg) -> dict[str, int]:
     c = leg.stats
     return {"sent": c.packets_sent, "received": c.packets_received, "malformed": c.malformed}
-
-
-def _contact_destination(binding: Any) -> tuple[str, int]:  # sip.registrar.Binding
-    """Where to send requests for a binding: its Contact, unless the phone is behind NAT
-    (the Contact names another host than the REGISTER came from): then the source."""
-    try:
-        uri = parse_uri(binding.contact.strip("<>"))
-    except (HeaderError, ValueError):
-        return binding.source
-    if uri.host != binding.source[0]:
-        return binding.source
-    return (uri.host, uri.port or 5060)
-
-
-def _apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:
-    leg.set_remote(
-        neg.remote_address,
-        neg.remote_port,
-        neg.codec.name,
-        neg.codec.payload_type,
-        neg.telephone_event_pt,
-    )
 
 
 class CallController:
@@ -158,7 +125,6 @@ class CallController:
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
         self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
-        self._by_handle: dict[str, tuple[str, str]] = {}  # agent INVITE -> (key, agent)
         self._offers: dict[str, Any] = {}  # request id -> the caller's parsed SDP offer
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quality: dict[str, tuple[CallQualityWatch, asyncio.Task[None]]] = {}
@@ -166,6 +132,19 @@ class CallController:
         self._performing = False
         self._timer: asyncio.TimerHandle | None = None
         self._sdp_version = 1
+        self.dialer = AgentDialer(
+            sip=sip,
+            media=media,
+            registrar=registrar,
+            config=self.config,
+            host=advertised_host,
+            prompts=prompts,
+            calls=self.calls,
+            dialogs=self._by_dialog,
+            feed=self.feed,
+            spawn=self._spawn,
+            session_version=self._session_version,
+        )
         runner.sink = self.on_acd_commands
 
     # ------------------------------------------------------------------ plumbing
@@ -196,10 +175,6 @@ class CallController:
     def _session_version(self) -> int:
         self._sdp_version += 1
         return self._sdp_version
-
-    def _contact(self, transport: str = "UDP") -> str:
-        port = self.config.sip.port
-        return f"<sip:vaxel@{self.host}:{port};transport={transport.lower()}>"
 
     def _queue_options(self, queue: str) -> Any:
         return self.directory.queue_options(queue, self.services.queue_prompt)
@@ -288,13 +263,13 @@ class CallController:
         elif isinstance(ev, InDialogRequest):
             self._respond(ev.request_id, 200)
         elif isinstance(ev, ResponseReceived):
-            owner = self._by_handle.get(ev.handle)
+            owner = self.dialer.owner(ev.handle)
             if owner is not None:
-                self._agent_response(*owner, ev)
+                self.dialer.on_response(*owner, ev)
         elif isinstance(ev, RequestTimeout | TransportError):
-            owner = self._by_handle.get(ev.handle) if ev.handle else None
+            owner = self.dialer.owner(ev.handle)
             if owner is not None:
-                self._agent_failed(*owner, "no answer from the device (timeout)")
+                self.dialer.failed(*owner, "no answer from the device (timeout)")
 
     def _invite(self, ev: IncomingRequest) -> None:
         req = ev.request
@@ -351,7 +326,7 @@ class CallController:
                 call.dialog_id = ev.dialog_id
                 self._by_dialog[ev.dialog_id] = (call.call_id, None)
             return
-        owner = self._by_handle.get(ev.handle)
+        owner = self.dialer.owner(ev.handle)
         if owner is not None:
             agent_leg = self._agent_leg(*owner)
             if agent_leg is not None:
@@ -370,7 +345,7 @@ class CallController:
         if call.late_offer is not None and call.leg is not None:
             # Delayed offer: we offered in the 200 OK; the answer is in the ACK.
             try:
-                _apply_sdp(call.leg, parse_answer(call.late_offer, parse_sdp(ev.body)))
+                apply_sdp(call.leg, parse_answer(call.late_offer, parse_sdp(ev.body)))
             except SdpError as exc:
                 error = f"bad SDP answer in ACK: {exc}"
         self.feed(E.CallerAcked(call.call_id, error))
@@ -420,7 +395,7 @@ class CallController:
             self._respond(ev.request_id, 400, f"Bad SDP: {exc}"[:100])
             return
         if answer.remote_address != "0.0.0.0":
-            _apply_sdp(leg, answer)
+            apply_sdp(leg, answer)
         self._respond(
             ev.request_id, 200, body=answer.sdp.to_bytes(), content_type="application/sdp"
         )
@@ -502,7 +477,7 @@ class CallController:
                 return
             # Pointing the leg at the caller and the 200 OK below happen with no await in
             # between: no RTP can leave before the answer (no call-log write waits here).
-            _apply_sdp(leg, answer)
+            apply_sdp(leg, answer)
             call.answer_body = answer.sdp.to_bytes()
         self._watch_quality(call)
         self.feed(E.LegReady(call.call_id))
@@ -649,7 +624,7 @@ class CallController:
             return
         self._by_request.pop(call.request_id, None)
         for agent_leg in call.agents.values():
-            self._release_agent_leg(agent_leg)
+            self.dialer.release(agent_leg)
         if call.dialog_id is not None:
             self._by_dialog.pop(call.dialog_id, None)
         log_event(log, "call.ended", call_id=a.key)
@@ -657,232 +632,16 @@ class CallController:
     # ------------------------------------------------------------------ agents' legs
 
     def _agent_leg(self, key: str, agent: str) -> AgentLeg | None:
-        call = self.calls.get(key)
-        return call.agents.get(agent) if call is not None else None
+        return self.dialer.leg_of(key, agent)
 
     def _do_RingAgent(self, a: A.RingAgent) -> None:
-        call = self.calls[a.key]
-        agent_leg = AgentLeg(a.agent, a.device)
-        old = call.agents.pop(a.agent, None)
-        if old is not None:
-            self._release_agent_leg(old)
-        call.agents[a.agent] = agent_leg
-        agent_leg.task = self._spawn(self._ring(call, agent_leg), f"ring-{a.agent}-{a.key}")
-
-    async def _targets(self, device: str) -> list[tuple[str, tuple[str, int], str]]:
-        """(target URI, destination address, transport) for each way to ring ``device``."""
-        if device.startswith(SIP_DEVICE):
-            user = device[len(SIP_DEVICE) :]
-            bindings = self.registrar.bindings(user, time.time())  # best first
-            return [(b.contact.strip("<>"), _contact_destination(b), b.transport) for b in bindings]
-        if device.startswith(TEL_DEVICE):
-            number = device[len(TEL_DEVICE) :]
-            if not self.config.trunks:
-                return []
-            trunk = next(iter(self.config.trunks.values()))
-            host = await resolve_host(trunk.host)
-            uri = f"sip:{number}@{trunk.host}:{trunk.port}"
-            return [(uri, (host, trunk.port), trunk.transport.upper())]
-        return []
-
-    async def _ring(self, call: InboundCall, agent_leg: AgentLeg) -> None:
-        key, agent = call.call_id, agent_leg.agent
-        try:
-            targets = await self._targets(agent_leg.device)
-        except ResolveError as exc:
-            self._agent_failed(key, agent, f"failed: {exc}")
-            return
-        if not targets:
-            reason = f"device {agent_leg.device} not reachable (not registered)"
-            self._agent_failed(key, agent, reason)
-            return
-        try:
-            leg = await self.media.open_leg()
-        except MediaError as exc:
-            self._agent_failed(key, agent, f"failed: {exc}")
-            return
-        if agent_leg.dropped:
-            await leg.close()
-            return
-        agent_leg.leg = leg
-        agent_leg.offer_sdp = make_offer(
-            self.media.host,
-            leg.local_port,
-            session_id=leg.local_port,
-            session_version=self._session_version(),
-        )
-        agent_leg.target_uri, agent_leg.destination, agent_leg.transport = targets[0]
-        self._send_agent_invite(call, agent_leg)
-
-    def _send_agent_invite(
-        self,
-        call: InboundCall,
-        agent_leg: AgentLeg,
-        auth_header: tuple[str, str] | None = None,
-        call_id: str | None = None,
-        cseq: int = 1,
-        from_tag: str | None = None,
-    ) -> None:
-        caller = call.a_number or "anonymous"
-        headers = [("Contact", self._contact(agent_leg.transport))]
-        if auth_header is not None:
-            headers.append(auth_header)
-        assert agent_leg.offer_sdp is not None
-        handle = self.ua.invite(
-            target_uri=agent_leg.target_uri,
-            destination=agent_leg.destination,
-            transport=agent_leg.transport,
-            from_uri=f"sip:{caller}@{self.host}",
-            from_display=caller,
-            to_uri=agent_leg.target_uri,
-            body=agent_leg.offer_sdp.to_bytes(),
-            headers=headers,
-            call_id=call_id,
-            cseq=cseq,
-            from_tag=from_tag,
-            now=self._loop_now(),
-        )
-        if agent_leg.handle is not None:
-            self._by_handle.pop(agent_leg.handle, None)
-        agent_leg.handle = handle
-        self._by_handle[handle] = (call.call_id, agent_leg.agent)
-        self.sip.transmit()
-
-    def _agent_response(self, key: str, agent: str, ev: ResponseReceived) -> None:
-        agent_leg = self._agent_leg(key, agent)
-        resp: SipResponse = ev.response
-        status = resp.status
-        if agent_leg is None or status < 200 or agent_leg.answered:
-            return
-        if 200 <= status < 300:
-            agent_leg.answered = True
-            if ev.dialog_id:
-                agent_leg.dialog_id = ev.dialog_id
-                self._by_dialog[ev.dialog_id] = (key, agent)
-            try:
-                assert agent_leg.offer_sdp is not None and agent_leg.leg is not None
-                _apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, parse_sdp(resp.body)))
-            except SdpError as exc:
-                log_event(
-                    log,
-                    "call.agent_bad_sdp",
-                    level=logging.WARNING,
-                    call_id=key,
-                    agent=agent,
-                    reason=str(exc),
-                )
-                self._agent_failed(key, agent, f"failed: bad SDP answer: {exc}")
-                return
-            self.feed(E.AgentAnswered(key, agent))
-            return
-        call = self.calls.get(key)
-        if (
-            status in (401, 407)
-            and agent_leg.auth_tries == 0
-            and call is not None
-            and self._retry_with_credentials(call, agent_leg, resp)
-        ):
-            return
-        reason = f"{status} {resp.reason}".strip()
-        if status in DECLINES:
-            self.feed(E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True))
-        else:
-            self._agent_failed(key, agent, f"failed: {reason}")
-
-    def _agent_failed(self, key: str, agent: str, reason: str) -> None:
-        self.feed(E.AgentOfferFailed(key, agent, reason))
-
-    def _retry_with_credentials(
-        self, call: InboundCall, agent_leg: AgentLeg, resp: SipResponse
-    ) -> bool:
-        """Answer a trunk's challenge with its credentials (only for calls via the trunk)."""
-        trunk = next(iter(self.config.trunks.values()), None)
-        if (
-            trunk is None
-            or not trunk.username
-            or not trunk.password
-            or not agent_leg.device.startswith(TEL_DEVICE)
-        ):
-            return False
-        header = "WWW-Authenticate" if resp.status == 401 else "Proxy-Authenticate"
-        value = resp.headers.get(header)
-        if value is None:
-            return False
-        try:
-            challenge = parse_challenge(value)
-        except ValueError:
-            return False
-        cseq = int((resp.headers.get("CSeq") or "1 INVITE").split()[0]) + 1
-        authz = build_authorization(
-            challenge,
-            method="INVITE",
-            uri=agent_leg.target_uri,
-            username=trunk.username,
-            password=trunk.password,
-            cnonce=secrets.token_hex(8),
-        )
-        agent_leg.auth_tries += 1
-        from_tag = parse_address(resp.headers.get("From") or "").tag
-        self._send_agent_invite(
-            call,
-            agent_leg,
-            ("Authorization" if resp.status == 401 else "Proxy-Authorization", authz),
-            call_id=resp.headers.get("Call-ID"),
-            cseq=cseq,
-            from_tag=from_tag,
-        )
-        return True
+        self.dialer.ring(a)
 
     def _do_PromptAgent(self, a: A.PromptAgent) -> None:
-        agent_leg = self._agent_leg(a.key, a.agent)
-        if agent_leg is None or agent_leg.leg is None:
-            return
-        self._spawn(self._accept_prompt(a, agent_leg.leg), f"accept-{a.agent}-{a.key}")
-
-    async def _accept_prompt(self, a: A.PromptAgent, leg: MediaLeg) -> None:
-        call = self.calls.get(a.key)
-        if call is None:
-            return
-        lang = call.language
-        try:
-            prompts = self.prompts.resolve_all([a.prompt], lang)
-        except PromptError:
-            prompts = self.prompts.resolve_all(["accept-call"], lang)
-        leg.flush_digits()
-        try:
-            played = await leg.play(prompts, interrupt_digits="0123456789*#")
-            digit = played.digit
-            if digit is None and played.reason != "hangup":
-                got = await leg.collect_digits(1, a.timeout, a.timeout, None)
-                digit = got.digits or None
-        except MediaError:
-            return
-        self.feed(E.AgentKeyed(a.key, a.agent, digit))
+        self.dialer.prompt(a)
 
     def _do_DropAgent(self, a: A.DropAgent) -> None:
-        agent_leg = self._agent_leg(a.key, a.agent)
-        if agent_leg is None:
-            return
-        del self.calls[a.key].agents[a.agent]
-        self._release_agent_leg(agent_leg)
-
-    def _release_agent_leg(self, agent_leg: AgentLeg) -> None:
-        """Stop ringing (CANCEL) or hang up (BYE) an agent leg and close it; idempotent."""
-        if agent_leg.dropped:
-            return
-        agent_leg.dropped = True
-        if agent_leg.dialog_id is not None:
-            self._by_dialog.pop(agent_leg.dialog_id, None)
-            self.ua.bye(agent_leg.dialog_id, self._loop_now())
-            agent_leg.dialog_id = None
-        elif agent_leg.handle is not None and not agent_leg.answered:
-            self.ua.cancel(agent_leg.handle, self._loop_now())
-        if agent_leg.handle is not None:
-            self._by_handle.pop(agent_leg.handle, None)
-        self.sip.transmit()
-        if agent_leg.leg is not None:
-            leg, agent_leg.leg = agent_leg.leg, None
-            self._spawn(leg.close(), "close-agent-leg")
+        self.dialer.drop(a)
 
     def _do_Bridge(self, a: A.Bridge) -> None:
         call = self.calls[a.key]

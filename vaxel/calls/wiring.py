@@ -102,7 +102,7 @@ class CallStack:
             publish=server.events.publish,
         )
         self.trunk_registrations = [
-            TrunkRegistration(name, trunk, self.endpoint, self.controller._contact)
+            TrunkRegistration(name, trunk, self.endpoint, self.controller.dialer.contact)
             for name, trunk in config.trunks.items()
             if trunk.register_
         ]

@@ -1,0 +1,327 @@
+"""Ringing agents' devices for the call executor: the outgoing INVITE and its answers.
+
+Resolves a device to where it is reached (registered SIP bindings, a number through the
+trunk), opens the agent's media leg, sends the INVITE (answering a trunk's challenge once),
+reads the answer SDP, plays the accept prompt and hangs the leg up. What each outcome means
+for the call is the call core's to decide: results go back to it as events (``feed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from callcore import actions as A
+from callcore import events as E
+from config import VaxelConfig
+from media.engine import MediaEngine, MediaError, MediaLeg
+from prompts.resolver import PromptError, PromptResolver
+from sip.digest import build_authorization, parse_challenge
+from sip.headers import HeaderError, parse_address
+from sip.message import SipResponse
+from sip.registrar import Binding, Registrar
+from sip.sdp import SdpError, make_offer, parse_answer, parse_sdp
+from sip.uri import parse_uri
+from sip.useragent import ResponseReceived, UserAgent
+from vaxel.logs import log_event
+
+from .directory import SIP_DEVICE, TEL_DEVICE
+from .media_sdp import apply_sdp
+from .resolve import ResolveError, resolve_host
+from .session import AgentLeg, InboundCall
+from .sip_port import SipPort
+
+log = logging.getLogger("vaxel.calls")
+
+# What a phone's final response to our INVITE means for the ACD: a decline, not a failure.
+DECLINES = frozenset({486, 600, 603})
+DIGITS = "0123456789*#"
+
+
+def _contact_destination(binding: Binding) -> tuple[str, int]:  # sip.registrar.Binding
+    """Where to send requests for a binding: its Contact, unless the phone is behind NAT
+    (the Contact names another host than the REGISTER came from): then the source."""
+    try:
+        uri = parse_uri(binding.contact.strip("<>"))
+    except (HeaderError, ValueError):
+        return binding.source
+    if uri.host != binding.source[0]:
+        return binding.source
+    return (uri.host, uri.port or 5060)
+
+
+class AgentDialer:
+    def __init__(
+        self,
+        *,
+        sip: SipPort,
+        media: MediaEngine,
+        registrar: Registrar,
+        config: VaxelConfig,
+        host: str,
+        prompts: PromptResolver,
+        calls: dict[str, InboundCall],
+        dialogs: dict[str, tuple[str, str | None]],
+        feed: Callable[[E.CallInput], None],
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        session_version: Callable[[], int],
+    ) -> None:
+        self.sip = sip
+        self.media = media
+        self.registrar = registrar
+        self.config = config
+        self.host = host
+        self.prompts = prompts
+        self.calls = calls  # the executor's, by call key
+        self._by_dialog = dialogs  # the executor's: dialog id -> (call key, agent)
+        self._by_handle: dict[str, tuple[str, str]] = {}  # our INVITE -> (call key, agent)
+        self.feed = feed
+        self._spawn = spawn
+        self._session_version = session_version
+
+    @property
+    def ua(self) -> UserAgent:
+        return self.sip.ua
+
+    def _loop_now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def contact(self, transport: str = "UDP") -> str:
+        port = self.config.sip.port
+        return f"<sip:vaxel@{self.host}:{port};transport={transport.lower()}>"
+
+    def owner(self, handle: str | None) -> tuple[str, str] | None:
+        """(call key, agent) of one of our INVITEs."""
+        return self._by_handle.get(handle) if handle else None
+
+    def leg_of(self, key: str, agent: str) -> AgentLeg | None:
+        call = self.calls.get(key)
+        return call.agents.get(agent) if call is not None else None
+
+    def ring(self, a: A.RingAgent) -> None:
+        call = self.calls[a.key]
+        agent_leg = AgentLeg(a.agent, a.device)
+        old = call.agents.pop(a.agent, None)
+        if old is not None:
+            self.release(old)
+        call.agents[a.agent] = agent_leg
+        agent_leg.task = self._spawn(self._ring(call, agent_leg), f"ring-{a.agent}-{a.key}")
+
+    async def _targets(self, device: str) -> list[tuple[str, tuple[str, int], str]]:
+        """(target URI, destination address, transport) for each way to ring ``device``."""
+        if device.startswith(SIP_DEVICE):
+            user = device[len(SIP_DEVICE) :]
+            bindings = self.registrar.bindings(user, time.time())  # best first
+            return [(b.contact.strip("<>"), _contact_destination(b), b.transport) for b in bindings]
+        if device.startswith(TEL_DEVICE):
+            number = device[len(TEL_DEVICE) :]
+            if not self.config.trunks:
+                return []
+            trunk = next(iter(self.config.trunks.values()))
+            host = await resolve_host(trunk.host)
+            uri = f"sip:{number}@{trunk.host}:{trunk.port}"
+            return [(uri, (host, trunk.port), trunk.transport.upper())]
+        return []
+
+    async def _ring(self, call: InboundCall, agent_leg: AgentLeg) -> None:
+        key, agent = call.call_id, agent_leg.agent
+        try:
+            targets = await self._targets(agent_leg.device)
+        except ResolveError as exc:
+            self.failed(key, agent, f"failed: {exc}")
+            return
+        if not targets:
+            reason = f"device {agent_leg.device} not reachable (not registered)"
+            self.failed(key, agent, reason)
+            return
+        try:
+            leg = await self.media.open_leg()
+        except MediaError as exc:
+            self.failed(key, agent, f"failed: {exc}")
+            return
+        if agent_leg.dropped:
+            await leg.close()
+            return
+        agent_leg.leg = leg
+        agent_leg.offer_sdp = make_offer(
+            self.media.host,
+            leg.local_port,
+            session_id=leg.local_port,
+            session_version=self._session_version(),
+        )
+        agent_leg.target_uri, agent_leg.destination, agent_leg.transport = targets[0]
+        self._send_agent_invite(call, agent_leg)
+
+    def _send_agent_invite(
+        self,
+        call: InboundCall,
+        agent_leg: AgentLeg,
+        auth_header: tuple[str, str] | None = None,
+        call_id: str | None = None,
+        cseq: int = 1,
+        from_tag: str | None = None,
+    ) -> None:
+        caller = call.a_number or "anonymous"
+        headers = [("Contact", self.contact(agent_leg.transport))]
+        if auth_header is not None:
+            headers.append(auth_header)
+        assert agent_leg.offer_sdp is not None
+        handle = self.ua.invite(
+            target_uri=agent_leg.target_uri,
+            destination=agent_leg.destination,
+            transport=agent_leg.transport,
+            from_uri=f"sip:{caller}@{self.host}",
+            from_display=caller,
+            to_uri=agent_leg.target_uri,
+            body=agent_leg.offer_sdp.to_bytes(),
+            headers=headers,
+            call_id=call_id,
+            cseq=cseq,
+            from_tag=from_tag,
+            now=self._loop_now(),
+        )
+        if agent_leg.handle is not None:
+            self._by_handle.pop(agent_leg.handle, None)
+        agent_leg.handle = handle
+        self._by_handle[handle] = (call.call_id, agent_leg.agent)
+        self.sip.transmit()
+
+    def on_response(self, key: str, agent: str, ev: ResponseReceived) -> None:
+        agent_leg = self.leg_of(key, agent)
+        resp: SipResponse = ev.response
+        status = resp.status
+        if agent_leg is None or status < 200 or agent_leg.answered:
+            return
+        if 200 <= status < 300:
+            agent_leg.answered = True
+            if ev.dialog_id:
+                agent_leg.dialog_id = ev.dialog_id
+                self._by_dialog[ev.dialog_id] = (key, agent)
+            try:
+                assert agent_leg.offer_sdp is not None and agent_leg.leg is not None
+                apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, parse_sdp(resp.body)))
+            except SdpError as exc:
+                log_event(
+                    log,
+                    "call.agent_bad_sdp",
+                    level=logging.WARNING,
+                    call_id=key,
+                    agent=agent,
+                    reason=str(exc),
+                )
+                self.failed(key, agent, f"failed: bad SDP answer: {exc}")
+                return
+            self.feed(E.AgentAnswered(key, agent))
+            return
+        call = self.calls.get(key)
+        if (
+            status in (401, 407)
+            and agent_leg.auth_tries == 0
+            and call is not None
+            and self._retry_with_credentials(call, agent_leg, resp)
+        ):
+            return
+        reason = f"{status} {resp.reason}".strip()
+        if status in DECLINES:
+            self.feed(E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True))
+        else:
+            self.failed(key, agent, f"failed: {reason}")
+
+    def failed(self, key: str, agent: str, reason: str) -> None:
+        self.feed(E.AgentOfferFailed(key, agent, reason))
+
+    def _retry_with_credentials(
+        self, call: InboundCall, agent_leg: AgentLeg, resp: SipResponse
+    ) -> bool:
+        """Answer a trunk's challenge with its credentials (only for calls via the trunk)."""
+        trunk = next(iter(self.config.trunks.values()), None)
+        if (
+            trunk is None
+            or not trunk.username
+            or not trunk.password
+            or not agent_leg.device.startswith(TEL_DEVICE)
+        ):
+            return False
+        header = "WWW-Authenticate" if resp.status == 401 else "Proxy-Authenticate"
+        value = resp.headers.get(header)
+        if value is None:
+            return False
+        try:
+            challenge = parse_challenge(value)
+        except ValueError:
+            return False
+        cseq = int((resp.headers.get("CSeq") or "1 INVITE").split()[0]) + 1
+        authz = build_authorization(
+            challenge,
+            method="INVITE",
+            uri=agent_leg.target_uri,
+            username=trunk.username,
+            password=trunk.password,
+            cnonce=secrets.token_hex(8),
+        )
+        agent_leg.auth_tries += 1
+        from_tag = parse_address(resp.headers.get("From") or "").tag
+        self._send_agent_invite(
+            call,
+            agent_leg,
+            ("Authorization" if resp.status == 401 else "Proxy-Authorization", authz),
+            call_id=resp.headers.get("Call-ID"),
+            cseq=cseq,
+            from_tag=from_tag,
+        )
+        return True
+
+    def prompt(self, a: A.PromptAgent) -> None:
+        agent_leg = self.leg_of(a.key, a.agent)
+        if agent_leg is None or agent_leg.leg is None:
+            return
+        self._spawn(self._accept_prompt(a, agent_leg.leg), f"accept-{a.agent}-{a.key}")
+
+    async def _accept_prompt(self, a: A.PromptAgent, leg: MediaLeg) -> None:
+        call = self.calls.get(a.key)
+        if call is None:
+            return
+        lang = call.language
+        try:
+            prompts = self.prompts.resolve_all([a.prompt], lang)
+        except PromptError:
+            prompts = self.prompts.resolve_all(["accept-call"], lang)
+        leg.flush_digits()
+        try:
+            played = await leg.play(prompts, interrupt_digits=DIGITS)
+            digit = played.digit
+            if digit is None and played.reason != "hangup":
+                got = await leg.collect_digits(1, a.timeout, a.timeout, None)
+                digit = got.digits or None
+        except MediaError:
+            return
+        self.feed(E.AgentKeyed(a.key, a.agent, digit))
+
+    def drop(self, a: A.DropAgent) -> None:
+        agent_leg = self.leg_of(a.key, a.agent)
+        if agent_leg is None:
+            return
+        del self.calls[a.key].agents[a.agent]
+        self.release(agent_leg)
+
+    def release(self, agent_leg: AgentLeg) -> None:
+        """Stop ringing (CANCEL) or hang up (BYE) an agent leg and close it; idempotent."""
+        if agent_leg.dropped:
+            return
+        agent_leg.dropped = True
+        if agent_leg.dialog_id is not None:
+            self._by_dialog.pop(agent_leg.dialog_id, None)
+            self.ua.bye(agent_leg.dialog_id, self._loop_now())
+            agent_leg.dialog_id = None
+        elif agent_leg.handle is not None and not agent_leg.answered:
+            self.ua.cancel(agent_leg.handle, self._loop_now())
+        if agent_leg.handle is not None:
+            self._by_handle.pop(agent_leg.handle, None)
+        self.sip.transmit()
+        if agent_leg.leg is not None:
+            leg, agent_leg.leg = agent_leg.leg, None
+            self._spawn(leg.close(), "close-agent-leg")

@@ -1,0 +1,17 @@
+"""The SIP endpoint as the call executor sees it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sip.useragent import UserAgent
+
+
+class SipPort(Protocol):
+    """The UA core plus a way to flush it."""
+
+    @property
+    def ua(self) -> UserAgent: ...
+
+    def transmit(self) -> None:
+        """Send what the UA core queued and re-arm its timer."""
