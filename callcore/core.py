@@ -23,7 +23,9 @@ from . import events as E
 from .state import CallState, Offer, OfferPhase, Phase
 from .target import QueueOptions, Target
 
-ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on an unacknowledged 2xx by then anyway
+# How long an answered call waits for its ACK while holding its media leg (the UA core
+# retransmits the 2xx until 64*T1 = 32 s; a real phone ACKs within a round trip).
+ACK_TIMEOUT = 8.0
 # Before a BYE that follows Vaxel's last prompt: the phone's jitter buffer still holds its
 # final ~100-200 ms, which an immediate BYE cuts off.
 HANGUP_GRACE = 0.5
@@ -89,6 +91,9 @@ class CallCore:
         if call.phase == Phase.RINGING:
             out.append(A.Answer(call.key))
         elif call.phase == Phase.ANSWERED:
+            # No BYE before the ACK (RFC 3261 section 15): the transaction gives up on
+            # its own; the call's media is released now.
+            call.caller_gone = True
             self._end(call, now, out, cause=Outcome.NO_ACK, by="caller", reason="no ACK")
         elif call.phase == Phase.ENDING:
             self._end(call, now, out, by="server", reason=call.reason or "flow ended")

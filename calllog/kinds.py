@@ -87,5 +87,6 @@ class Outcome(StrEnum):
     REJECTED = "rejected"  # refused before answer (no common codec, bad SDP)
     CANCELLED = "cancelled"  # the caller gave up before the answer
     NO_ACK = "no_ack"
-    SHUTDOWN = "shutdown"  # the server stopped while the call was live
+    SHUTDOWN = "shutdown"  # the server was stopped (SIGTERM) while the call was live
+    SERVER_STOPPED = "server_stopped"  # found live at the next start: the process died
     ERROR = "error"

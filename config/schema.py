@@ -73,6 +73,10 @@ def _default_digest_algorithms() -> list[DigestAlgorithm]:
 class SipConfig(_Strict):
     host: str = "127.0.0.1"
     port: Port = 5060
+    # How long an answered call waits for the caller's ACK before its RTP ports are given
+    # back (the 200 OK itself is retransmitted up to 32 s by the transaction layer): an
+    # INVITE that is never acknowledged must not hold media resources for long.
+    ack_timeout: Annotated[float, Field(ge=1, le=32)] = 8.0
     transports: list[Transport] = Field(default_factory=_default_transports)
     # Host part agents register under and the digest realm they see.
     domain: str = "127.0.0.1"

@@ -75,6 +75,8 @@ class VaxelServer:
             raise StartupError(f"database.url: cannot open or migrate the database: {exc}") from exc
         self.calllog = CallLog(self._engine)
         self.calllog.start()
+        # Calls a crashed process left live get their end (and summary) before new ones.
+        await self.calllog.close_interrupted()
 
         await self._start_calls()
         await self._start_http()

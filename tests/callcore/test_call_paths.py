@@ -44,13 +44,16 @@ def test_no_media_port_gets_503_and_the_call_is_closed_in_the_log() -> None:
     assert not w.core.calls
 
 
-def test_no_ack_ends_the_call_after_the_ack_timeout() -> None:
+def test_no_ack_releases_the_call_after_the_ack_timeout_without_a_bye() -> None:
+    # An INVITE that is never acknowledged must not hold its RTP ports for 32 s (issue 19);
+    # no BYE may be sent before the ACK (RFC 3261 section 15).
     w = World()
     key = w.invite("100")
-    w.advance(31.0)
+    w.advance(7.5)
     assert key in w.core.calls
-    w.advance(2.0)
-    assert w.summaries[key].outcome == "no_ack" and key in w.hung_up
+    w.advance(1.0)
+    assert w.summaries[key].outcome == "no_ack" and key not in w.hung_up
+    assert any(isinstance(a, A.ReleaseMedia) and a.key == key for a in w.actions)
 
 
 def test_closed_calendar_flow_ends_the_call_after_the_grace_and_logs_closed() -> None:

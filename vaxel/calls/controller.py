@@ -121,7 +121,11 @@ class CallController:
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
-        self.core = CallCore(route=directory.target, queue_options=self._queue_options)
+        self.core = CallCore(
+            route=directory.target,
+            queue_options=self._queue_options,
+            ack_timeout=self.config.sip.ack_timeout,
+        )
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
         self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
