@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.model import Call as AcdCall
+from acd import Call as AcdCall
 from calllog import CallEvent
 
 

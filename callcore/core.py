@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from acd.commands import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
-from acd.model import Call as AcdCall
+from acd import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
+from acd import Call as AcdCall
 from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
 
 from . import actions as A

@@ -1,9 +1,13 @@
 """Configuration: one TOML file, validated into typed objects before anything starts."""
 
 from .loader import DEMO_CONFIG, ConfigError, load_config, parse_config, validate_config
-from .schema import VaxelConfig
+from .schema import MAIL_RETRY_DELAYS, NumberTarget, SmtpConfig, TrunkConfig, VaxelConfig
 
 __all__ = [
+    "MAIL_RETRY_DELAYS",
+    "NumberTarget",
+    "SmtpConfig",
+    "TrunkConfig",
     "DEMO_CONFIG",
     "ConfigError",
     "VaxelConfig",

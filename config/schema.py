@@ -19,10 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from acd.calendar import CalendarConfig
-from ivr.config import FlowConfig, flow_problems, flow_prompt_uses
-from ivr.voicemail import VoicemailSettings
-from prompts.catalog import can_exist
+from acd import CalendarConfig
+from ivr import FlowConfig, VoicemailSettings, flow_problems, flow_prompt_uses
+from prompts import can_exist
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]

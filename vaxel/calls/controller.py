@@ -18,42 +18,39 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from acd.commands import Command
-from acd.core import Acd
-from acd.errors import AcdError
+from acd import Acd, AcdError, Command
 from callcore import CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
 from ivr import FlowPlan, FlowState
-from media.engine import MediaEngine, MediaError, MediaLeg
-from media.quality_watch import CallQualityWatch, run_watch
-from prompts.resolver import PromptResolver
-from sip.headers import HeaderError, parse_address
-from sip.registrar import AuthRejection, Registrar
-from sip.sdp import (
-    NoCommonCodec,
-    SdpError,
-    SessionDescription,
-    make_offer,
-    negotiate,
-    parse_answer,
-    parse_sdp,
-)
-from sip.uri import parse_uri
-from sip.useragent import (
+from media import CallQualityWatch, MediaEngine, MediaError, MediaLeg, run_watch
+from prompts import PromptResolver
+from sip import (
     AckReceived,
+    AuthRejection,
     ByeReceived,
     CallCancelled,
     DialogEstablished,
     DialogTerminated,
+    HeaderError,
     IncomingRequest,
     InDialogRequest,
+    NoCommonCodec,
+    Registrar,
     ReInvite,
     RequestTimeout,
     ResponseReceived,
+    SdpError,
+    SessionDescription,
     TransportError,
     UserAgent,
+    make_offer,
+    negotiate,
+    parse_address,
+    parse_answer,
+    parse_sdp,
+    parse_uri,
 )
 from vaxel.logs import log_event
 from vaxel.storage import CallLog
@@ -542,7 +539,7 @@ class CallController:
         self.feed(E.ServiceFinished(call.call_id))
 
     async def _remote_login(self, call: InboundCall) -> None:
-        from acd.remote_login import decide_remote_login
+        from acd import decide_remote_login
 
         decision = decide_remote_login(call.a_number, self.directory.agents, self.acd.is_logged_in)
         await call.log(

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from acd.model import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy
-from acd.remote_login import normalize_number
+from acd import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy, normalize_number
 from callcore import QueueOptions, Target
-from config import VaxelConfig
-from config.schema import NumberTarget
+from config import NumberTarget, VaxelConfig
 
 # Device strings the ACD hands back in OfferCall: how to reach an agent.
 SIP_DEVICE = "sip:"  # "sip:1001": the agent's registered SIP phone(s)
