@@ -303,12 +303,27 @@ class CallCore:
         self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
     ) -> None:
         if call.agent == ev.agent and call.phase == Phase.CONNECTED:
+            assert call.queue is not None
+            if self.queue_options(call.queue).survey:
+                self._survey(call, ev.agent, now, out)
+                return
             self._end(call, now, out, by="agent", reason=f"agent {ev.why}")
             return
         offer = call.offers.pop(ev.agent, None)
         if offer is not None:
             out.append(A.DropAgent(call.key, ev.agent))
             out.append(A.AcdOfferFailed(call.key, ev.agent, f"agent {ev.why}"))
+
+    def _survey(self, call: CallState, agent: str, now: float, out: list[A.Action]) -> None:
+        """The agent hung up first: they go to wrap-up while the caller answers the survey."""
+        call.in_acd = False
+        call.ended_by, call.reason = "agent", "agent hung up"
+        out.append(A.AcdEnded(call.key, "agent hung up"))
+        call.offers.pop(agent, None)
+        out.append(A.Unbridge(call.key))
+        out.append(A.DropAgent(call.key, agent))
+        call.phase = Phase.SERVICE
+        out.append(A.RunService(call.key, "survey", call.queue, agent))
 
     # ------------------------------------------------------------------ ACD commands
 
@@ -477,7 +492,8 @@ class CallCore:
             return
         if call.phase == Phase.QUEUED:
             out.append(A.StopQueueMusic(call.key))
-        call.cause, call.ended_by, call.reason = cause, by, reason
+        # A call the agent ended before the survey stays ended by the agent.
+        call.cause, call.ended_by, call.reason = cause, call.ended_by or by, reason
         if call.in_acd:
             call.in_acd = False
             if call.phase == Phase.CONNECTED:

@@ -25,6 +25,8 @@ class EventKind(StrEnum):
     AGENT_ACCEPT_PROMPT = "agent_accept_prompt"
     AGENT_DECLINED = "agent_declined"
     BRIDGED = "bridged"
+    SURVEY_STARTED = "survey_started"
+    SURVEY_ANSWER = "survey_answer"  # data: position, question, answer (1-5, None: skipped)
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"

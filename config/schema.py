@@ -156,6 +156,17 @@ class AnswerGroupConfig(_Strict):
     name: str | None = None
 
 
+class SurveyConfig(_Strict):
+    """The keypad satisfaction survey (NKI) a caller hears when the agent hangs up first."""
+
+    questions: list[str] = Field(min_length=1, max_length=10)  # prompt names, in order
+    welcome: str = "survey-welcome"
+    closing: str = "survey-thanks"
+    invalid: str = "survey-invalid"
+    answer_timeout: Annotated[float, Field(ge=1, le=30)] = 6.0
+    max_repeats: Annotated[int, Field(ge=0, le=5)] = 2
+
+
 class QueueConfig(_Strict):
     name: str | None = None
     answer_groups: list[Identifier] = Field(min_length=1)
@@ -186,6 +197,7 @@ class QueueConfig(_Strict):
     # mobile's voicemail must not take the caller). None: on for tel: devices only.
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+    survey: SurveyConfig | None = None
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -393,6 +405,12 @@ class VaxelConfig(_Strict):
             for i, deviation in enumerate(calendar.deviations):
                 for lang, name in (deviation.prompt or {}).items():
                     uses.append((f"calendars.{cid}.deviations.{i}.prompt.{lang}", name))
+        for qid, queue in self.queues.items():
+            if queue.survey is not None:
+                sv = queue.survey
+                key = f"queues.{qid}.survey"
+                uses += [(f"{key}.questions.{i}", q) for i, q in enumerate(sv.questions)]
+                uses += [(f"{key}.{k}", getattr(sv, k)) for k in ("welcome", "closing", "invalid")]
         return uses
 
     def _impossible_prompts(self) -> list[tuple[str, str]]:

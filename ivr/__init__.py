@@ -26,9 +26,13 @@ from .steps import (
     voicemail,
     welcome,
 )
+from .survey import SurveyAnswer, SurveySettings, run_survey
 from .voicemail import VoicemailSettings, leave_voicemail
 
 __all__ = [
+    "SurveyAnswer",
+    "SurveySettings",
+    "run_survey",
     "Admin",
     "UnusableRecording",
     "record_prompt_by_phone",

@@ -23,7 +23,7 @@ from callcore import CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
-from ivr import FlowPlan, FlowState
+from ivr import FlowPlan, FlowState, run_survey
 from media import CallQualityWatch, MediaEngine, MediaError, MediaLeg, run_watch
 from prompts import PromptResolver
 from sip import (
@@ -526,6 +526,10 @@ class CallController:
                 await self.phone_services.record_prompt(call)
             elif a.service == "voicemail":
                 await self.phone_services.voicemail(call)
+            elif a.service == "survey" and (survey := self.directory.survey(a.queue)):
+                if call.leg is not None:
+                    call.leg.flush_digits()  # keys pressed to the agent are not answers
+                await run_survey(call, survey)
             else:
                 if a.service != "goodbye":
                     await call.log("service_unavailable", service=a.service)
@@ -569,6 +573,12 @@ class CallController:
     def _do_Announce(self, a: A.Announce) -> None:
         call = self.calls[a.key]
         call.announce(a.position, a.estimated_wait, call.music_name)
+
+    def _do_Unbridge(self, a: A.Unbridge) -> None:
+        call = self.calls.get(a.key)
+        if call is not None and call.bridge is not None:
+            call.bridge.stop()
+            call.bridge = None
 
     def _do_HangUpCaller(self, a: A.HangUpCaller) -> None:
         call = self.calls.get(a.key)

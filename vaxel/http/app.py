@@ -16,6 +16,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    surveys_routes,
     voicemail_routes,
 )
 from .auth import token_middleware
@@ -38,6 +39,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(calendars_routes.routes)
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
+    app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
     events_routes.setup(app)

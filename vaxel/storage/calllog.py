@@ -154,6 +154,7 @@ class CallLog:
         queue: str | None = None,
         agent: str | None = None,
         call_id: str | None = None,
+        kind: str | None = None,
         limit: int = 1000,
     ) -> list[CallLogEvent]:
         stmt = select(CallEventRow).order_by(CallEventRow.at, CallEventRow.id).limit(limit)
@@ -167,6 +168,8 @@ class CallLog:
             stmt = stmt.where(CallEventRow.agent == agent)
         if call_id is not None:
             stmt = stmt.where(CallEventRow.call_id == call_id)
+        if kind is not None:
+            stmt = stmt.where(CallEventRow.kind == kind)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [
