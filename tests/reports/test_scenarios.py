@@ -363,3 +363,13 @@ def test_bad_settings_say_what_to_give() -> None:
         Rollup("UTC", "fortnight")
     with pytest.raises(ValueError, match="service_level_seconds: expected seconds"):
         QueueRules(service_level_seconds=-1)
+
+
+def test_logging_in_again_during_wrap_up_keeps_the_wrap_up() -> None:
+    t = local("2026-11-10T10:00")
+    events = [agent_ev(t, "login", "a0")]
+    events += answered_call("c1", t, 5, 60, wrap=30)
+    events.append(agent_ev(t + timedelta(seconds=75), "login", "a0", replaced=True))
+    events.sort(key=lambda e: e.at.timestamp())
+    a = one(rollup(events).agent_figures())
+    assert (a.busy, a.wrap_up, a.ready) == (60.0, 30.0, 0.0)
