@@ -56,13 +56,15 @@ def interval_of(interval: str | Interval) -> Interval:
 class Periods:
     """The intervals of one length in one zone: which one an instant falls in."""
 
-    __slots__ = ("zone", "interval", "_lo", "_hi")
+    __slots__ = ("zone", "interval", "_lo", "_hi", "_cache")
 
     def __init__(self, zone: str | ZoneInfo, interval: str | Interval) -> None:
         self.zone = zone_of(zone)
         self.interval = interval_of(interval)
         self._lo = 0.0
         self._hi = 0.0  # the last interval looked up (events come in order: mostly a hit)
+        # Intervals by the real quarter hour they were looked up in (checked on use).
+        self._cache: dict[int, tuple[float, float]] = {}
 
     def start(self, ts: float) -> float:
         """The start of the interval that contains ``ts``."""
@@ -74,6 +76,11 @@ class Periods:
         """``(start, end)`` of the interval that contains ``ts``, end exclusive."""
         if self._lo <= ts < self._hi:
             return self._lo, self._hi
+        q = int(ts // 900)
+        hit = self._cache.get(q)
+        if hit is not None and hit[0] <= ts < hit[1]:
+            self._lo, self._hi = hit
+            return hit
         lo = self._floor(ts)
         step = _STEP.get(self.interval)
         if step is not None:
@@ -82,6 +89,9 @@ class Periods:
                 hi = lo + step
         else:
             hi = self._floor_day(self._next_day(lo))
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[q] = (lo, hi)
         self._lo, self._hi = lo, hi
         return lo, hi
 
