@@ -9,7 +9,7 @@ than copying the accumulators.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
@@ -396,7 +396,7 @@ class Rollup:
         a.since = until
 
 
-_CALL_HANDLERS = {
+_CALL_HANDLERS: dict[str, Callable[[Rollup, _Call, CallEvent, float], None]] = {
     K.ARRIVED: Rollup._arrived,
     K.QUEUED: Rollup._queued,
     K.OVERFLOWED: Rollup._overflowed,
