@@ -6,9 +6,9 @@ from aiohttp import web
 
 from calllog import EventKind
 
+from .calllog_routes import event_filters
 from .context import server_of
 from .openapi import operation, query_param, ref
-from .params import int_param, iso_time
 
 routes = web.RouteTableDef()
 
@@ -16,12 +16,7 @@ routes = web.RouteTableDef()
 @routes.get("/api/surveys")
 async def survey_answers(request: web.Request) -> web.Response:
     events = await server_of(request).calllog.events(
-        since=iso_time(request, "since"),
-        until=iso_time(request, "until"),
-        queue=request.query.get("queue"),
-        agent=request.query.get("agent"),
-        kind=EventKind.SURVEY_ANSWER,
-        limit=int_param(request, "limit", 1000, 1, 10000),
+        kind=EventKind.SURVEY_ANSWER, **event_filters(request)
     )
     return web.json_response(
         {
