@@ -156,6 +156,24 @@ class AnswerGroupConfig(_Strict):
     name: str | None = None
 
 
+class ClassificationProfileConfig(_Strict):
+    """Codes an agent gives each answered call of a queue (after the call, in wrap-up).
+    Agents on a phone number key the code's position (1 for the first code ...)."""
+
+    name: str | None = None
+    codes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=9
+    )
+    required: bool = True  # wrap-up waits for a code (at most classification_timeout)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClassificationProfileConfig:
+        seen = {c for c in self.codes if self.codes.count(c) > 1}
+        if seen:
+            raise ValueError(f"codes: {', '.join(sorted(seen))} given more than once")
+        return self
+
+
 class SurveyConfig(_Strict):
     """The keypad satisfaction survey (NKI) a caller hears when the agent hangs up first."""
 
@@ -198,6 +216,8 @@ class QueueConfig(_Strict):
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
     survey: SurveyConfig | None = None
+    classification_profile: Identifier | None = None  # classification_profiles.ID
+    classification_timeout: Seconds = 120.0  # how long wrap-up waits for the code
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -329,6 +349,9 @@ class VaxelConfig(_Strict):
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
     # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.
     flows: dict[Identifier, FlowConfig] = Field(default_factory=dict)
+    classification_profiles: dict[Identifier, ClassificationProfileConfig] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:
@@ -357,6 +380,11 @@ class VaxelConfig(_Strict):
                     (f"queues.{qid}.overflow_queue", f"unknown queue {queue.overflow_queue!r}")
                 )
             problems += _overflow_target(self, qid, queue)
+            profile = queue.classification_profile
+            if profile is not None and profile not in self.classification_profiles:
+                problems.append(
+                    (f"queues.{qid}.classification_profile", f"unknown profile {profile!r}")
+                )
             if queue.overflow_queue == qid:
                 problems.append(
                     (f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself")

@@ -110,6 +110,7 @@ class Directory:
 def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
     q = config.queues[qid]
     overflow = q.overflow_queue or q.overflow_target
+    profile = config.classification_profiles.get(q.classification_profile or "")
     return QueueConfig(
         id=qid,
         name=q.name or qid,
@@ -125,5 +126,9 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         queue_full_target=overflow if q.max_length is not None else None,
         no_agent_target=overflow if q.overflow_when_no_agents else None,
         announce_interval=q.announce_interval or None,
+        classification_profile=q.classification_profile,
+        classification_timeout=q.classification_timeout,
+        classification_codes=tuple(profile.codes) if profile is not None else (),
+        classification_required=profile.required if profile is not None else True,
         failed_offer_retry=q.failed_offer_retry,
     )
