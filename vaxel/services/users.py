@@ -42,9 +42,9 @@ from .errors import ServiceError
 log = logging.getLogger("vaxel.auth")
 
 CONFIG_TOKEN_USER = "api-token"
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified against when the user does not exist, so both answers take as long.
-_DUMMY_HASH = _HASHER.hash("not a password anybody has")
+_DUMMY_HASH = PASSWORD_HASHER.hash("not a password anybody has")
 ROLES = tuple(r.value for r in Role)
 
 
@@ -53,12 +53,12 @@ def token_digest(token: str) -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(None, _HASHER.hash, password)
+    return await asyncio.get_running_loop().run_in_executor(None, PASSWORD_HASHER.hash, password)
 
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _HASHER.verify(stored, password)
+        return PASSWORD_HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
