@@ -47,7 +47,10 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         lines.append(f"    {number:>6} -> {what}")
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
-        lines.append(f"    API token: {config.api.tokens[0]}")
+        lines.append(f"    API token: {config.api.tokens[0]} (acts as an admin)")
+        users = [f"{n}/{u.password}" for n, u in config.users.items() if u.password]
+        if users:
+            lines.append(f"    API users (POST /api/login): {', '.join(users)}")
         for aid, agent in config.agents.items():
             lines.append(
                 f"    agent {aid}: SIP password {agent.sip_password}, "
