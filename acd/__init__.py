@@ -29,7 +29,16 @@ from acd.model import (
     Strategy,
 )
 
+from .calendar import Calendar, CalendarConfig, CalendarDecision, CalendarSet
+from .remote_login import decide_remote_login, normalize_number
+
 __all__ = [
+    "Calendar",
+    "CalendarConfig",
+    "CalendarDecision",
+    "CalendarSet",
+    "decide_remote_login",
+    "normalize_number",
     "Acd",
     "AcdConfigError",
     "AcdError",

@@ -19,10 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from acd.calendar import CalendarConfig
-from ivr.config import FlowConfig, flow_problems, flow_prompt_uses
-from ivr.voicemail import VoicemailSettings
-from prompts.catalog import can_exist
+from acd import CalendarConfig
+from ivr import FlowConfig, VoicemailSettings, flow_problems, flow_prompt_uses
+from prompts import can_exist
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
@@ -73,6 +72,10 @@ def _default_digest_algorithms() -> list[DigestAlgorithm]:
 class SipConfig(_Strict):
     host: str = "127.0.0.1"
     port: Port = 5060
+    # How long an answered call waits for the caller's ACK before its RTP ports are given
+    # back (the 200 OK itself is retransmitted up to 32 s by the transaction layer): an
+    # INVITE that is never acknowledged must not hold media resources for long.
+    ack_timeout: Annotated[float, Field(ge=1, le=32)] = 8.0
     transports: list[Transport] = Field(default_factory=_default_transports)
     # Host part agents register under and the digest realm they see.
     domain: str = "127.0.0.1"
@@ -184,6 +187,17 @@ class AnswerGroupConfig(_Strict):
     name: str | None = None
 
 
+class SurveyConfig(_Strict):
+    """The keypad satisfaction survey (NKI) a caller hears when the agent hangs up first."""
+
+    questions: list[str] = Field(min_length=1, max_length=10)  # prompt names, in order
+    welcome: str = "survey-welcome"
+    closing: str = "survey-thanks"
+    invalid: str = "survey-invalid"
+    answer_timeout: Annotated[float, Field(ge=1, le=30)] = 6.0
+    max_repeats: Annotated[int, Field(ge=0, le=5)] = 2
+
+
 class QueueConfig(_Strict):
     name: str | None = None
     answer_groups: list[Identifier] = Field(min_length=1)
@@ -214,6 +228,7 @@ class QueueConfig(_Strict):
     # mobile's voicemail must not take the caller). None: on for tel: devices only.
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+    survey: SurveyConfig | None = None
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -442,6 +457,12 @@ class VaxelConfig(_Strict):
             for i, deviation in enumerate(calendar.deviations):
                 for lang, name in (deviation.prompt or {}).items():
                     uses.append((f"calendars.{cid}.deviations.{i}.prompt.{lang}", name))
+        for qid, queue in self.queues.items():
+            if queue.survey is not None:
+                sv = queue.survey
+                key = f"queues.{qid}.survey"
+                uses += [(f"{key}.questions.{i}", q) for i, q in enumerate(sv.questions)]
+                uses += [(f"{key}.{k}", getattr(sv, k)) for k in ("welcome", "closing", "invalid")]
         return uses
 
     def _impossible_prompts(self) -> list[tuple[str, str]]:

@@ -30,7 +30,46 @@ from sip.timers import Timers
 from sip.transport import SipEndpoint
 from sip.useragent import UserAgent
 
+from .digest import (
+    DigestAuthenticator,
+    DigestError,
+    build_authorization,
+    choose_challenge,
+    parse_challenge,
+)
+from .headers import parse_address
+from .registrar import AuthRejection, Binding, RegisterOutcome
+from .sdp import (
+    Negotiated,
+    NoCommonCodec,
+    SdpError,
+    SessionDescription,
+    make_offer,
+    negotiate,
+    parse_answer,
+    parse_sdp,
+)
+from .uri import parse_uri
+
 __all__ = [
+    "DigestAuthenticator",
+    "DigestError",
+    "build_authorization",
+    "choose_challenge",
+    "parse_challenge",
+    "parse_address",
+    "AuthRejection",
+    "Binding",
+    "RegisterOutcome",
+    "Negotiated",
+    "NoCommonCodec",
+    "SdpError",
+    "SessionDescription",
+    "make_offer",
+    "negotiate",
+    "parse_answer",
+    "parse_sdp",
+    "parse_uri",
     "AckReceived",
     "Address",
     "ByeReceived",

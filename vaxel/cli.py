@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from config import DEMO_CONFIG, ConfigError, VaxelConfig, load_config
-from prompts.catalog import STANDARD_PROMPTS
+from prompts import STANDARD_PROMPTS
 
 from . import __version__
 from .logs import setup_logging
@@ -21,7 +21,7 @@ EXIT_CONFIG = 2
 
 def _statistics_build() -> str:
     """Which RTP statistics run: the compiled per-packet core costs ~1/7 of the Python one."""
-    from media.rtpstats import COMPILED
+    from media import COMPILED
 
     return "compiled" if COMPILED else "pure Python: build media/_rtpstats_core.c for speed"
 

@@ -21,10 +21,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from acd.core import Acd
-from acd.model import AgentState
-from sip.message import SipRequest
-from sip.registrar import RegisterOutcome, Registrar
+from acd import Acd, AgentState
+from sip import RegisterOutcome, Registrar, SipRequest
 
 from .logs import log_event
 from .storage.models import LiveStateRow

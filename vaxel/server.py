@@ -78,6 +78,8 @@ class VaxelServer:
             raise StartupError(f"database.url: cannot open or migrate the database: {exc}") from exc
         self.calllog = CallLog(self._engine)
         self.calllog.start()
+        # Calls a crashed process left live get their end (and summary) before new ones.
+        await self.calllog.close_interrupted()
         sessions = sessionmaker(self._engine)
         self.audit = AuditLog(sessions)
         self.users = UserService(

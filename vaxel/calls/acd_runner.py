@@ -16,9 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from acd.commands import AgentLoggedOut, AgentStateChanged, Command, LogEvent
-from acd.core import Acd
-from acd.errors import AcdError
+from acd import Acd, AcdError, AgentLoggedOut, AgentStateChanged, Command, LogEvent
 from vaxel.logs import log_event
 
 log = logging.getLogger("vaxel.acd")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from acd.model import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy
-from acd.remote_login import normalize_number
+from acd import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy, normalize_number
 from callcore import QueueOptions, Target
-from config import VaxelConfig
-from config.schema import NumberTarget
+from config import NumberTarget, VaxelConfig
+from ivr import SurveySettings
 
 # Device strings the ACD hands back in OfferCall: how to reach an agent.
 SIP_DEVICE = "sip:"  # "sip:1001": the agent's registered SIP phone(s)
@@ -62,6 +61,22 @@ class Directory:
             queue_message=activated(queue, "queue-message"),
             hold_music=activated(queue, "hold-music") or "hold-music",
             accept_message=activated(queue, "accept-call") or "accept-call",
+            survey=q is not None and q.survey is not None,
+        )
+
+    def survey(self, queue: str | None) -> SurveySettings | None:
+        """The queue's NKI survey, or None when it has none."""
+        q = self.config.queues.get(queue) if queue else None
+        if q is None or q.survey is None:
+            return None
+        s = q.survey
+        return SurveySettings(
+            questions=tuple(s.questions),
+            welcome=s.welcome,
+            closing=s.closing,
+            invalid=s.invalid,
+            answer_timeout=s.answer_timeout,
+            max_repeats=s.max_repeats,
         )
 
     def sip_password(self, user: str) -> str | None:

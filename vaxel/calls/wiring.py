@@ -6,14 +6,10 @@ import logging
 import secrets
 from typing import TYPE_CHECKING
 
-from acd.calendar import Calendar, CalendarConfig, CalendarSet
-from acd.core import Acd
-from media.engine import MediaEngine
-from prompts.catalog import STANDARD_DIR
-from prompts.hot import HotPrompts
-from prompts.resolver import PromptResolver
-from sip.digest import DigestAuthenticator
-from sip.transport import SipEndpoint
+from acd import Acd, Calendar, CalendarConfig, CalendarSet
+from media import MediaEngine
+from prompts import STANDARD_DIR, HotPrompts, PromptResolver
+from sip import DigestAuthenticator, SipEndpoint
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.startup import bind_error

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from acd.errors import AcdError
-from acd.model import AgentState
+from acd import AcdError, AgentState
 from vaxel.services import AgentService
 from vaxel.services.agents import DEVICE_KINDS
 
@@ -19,7 +18,7 @@ from .context import server_of
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from acd.core import Acd
+    from acd import Acd
     from vaxel.calls.wiring import CallStack
 
 from .openapi import operation, path_param, ref

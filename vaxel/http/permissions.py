@@ -40,6 +40,7 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/calls"): Action.VIEW_CALLS,
     ("GET", "/api/calllog/events"): Action.STATISTICS,
     ("GET", "/api/calllog/calls"): Action.STATISTICS,
+    ("GET", "/api/surveys"): Action.STATISTICS,
     ("GET", "/api/audit"): Action.AUDIT,
     # what callers hear
     ("GET", "/api/prompts"): Action.PROMPTS,

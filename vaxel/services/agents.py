@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from access import Action, decide
-from acd.errors import AcdError
+from acd import AcdError
 
 from .audit import Actor, AuditLog
 from .errors import ServiceError

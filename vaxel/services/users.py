@@ -32,7 +32,7 @@ from access import (
     after_success,
     check,
 )
-from config.schema import ApiConfig, UserConfig
+from config import ApiConfig, UserConfig
 from vaxel.logs import log_event
 from vaxel.storage.models import TokenRow, UserRow, as_utc
 
