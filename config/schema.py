@@ -116,7 +116,38 @@ class HttpConfig(_Strict):
 
 
 class ApiConfig(_Strict):
+    # Tokens that act as an admin (automation, the demo); users have their own (docs/access.md).
     tokens: list[Annotated[str, Field(min_length=8)]] = Field(min_length=1)
+    # A session token from POST /api/login is valid this long (default 8 hours).
+    session_seconds: Annotated[float, Field(ge=60, le=30 * 86400)] = 8 * 3600.0
+    # This many wrong passwords in a row lock the account for lockout_seconds.
+    lockout_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout_seconds: Annotated[float, Field(ge=1, le=86400)] = 900.0
+
+
+class UserConfig(_Strict):
+    """A user seeded into an empty database: who may sign in to the API (docs/access.md).
+
+    Give ``password`` (hashed when it is stored) or ``password_hash`` (an argon2 hash, e.g.
+    from ``vaxel hash-password``). ``agent``: the agent id the user works as (required for
+    the agent role). ``statistics``: grant or withhold the statistics permission (default:
+    managers and admins have it, agents not).
+    """
+
+    role: Literal["admin", "manager", "agent"]
+    password: Annotated[str, Field(min_length=8, max_length=1024)] | None = None
+    password_hash: Annotated[str, Field(pattern=r"^\$argon2(id|i|d)\$")] | None = None
+    agent: Identifier | None = None
+    email: EmailAddress | None = None
+    statistics: bool | None = None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> UserConfig:
+        if (self.password is None) == (self.password_hash is None):
+            raise ValueError("give exactly one of 'password' or 'password_hash'")
+        if self.role == "agent" and self.agent is None:
+            raise ValueError("role 'agent' needs 'agent' (the agent id this user works as)")
+        return self
 
 
 class NumberTarget(_Strict):
@@ -341,6 +372,7 @@ class VaxelConfig(_Strict):
     answer_groups: dict[Identifier, AnswerGroupConfig] = Field(default_factory=dict)
     queues: dict[Identifier, QueueConfig] = Field(default_factory=dict)
     agents: dict[Identifier, AgentConfig] = Field(default_factory=dict)
+    users: dict[Identifier, UserConfig] = Field(default_factory=dict)
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
@@ -410,11 +442,31 @@ class VaxelConfig(_Strict):
                     )
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"
+        problems.extend(self._user_references())
         problems.extend(self._flow_references())
         problems.extend(self._impossible_prompts())
         if problems:
             raise ConfigReferenceError(problems)
         return self
+
+    def _user_references(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        owners: dict[str, str] = {}
+        for name, user in self.users.items():
+            if user.agent is None:
+                continue
+            if user.agent not in self.agents:
+                problems.append((f"users.{name}.agent", f"unknown agent {user.agent!r}"))
+            elif user.agent in owners:
+                problems.append(
+                    (
+                        f"users.{name}.agent",
+                        f"agent {user.agent!r} already belongs to user {owners[user.agent]!r}",
+                    )
+                )
+            else:
+                owners[user.agent] = name
+        return problems
 
     def _flow_references(self) -> list[tuple[str, str]]:
         problems = flow_problems(self.flows, self.queues.keys(), self.numbers.keys())

@@ -38,7 +38,7 @@ from .digest import (
     parse_challenge,
 )
 from .headers import parse_address
-from .registrar import AuthRejection, Binding
+from .registrar import AuthRejection, Binding, RegisterOutcome
 from .sdp import (
     Negotiated,
     NoCommonCodec,
@@ -60,6 +60,7 @@ __all__ = [
     "parse_address",
     "AuthRejection",
     "Binding",
+    "RegisterOutcome",
     "Negotiated",
     "NoCommonCodec",
     "SdpError",

@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("sip", "media", "acd", "ivr", "prompts", "config", "callcore", "calllog", "reports")
+PACKAGES = (
+    "access",
+    "sip",
+    "media",
+    "acd",
+    "ivr",
+    "prompts",
+    "config",
+    "callcore",
+    "calllog",
+    "reports",
+)
 IMPORTERS = (*PACKAGES, "vaxel")
 
 

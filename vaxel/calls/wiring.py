@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from acd import Acd, Calendar, CalendarConfig, CalendarSet
 from media import MediaEngine
 from prompts import STANDARD_DIR, HotPrompts, PromptResolver
-from sip import DigestAuthenticator, Registrar, SipEndpoint
+from sip import DigestAuthenticator, SipEndpoint
+from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
@@ -44,7 +45,7 @@ class CallStack:
         authenticator = DigestAuthenticator(
             config.sip.realm, secrets.token_bytes(32), algorithms=config.sip.digest_algorithms
         )
-        self.registrar = Registrar(
+        self.registrar = PersistingRegistrar(
             authenticator,
             self.directory.sip_password,
             domain=config.sip.domain,
@@ -53,6 +54,10 @@ class CallStack:
         self.acd = Acd(self.directory.queues, self.directory.groups, self.directory.agents)
         self.runner = AcdRunner(self.acd, publish=server.events.publish)
         self.hot_prompts = HotPrompts()
+        # Registrations and agent logins survive a restart (vaxel/live_state.py).
+        self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
+        self.registrar.on_change = self.live_state.bindings_changed
+        self.runner.agents_changed = self.live_state.agents_changed
         base_cfg = config.calendars.get("base") or CalendarConfig()
         own = {
             qid: Calendar(config.calendars[q.calendar], name=q.calendar)
@@ -124,6 +129,9 @@ class CallStack:
             known_queues=config.queues.keys(),
         )
         await self._check_prompts()
+        # Registrations and logins from before a restart (or a crash), before SIP is up.
+        self.live_state.start()
+        await self.live_state.restore(self.runner.apply_safely)
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
@@ -156,6 +164,7 @@ class CallStack:
         for reg in self.trunk_registrations:
             await reg.close()
         await self.endpoint.close()
+        await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()
         await self.media.close()
