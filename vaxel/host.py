@@ -28,6 +28,7 @@ class Host(Protocol):
     data_dir: Path
     calllog: CallLog
     events: EventHub
+    audit: AuditLog
 
     @property
     def engine(self) -> AsyncEngine: ...
@@ -38,6 +39,5 @@ class ServerView(Host, Protocol):
 
     calls: CallStack | None
     users: UserService
-    audit: AuditLog
 
     def uptime(self) -> float: ...

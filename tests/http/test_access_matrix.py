@@ -26,6 +26,7 @@ PARAMS = {
     "id": "999",
     "name": "nobody",
     "token_id": "999",
+    "schedule_id": "999",
 }
 
 

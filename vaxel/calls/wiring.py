@@ -12,6 +12,7 @@ from prompts import STANDARD_DIR, HotPrompts, PromptResolver
 from sip import DigestAuthenticator, SipEndpoint
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
+from vaxel.services.schedules import ScheduleService
 from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prompt_state
@@ -22,6 +23,7 @@ from .controller import CallController
 from .directory import Directory
 from .flow_services import FlowServicesImpl
 from .phone_services import PhoneServices
+from .schedule_runner import ScheduleRunner
 from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
@@ -56,6 +58,17 @@ class CallStack:
         self.hot_prompts = HotPrompts()
         # Registrations and agent logins survive a restart (vaxel/live_state.py).
         self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
+        agents = config.agents
+        self.schedule_runner = ScheduleRunner(
+            self.runner, remote_number=lambda a: agents[a].remote_number if a in agents else None
+        )
+        self.schedules = ScheduleService(
+            sessionmaker(server.engine),
+            server.audit,
+            zone=config.server.time_zone,
+            agent_number=lambda a: agents[a].remote_number,  # KeyError: unknown agent
+            changed=self.schedule_runner.update,
+        )
         self.registrar.on_change = self.live_state.bindings_changed
         self.runner.agents_changed = self.live_state.agents_changed
         base_cfg = config.calendars.get("base") or CalendarConfig()
@@ -132,6 +145,9 @@ class CallStack:
         # Registrations and logins from before a restart (or a crash), before SIP is up.
         self.live_state.start()
         await self.live_state.restore(self.runner.apply_safely)
+        # Scheduled logins after the restored ones: a start missed while down applies now.
+        await self.schedules.load()
+        self.schedule_runner.start()
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
@@ -164,6 +180,7 @@ class CallStack:
         for reg in self.trunk_registrations:
             await reg.close()
         await self.endpoint.close()
+        self.schedule_runner.close()
         await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()

@@ -18,6 +18,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    schedules_routes,
     surveys_routes,
     users_routes,
     voicemail_routes,
@@ -45,6 +46,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(calendars_routes.routes)
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
+    app.add_routes(schedules_routes.routes)
     app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)

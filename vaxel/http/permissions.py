@@ -36,6 +36,11 @@ RULES: dict[tuple[str, str], Action] = {
     ("POST", f"{_A}/pause"): Action.ACT_AGENT,
     ("POST", f"{_A}/ready"): Action.ACT_AGENT,
     ("POST", f"{_A}/wrapup_done"): Action.ACT_AGENT,
+    # scheduled logins: anyone on the board sees the plan, admins change it
+    ("GET", "/api/schedules"): Action.VIEW_LIVE,
+    ("GET", "/api/staffing"): Action.VIEW_LIVE,
+    ("POST", "/api/schedules"): Action.CONFIGURE,
+    ("DELETE", "/api/schedules/{schedule_id}"): Action.CONFIGURE,
     # supervision
     ("GET", "/api/calls"): Action.VIEW_CALLS,
     ("GET", "/api/calllog/events"): Action.STATISTICS,

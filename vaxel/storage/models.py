@@ -3,13 +3,14 @@ per-call summary derived from it when the call ends, kept for fast queries."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -167,6 +168,23 @@ class LiveStateRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginScheduleRow(Base):
+    """A scheduled login: the agent logged in every day of the interval, start to end."""
+
+    __tablename__ = "login_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    start: Mapped[str] = mapped_column(String(5))  # HH:MM, wall clock in ``zone``
+    end: Mapped[str] = mapped_column(String(5))
+    zone: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(128))
 
 
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
