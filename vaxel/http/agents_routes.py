@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from vaxel.services import AgentService
 from vaxel.services.agents import DEVICE_KINDS
 
 from .auth import actor_of
+from .body import json_object, shown
 from .context import server_of
 from .errors import ApiError
 
@@ -40,34 +40,12 @@ def call_stack(request: web.Request) -> CallStack:
     return stack
 
 
-async def json_object(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
-    """The request body as a JSON object (empty body: ``{}``); unknown fields are errors."""
-    raw = await request.text()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400, f"request body is not valid JSON: {exc.msg} (line {exc.lineno} col {exc.colno})"
-        ) from None
-    if not isinstance(body, dict):
-        raise ApiError(400, f"request body: expected a JSON object, got {type(body).__name__}")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ApiError(
-            400,
-            f"request body: unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})",
-        )
-    return body
-
-
 def optional_str(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, f"field {name!r}: expected a non-empty string, got {value!r}")
+        raise ApiError(400, f"field {name!r}: expected a non-empty string, got {shown(value)}")
     return value.strip()
 
 

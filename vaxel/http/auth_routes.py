@@ -10,8 +10,9 @@ from aiohttp import web
 from access import Principal
 from vaxel.services.users import CONFIG_TOKEN_USER
 
-from .agents_routes import json_object, optional_str
+from .agents_routes import optional_str
 from .auth import TOKEN, actor_of, principal_of
+from .body import int_id, json_object
 from .context import server_of
 from .errors import ApiError
 from .openapi import operation, path_param, ref
@@ -89,10 +90,7 @@ async def new_token(request: web.Request) -> web.Response:
 
 
 def token_id(request: web.Request) -> int:
-    raw = request.match_info["token_id"]
-    if not raw.isdigit():
-        raise ApiError(404, f"no API token {raw!r} (ids are numbers)")
-    return int(raw)
+    return int_id(request.match_info["token_id"], "API token")
 
 
 @routes.delete("/api/me/tokens/{token_id}")

@@ -21,6 +21,7 @@ from vaxel.storage.prompt_store import (
     PromptStore,
 )
 
+from .body import read_json
 from .context import server_of
 from .errors import ApiError
 
@@ -221,7 +222,7 @@ def _queue(request: web.Request) -> str:
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
-    body = await request.json()
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from vaxel.services.errors import ServiceError
 from vaxel.services.schedules import (
     SCHEDULE_FIELDS,
     ScheduleService,
@@ -15,8 +14,8 @@ from vaxel.services.schedules import (
     staffing_json,
 )
 
-from .agents_routes import json_object
 from .auth import actor_of
+from .body import int_id, json_object
 from .context import server_of
 from .errors import ApiError
 from .openapi import operation, path_param, query_param, ref
@@ -53,11 +52,9 @@ async def create_schedule(request: web.Request) -> web.Response:
 
 @routes.delete("/api/schedules/{schedule_id}")
 async def delete_schedule(request: web.Request) -> web.Response:
-    raw = request.match_info["schedule_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ServiceError("not_found", f"schedule {raw!r}: no such schedule")
-    await _service(request).delete(actor_of(request), int(raw))
-    return web.json_response({"deleted": int(raw)})
+    schedule_id = int_id(request.match_info["schedule_id"], "schedule")
+    await _service(request).delete(actor_of(request), schedule_id)
+    return web.json_response({"deleted": schedule_id})
 
 
 @routes.get("/api/staffing")

@@ -6,9 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .agents_routes import json_object, optional_str
+from .agents_routes import optional_str
 from .auth import actor_of
 from .auth_routes import TOKEN_PARAM, token_id
+from .body import json_object
 from .context import server_of
 from .errors import ApiError
 from .openapi import operation, path_param, ref

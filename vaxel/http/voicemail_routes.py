@@ -6,6 +6,7 @@ from aiohttp import web
 
 from vaxel.voicemail import VoicemailInfo, VoicemailService
 
+from .body import int_id
 from .context import server_of
 from .errors import ApiError
 from .openapi import operation, path_param, query_param, ref
@@ -22,10 +23,7 @@ def _service(request: web.Request) -> VoicemailService:
 
 
 def _id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        raise ApiError(404, f"no voicemail {raw!r} (ids are numbers)")
-    return int(raw)
+    return int_id(request.match_info["id"], "voicemail")
 
 
 def _not_found(request: web.Request) -> ApiError:
