@@ -387,6 +387,25 @@ class Acd:
         self._forget(rec)
         return self._finish(now, out)
 
+    def call_withdrawn(self, call_id: str, *, now: float, reason: str) -> list[Command]:
+        """The call leaves the queue without being abandoned (it became a callback that
+        takes its place): offers are cancelled, ``withdrawn`` is logged."""
+        rec = self._known_call(call_id)
+        if rec is None:
+            return []
+        now = self._clock(now)
+        if rec.state == CONNECTED:
+            raise AcdError(f"call {call_id!r}: withdrawn: it is connected to an agent")
+        out: list[Command] = []
+        if rec.state == WAITING:
+            self._remove_waiting(rec)
+        else:
+            self._cancel_offers(rec, now, out, reason)
+        data: dict[str, Any] = {"reason": reason, **self._waits(rec, now)}
+        out.append(LogEvent("withdrawn", call_id, rec.call.queue, None, data, now))
+        self._forget(rec)
+        return self._finish(now, out)
+
     def offer_answered(self, call_id: str, agent_id: str, *, now: float) -> list[Command]:
         """``agent`` answered the offer; a stale answer is cancelled again."""
         a = self._agent(agent_id)

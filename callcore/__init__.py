@@ -5,13 +5,16 @@ Events and ``now`` in, actions and the next deadline out; the asyncio executor i
 """
 
 from . import actions, events
-from .core import ACCEPT_KEY, ACK_TIMEOUT, HANGUP_GRACE, CallCore
-from .state import CallState, Offer, OfferPhase, Phase
-from .target import QueueOptions, Target
+from .core import ACCEPT_KEY, ACK_TIMEOUT, CUSTOMER, HANGUP_GRACE, CallCore
+from .state import Callback, CallState, Offer, OfferPhase, Phase
+from .target import CallbackOptions, QueueOptions, Target
 
 __all__ = [
     "ACCEPT_KEY",
     "ACK_TIMEOUT",
+    "CUSTOMER",
+    "Callback",
+    "CallbackOptions",
     "HANGUP_GRACE",
     "CallCore",
     "CallState",

@@ -59,11 +59,13 @@ class RunService:
 
 @dataclass(frozen=True, slots=True)
 class PlayQueueMusic:
-    """The caller waits: the queue message once (if any), then the music in a loop."""
+    """The caller waits: the queue message once (if any), then the music in a loop;
+    ``listen``: report the keys the caller presses meanwhile (``CallerKeyed``)."""
 
     key: str
     message: str | None
     music: str
+    listen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,33 @@ class Bridge:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefAgent:
+    """Play ``prompts`` and then ``digits`` one by one on the agent's leg; reply
+    ``AgentBriefed``."""
+
+    key: str
+    agent: str
+    prompts: tuple[str, ...]
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeAgents:
+    """Connect two dialled legs of the call (a callback's agent and customer)."""
+
+    key: str
+    a: str
+    b: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopDialogue:
+    """End the running dialogue (the booking, when an agent answers meanwhile)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unbridge:
     """Disconnect the caller's leg from the agent's (the caller stays on the line)."""
 
@@ -157,6 +186,12 @@ class AcdArrived:
 
 
 @dataclass(frozen=True, slots=True)
+class AcdWithdrawn:
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AcdAnswered:
     call_id: str
     agent: str
@@ -181,7 +216,7 @@ class AcdEnded:
     reason: str  # "caller hung up", "agent hung up", "server shutdown"
 
 
-AcdAction = AcdArrived | AcdAnswered | AcdOfferFailed | AcdAbandoned | AcdEnded
+AcdAction = AcdArrived | AcdAnswered | AcdOfferFailed | AcdAbandoned | AcdEnded | AcdWithdrawn
 
 Action = (
     Respond
@@ -196,6 +231,9 @@ Action = (
     | PromptAgent
     | DropAgent
     | Bridge
+    | BriefAgent
+    | BridgeAgents
+    | StopDialogue
     | Unbridge
     | HangUpCaller
     | ReleaseMedia

@@ -11,17 +11,18 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from acd import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
+from acd import AnnouncePosition, CancelOffer, Channel, LogEvent, OfferCall, Overflow
 from acd import Call as AcdCall
 from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
 
 from . import actions as A
 from . import events as E
-from .state import CallState, Offer, OfferPhase, Phase
-from .target import QueueOptions, Target
+from .state import Callback, CallState, Offer, OfferPhase, Phase
+from .target import CallbackOptions, QueueOptions, Target
 
 # How long an answered call waits for its ACK while holding its media leg (the UA core
 # retransmits the 2xx until 64*T1 = 32 s; a real phone ACKs within a round trip).
@@ -31,6 +32,7 @@ ACK_TIMEOUT = 8.0
 HANGUP_GRACE = 0.5
 TEL_DEVICE = "tel:"
 ACCEPT_KEY = "1"
+CUSTOMER = "customer"  # the leg a callback dials to the customer, beside the agent's
 _RECENT_IDS = 10_000  # ended Call-IDs remembered, so that a reused one gets a fresh key
 
 K = EventKind
@@ -59,11 +61,14 @@ class CallCore:
         self._timers: list[tuple[float, int, str]] = []
         self._seq = 0
         self._recent: deque[str] = deque(maxlen=_RECENT_IDS)
+        # Callbacks between attempts: (when, seq, the next attempt's callback, queue, b-number).
+        self._retries: list[tuple[float, int, Callback, str, str, str]] = []
+        self.pending_callbacks: dict[tuple[str, str], str] = {}  # (queue, number) -> key
         self._recent_set: set[str] = set()
 
     # ------------------------------------------------------------------ timers
 
-    def next_deadline(self) -> float | None:
+    def _next_call_deadline(self) -> float | None:
         while self._timers:
             at, _, key = self._timers[0]
             call = self.calls.get(key)
@@ -72,13 +77,23 @@ class CallCore:
             heapq.heappop(self._timers)  # stale: the call moved on or is gone
         return None
 
+    def next_deadline(self) -> float | None:
+        times = [t for t in (self._next_call_deadline(), self._next_retry()) if t is not None]
+        return min(times, default=None)
+
+    def _next_retry(self) -> float | None:
+        return self._retries[0][0] if self._retries else None
+
     def tick(self, now: float) -> list[A.Action]:
         out: list[A.Action] = []
-        while (due := self.next_deadline()) is not None and due <= now:
+        while (due := self._next_call_deadline()) is not None and due <= now:
             _, _, key = heapq.heappop(self._timers)
             call = self.calls[key]
             call.deadline = None
             self._expired(call, now, out)
+        while self._retries and self._retries[0][0] <= now:
+            _, _, cb, queue, b_number, language = heapq.heappop(self._retries)
+            self._callback_attempt(cb, queue, b_number, language, now, out)
         return out
 
     def _arm(self, call: CallState, at: float | None) -> None:
@@ -97,6 +112,8 @@ class CallCore:
             self._end(call, now, out, cause=Outcome.NO_ACK, by="caller", reason="no ACK")
         elif call.phase == Phase.ENDING:
             self._end(call, now, out, by="server", reason=call.reason or "flow ended")
+        elif call.phase == Phase.DIALING:
+            self._attempt_failed(call, now, out, "the customer did not answer")
 
     # ------------------------------------------------------------------ new calls
 
@@ -258,13 +275,24 @@ class CallCore:
         self, call: CallState, ev: E.AgentAnswered, now: float, out: list[A.Action]
     ) -> None:
         offer = call.offers.get(ev.agent)
-        if offer is None or offer.phase != OfferPhase.RINGING or call.phase != Phase.QUEUED:
+        if ev.agent == CUSTOMER and offer is not None and call.phase == Phase.DIALING:
+            offer.phase = OfferPhase.CONNECTED
+            call.phase = Phase.CONNECTED
+            self._arm(call, None)
+            out.append(A.BridgeAgents(call.key, call.agent or "", CUSTOMER))
+            self._log(call, K.CALLBACK_CONNECTED, now, out)
+            if call.callback is not None:
+                self.pending_callbacks.pop((call.queue or "", call.callback.number), None)
+            return
+        waiting = call.phase in (Phase.QUEUED, Phase.BOOKING)
+        if offer is None or offer.phase != OfferPhase.RINGING or not waiting:
             out.append(A.DropAgent(call.key, ev.agent))  # answered after the call moved on
             return
         assert call.queue is not None
         opts = self.queue_options(call.queue)
         on_tel = offer.device.startswith(TEL_DEVICE)
-        if opts.accept_prompt if opts.accept_prompt is not None else on_tel:
+        prompt = opts.accept_prompt if opts.accept_prompt is not None else on_tel
+        if prompt and call.callback is None:  # a callback's agent hears its briefing instead
             # A mobile's voicemail answers too: the agent confirms with a key first.
             offer.phase = OfferPhase.ACCEPTING
             self._log(call, K.AGENT_ACCEPT_PROMPT, now, out, agent=ev.agent)
@@ -293,6 +321,9 @@ class CallCore:
     def _agent_failed(
         self, call: CallState, ev: E.AgentOfferFailed, now: float, out: list[A.Action]
     ) -> None:
+        if ev.agent == CUSTOMER and call.phase == Phase.DIALING:
+            self._attempt_failed(call, now, out, f"the customer's phone: {ev.reason}")
+            return
         offer = call.offers.pop(ev.agent, None)
         if offer is None:
             return
@@ -302,9 +333,16 @@ class CallCore:
     def _agent_gone(
         self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
     ) -> None:
+        if call.callback is not None and call.phase in (Phase.BRIEFING, Phase.DIALING):
+            if ev.agent in (CUSTOMER, call.agent):
+                self._attempt_failed(call, now, out, f"{ev.agent} {ev.why} before the bridge")
+                return
+        if ev.agent == CUSTOMER and call.phase == Phase.CONNECTED:
+            self._end(call, now, out, by="caller", reason=f"customer {ev.why}")
+            return
         if call.agent == ev.agent and call.phase == Phase.CONNECTED:
             assert call.queue is not None
-            if self.queue_options(call.queue).survey:
+            if call.callback is None and self.queue_options(call.queue).survey:
                 self._survey(call, ev.agent, now, out)
                 return
             self._end(call, now, out, by="agent", reason=f"agent {ev.why}")
@@ -324,6 +362,126 @@ class CallCore:
         out.append(A.DropAgent(call.key, agent))
         call.phase = Phase.SERVICE
         out.append(A.RunService(call.key, "survey", call.queue, agent))
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _caller_keyed(
+        self, call: CallState, ev: E.CallerKeyed, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase != Phase.QUEUED or call.queue is None or call.callback is not None:
+            return
+        opts = self.queue_options(call.queue).callback
+        if opts is None or ev.digit != opts.key:
+            return
+        # The caller keeps the place while booking; an agent who answers meanwhile wins.
+        call.phase = Phase.BOOKING
+        self._log(call, K.CALLBACK_BOOKING, now, out)
+        out.append(A.StopQueueMusic(call.key))
+        out.append(A.RunService(call.key, "callback-booking", call.queue))
+
+    def _callback_booked(
+        self, call: CallState, ev: E.CallbackBooked, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase != Phase.BOOKING:
+            return
+        assert call.queue is not None
+        if ev.number is None:
+            call.phase = Phase.QUEUED  # nothing booked: back to waiting, same place
+            self._queue_music(call, out)
+            return
+        existing = self.pending_callbacks.get((call.queue, ev.number))
+        if existing is not None:
+            # At most one pending callback per number and queue: that one stands.
+            self._log(call, K.CALLBACK_REQUESTED, now, out, number=ev.number,
+                      callback=existing, duplicate=True)  # fmt: skip
+        else:
+            cb = Callback(
+                origin=call.key,
+                number=ev.number,
+                attempt=1,
+                arrived_at=call.enqueued_at if call.enqueued_at is not None else now,
+                priority=call.priority,
+            )
+            key = _attempt_key(cb)
+            self._log(call, K.CALLBACK_REQUESTED, now, out, number=ev.number, callback=key)
+            call.in_acd = False
+            out.append(A.AcdWithdrawn(call.key, f"callback {key} booked"))
+            self._callback_attempt(cb, call.queue, call.b_number, call.language, now, out)
+        self._service(call, "callback-confirm", call.queue, out)
+
+    def _callback_attempt(
+        self, cb: Callback, queue: str, b_number: str, language: str, now: float,
+        out: list[A.Action],
+    ) -> None:  # fmt: skip
+        """A callback attempt enters the queue in the place of the call that booked it."""
+        key = _attempt_key(cb)
+        attempt = CallState(
+            key=key,
+            request_id="",
+            sip_call_id=key,
+            a_number=cb.number,
+            b_number=b_number,
+            language=language,
+            target=Target(queue=queue),
+            started_at=now,
+            queue=queue,
+            phase=Phase.QUEUED,
+            enqueued_at=now,
+            in_acd=True,
+            caller_gone=True,  # nobody is on the line until the customer answers
+            callback=cb,
+            priority=cb.priority,
+        )
+        self.calls[key] = attempt
+        self.pending_callbacks[(queue, cb.number)] = key
+        self._log(attempt, K.CALLBACK_ATTEMPT, now, out, origin=cb.origin, number=cb.number,
+                  attempt=cb.attempt)  # fmt: skip
+        out.append(
+            A.AcdArrived(
+                AcdCall(
+                    key,
+                    queue,
+                    cb.priority,
+                    arrived_at=cb.arrived_at,
+                    a_number=cb.number,
+                    b_number=b_number,
+                    channel=Channel.CALLBACK,
+                )  # fmt: skip
+            )
+        )
+
+    def _agent_briefed(
+        self, call: CallState, ev: E.AgentBriefed, now: float, out: list[A.Action]
+    ) -> None:
+        if call.phase != Phase.BRIEFING or call.callback is None or ev.agent != call.agent:
+            return
+        assert call.queue is not None
+        opts = self.queue_options(call.queue).callback or CallbackOptions()
+        call.phase = Phase.DIALING
+        device = f"{TEL_DEVICE}{call.callback.number}"
+        call.offers[CUSTOMER] = Offer(CUSTOMER, device)
+        out.append(A.RingAgent(call.key, CUSTOMER, device))
+        self._arm(call, now + opts.ring_timeout)
+
+    def _attempt_failed(self, call: CallState, now: float, out: list[A.Action], why: str) -> None:
+        """The customer was not reached: the next attempt later, or the callback failed."""
+        cb = call.callback
+        assert cb is not None and call.queue is not None
+        opts = self.queue_options(call.queue).callback or CallbackOptions()
+        if cb.attempt < opts.attempts:
+            nxt = replace(cb, attempt=cb.attempt + 1)
+            at = now + opts.retry_interval
+            self._log(call, K.CALLBACK_RETRY, now, out, attempt=cb.attempt, reason=why,
+                      next_at=at, next=_attempt_key(nxt))  # fmt: skip
+            self._seq += 1
+            heapq.heappush(
+                self._retries, (at, self._seq, nxt, call.queue, call.b_number, call.language)
+            )
+            self.pending_callbacks[(call.queue, cb.number)] = _attempt_key(nxt)
+        else:
+            self._log(call, K.CALLBACK_FAILED, now, out, attempts=cb.attempt, reason=why)
+            self.pending_callbacks.pop((call.queue, cb.number), None)
+        self._end(call, now, out, by="server", reason=why)
 
     # ------------------------------------------------------------------ ACD commands
 
@@ -374,7 +532,7 @@ class CallCore:
 
     def _offer(self, cmd: OfferCall, out: list[A.Action]) -> None:
         call = self.calls.get(cmd.call.id)
-        if call is None or call.phase != Phase.QUEUED:
+        if call is None or call.phase not in (Phase.QUEUED, Phase.BOOKING):
             out.append(A.AcdOfferFailed(cmd.call.id, cmd.agent, "call gone"))
             return
         call.offers[cmd.agent] = Offer(cmd.agent, cmd.device)
@@ -415,12 +573,19 @@ class CallCore:
 
     def _connect(self, call: CallState, agent: str, now: float, out: list[A.Action]) -> None:
         offer = call.offers.get(agent)
-        if offer is None or call.phase != Phase.QUEUED:
+        if offer is None or call.phase not in (Phase.QUEUED, Phase.BOOKING):
             return
         offer.phase = OfferPhase.CONNECTED
-        call.phase = Phase.CONNECTED
         call.agent = agent
         call.connected_at = now
+        if call.callback is not None:
+            # The agent first, told it is a callback and the number; then the customer.
+            call.phase = Phase.BRIEFING
+            out.append(A.BriefAgent(call.key, agent, ("callback-agent",), call.callback.number))
+            return
+        if call.phase == Phase.BOOKING:
+            out.append(A.StopDialogue(call.key))  # an agent is free: no need to book
+        call.phase = Phase.CONNECTED
         out.append(A.StopQueueMusic(call.key))
         out.append(A.Bridge(call.key, agent))
         self._log(call, K.BRIDGED, now, out)
@@ -457,6 +622,7 @@ class CallCore:
         assert call.queue is not None
         call.phase = Phase.QUEUED
         call.enqueued_at = now
+        call.priority = priority
         call.in_acd = True
         self._queue_music(call, out)
         out.append(
@@ -470,7 +636,8 @@ class CallCore:
     def _queue_music(self, call: CallState, out: list[A.Action]) -> None:
         assert call.queue is not None
         opts = self.queue_options(call.queue)
-        out.append(A.PlayQueueMusic(call.key, opts.queue_message, opts.hold_music))
+        listen = opts.callback is not None
+        out.append(A.PlayQueueMusic(call.key, opts.queue_message, opts.hold_music, listen))
 
     def _finish_dialogue(self, call: CallState, now: float, reason: str) -> None:
         call.phase = Phase.ENDING
@@ -490,13 +657,13 @@ class CallCore:
         """Whatever ended the call: tell the ACD, drop agents, hang up, release media."""
         if call.phase in (Phase.RELEASING, Phase.ENDED):
             return
-        if call.phase == Phase.QUEUED:
+        if call.phase in (Phase.QUEUED, Phase.BOOKING):
             out.append(A.StopQueueMusic(call.key))
         # A call the agent ended before the survey stays ended by the agent.
         call.cause, call.ended_by, call.reason = cause, call.ended_by or by, reason
         if call.in_acd:
             call.in_acd = False
-            if call.phase == Phase.CONNECTED:
+            if call.phase in (Phase.CONNECTED, Phase.BRIEFING, Phase.DIALING):
                 who = {"agent": "agent hung up", "caller": "caller hung up"}.get(by, reason)
                 out.append(A.AcdEnded(call.key, who))
             else:
@@ -532,6 +699,10 @@ class CallCore:
         )
 
 
+def _attempt_key(cb: Callback) -> str:
+    return f"{cb.origin};cb{cb.attempt}"
+
+
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in data.items():
@@ -559,4 +730,7 @@ _HANDLERS: dict[type, _Handler] = {
     E.AgentKeyed: CallCore._agent_keyed,
     E.AgentOfferFailed: CallCore._agent_failed,
     E.AgentGone: CallCore._agent_gone,
+    E.CallerKeyed: CallCore._caller_keyed,
+    E.CallbackBooked: CallCore._callback_booked,
+    E.AgentBriefed: CallCore._agent_briefed,
 }

@@ -129,6 +129,30 @@ class MediaClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerKeyed:
+    """The caller pressed a key while waiting in the queue."""
+
+    key: str
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackBooked:
+    """The booking dialogue ended: the number to call back, or None (nothing booked)."""
+
+    key: str
+    number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBriefed:
+    """The agent heard that this is a callback and the number."""
+
+    key: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A dialogue (flow step, service) reports a step of the call for the call log."""
 
@@ -151,4 +175,7 @@ CallInput = (
     | AgentGone
     | MediaClosed
     | Note
+    | CallerKeyed
+    | CallbackBooked
+    | AgentBriefed
 )

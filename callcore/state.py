@@ -15,6 +15,9 @@ class Phase(StrEnum):
     FLOW = "flow"  # the IVR dialogue runs
     SERVICE = "service"  # a service dialogue runs
     QUEUED = "queued"  # in the ACD: waiting or an agent's phone rings
+    BOOKING = "booking"  # still in the queue; the caller books a callback meanwhile
+    BRIEFING = "briefing"  # a callback: the agent hears it is a callback, and the number
+    DIALING = "dialing"  # a callback: the customer's phone rings, the agent waits
     CONNECTED = "connected"  # bridged with an agent
     ENDING = "ending"  # Vaxel hangs up after its last prompt, once the phone played it
     RELEASING = "releasing"  # hung up; waiting for the media figures
@@ -33,6 +36,17 @@ class Offer:
     agent: str
     device: str
     phase: OfferPhase = OfferPhase.RINGING
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """What a callback attempt carries: whom to call, and the place it keeps."""
+
+    origin: str  # the key of the call that booked it
+    number: str
+    attempt: int  # 1, 2, ...
+    arrived_at: float  # the original call's arrival: the place in the queue
+    priority: int
 
 
 @dataclass(eq=False, slots=True)
@@ -54,6 +68,8 @@ class CallState:
     offers: dict[str, Offer] = field(default_factory=dict)
     in_acd: bool = False
     caller_gone: bool = False  # nothing to hang up on the caller's side any more
+    callback: Callback | None = None  # set for a callback attempt (no caller leg)
+    priority: int = 0
     # Set once the call ends: how, by whom and why (the hang-up event's data).
     cause: str | None = None
     ended_by: str | None = None

@@ -14,6 +14,16 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackOptions:
+    """A queue's callback (SPEC S8): the key a waiting caller presses to book one."""
+
+    key: str = "1"
+    attempts: int = 3  # calls to the customer before the callback counts as failed
+    retry_interval: float = 120.0  # seconds before the next attempt
+    ring_timeout: float = 30.0  # how long the customer's phone rings
+
+
+@dataclass(frozen=True, slots=True)
 class QueueOptions:
     """A queue's settings the call core decides with."""
 
@@ -25,3 +35,4 @@ class QueueOptions:
     hold_music: str = "hold-music"
     accept_message: str = "accept-call"  # what the agent hears on the accept prompt
     survey: bool = False  # the caller is asked the NKI survey when the agent hangs up first
+    callback: CallbackOptions | None = None

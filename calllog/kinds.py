@@ -27,6 +27,12 @@ class EventKind(StrEnum):
     BRIDGED = "bridged"
     SURVEY_STARTED = "survey_started"
     SURVEY_ANSWER = "survey_answer"  # data: position, question, answer (1-5, None: skipped)
+    CALLBACK_BOOKING = "callback_booking"
+    CALLBACK_REQUESTED = "callback_requested"  # data: number, callback (first attempt's id)
+    CALLBACK_ATTEMPT = "callback_attempt"  # data: origin, number, attempt
+    CALLBACK_CONNECTED = "callback_connected"
+    CALLBACK_RETRY = "callback_retry"  # data: attempt, reason, next_at
+    CALLBACK_FAILED = "callback_failed"  # data: attempts, reason
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"
@@ -55,6 +61,7 @@ class EventKind(StrEnum):
     STALE_OFFER_RESPONSE = "stale_offer_response"
     OVERFLOWED = "overflowed"
     OVERFLOW_SKIPPED = "overflow_skipped"
+    WITHDRAWN = "withdrawn"  # left the queue for a callback that keeps its place
     ABANDONED = "abandoned"
     ENDED = "ended"
     # The ACD: agent states (S4), for agent statistics.
@@ -83,6 +90,8 @@ class Outcome(StrEnum):
     VOICEMAIL = "voicemail"
     IVR = "ivr"  # hung up (or was hung up) before reaching the queue
     OVERFLOWED = "overflowed"  # left the ACD for a target outside it
+    CALLBACK_REQUESTED = "callback_requested"  # the caller booked a callback and hung up
+    CALLBACK = "callback"  # a callback attempt (its own call in the log)
     REMOTE_LOGIN = "remote_login"
     PROMPT_RECORDING = "prompt_recording"
     SERVICE_UNAVAILABLE = "service_unavailable"

@@ -37,6 +37,7 @@ _SERVICE_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
         Outcome.PROMPT_RECORDING,
     ),
     (frozenset({K.SERVICE_UNAVAILABLE}), Outcome.SERVICE_UNAVAILABLE),
+    (frozenset({K.CALLBACK_REQUESTED}), Outcome.CALLBACK_REQUESTED),
 )
 
 
@@ -77,6 +78,8 @@ def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
     cause = (end.data or {}).get("cause")
     if cause == Outcome.SERVER_STOPPED:  # an anomaly to see, even for an answered call
         return Outcome.SERVER_STOPPED
+    if K.CALLBACK_ATTEMPT in kinds and K.CALLBACK_CONNECTED not in kinds:
+        return Outcome.CALLBACK  # an attempt that did not reach the customer
     if K.ANSWERED in kinds:
         return Outcome.ANSWERED
     if cause in _CAUSES:

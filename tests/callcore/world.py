@@ -58,6 +58,7 @@ class World:
     bridged: dict[str, str] = field(default_factory=dict)
     music: dict[str, str | None] = field(default_factory=dict)
     announced: list[tuple[str, int]] = field(default_factory=list)
+    briefed: list[tuple[str, str, str]] = field(default_factory=list)
     hung_up: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     log: list[CallEvent] = field(default_factory=list)
@@ -186,6 +187,19 @@ class World:
         assert a.agent not in self.bridged.values(), f"{a.agent} bridged twice"
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
+
+    def _BriefAgent(self, a: A.BriefAgent) -> None:
+        self.briefed.append((a.key, a.agent, a.digits))
+
+    def _BridgeAgents(self, a: A.BridgeAgents) -> None:
+        self.ringing.pop((a.key, a.b), None)
+        self.bridged[a.key] = a.a
+
+    def _StopDialogue(self, a: A.StopDialogue) -> None:
+        self.services.pop(a.key, None)
+
+    def _AcdWithdrawn(self, a: A.AcdWithdrawn) -> None:
+        self._acd("call_withdrawn", a.call_id, reason=a.reason)
 
     def _Unbridge(self, a: A.Unbridge) -> None:
         self.bridged.pop(a.key, None)

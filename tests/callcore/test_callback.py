@@ -1,0 +1,125 @@
+"""Callback in virtual time (SPEC S8): booked while waiting, the place kept, the agent first
+and then the customer, retries, failure, and the limits."""
+
+from __future__ import annotations
+
+from callcore import CUSTOMER, CallbackOptions, QueueOptions
+from callcore import events as E
+from tests.callcore.world import World, make_acd
+
+CB = QueueOptions(callback=CallbackOptions(key="5", attempts=2, retry_interval=60, ring_timeout=20))
+
+
+def booked(w: World, number: str = "0709000000") -> tuple[str, str]:
+    """A caller who waits, presses 5 and books ``number``: (their call, the attempt)."""
+    key = w.queued_call()
+    w.feed(E.CallerKeyed(key, "5"))
+    assert w.services[key].service == "callback-booking"
+    w.feed(E.CallbackBooked(key, number))
+    (attempt,) = [k for k, c in w.core.calls.items() if c.callback is not None and k != key]
+    return key, attempt
+
+
+def test_the_callback_key_books_a_callback_that_keeps_the_callers_place() -> None:
+    w = World(options={"q": CB})
+    first = w.queued_call()
+    w.advance(30)
+    second = w.queued_call()
+    w.feed(E.CallerKeyed(first, "5"))
+    w.feed(E.CallbackBooked(first, "0709000000"))
+    attempt = next(k for k, c in w.core.calls.items() if c.callback is not None)
+    waiting = [c.id for c in w.acd.waiting()]
+    assert waiting == [attempt, second]  # the callback is ahead of the later caller
+    assert w.services[first].service == "callback-confirm"
+    w.feed(E.ServiceFinished(first))
+    w.advance(1)
+    s = w.summaries[first]
+    assert s.outcome == "callback_requested" and "abandoned" not in w.kinds(first)
+    assert "withdrawn" in w.kinds(first)
+
+
+def test_other_keys_while_waiting_do_nothing() -> None:
+    w = World(options={"q": CB})
+    key = w.queued_call()
+    w.feed(E.CallerKeyed(key, "1"))
+    assert key not in w.services and w.core.calls[key].phase == "queued"
+
+
+def test_the_agent_hears_the_number_first_then_the_customer_is_called_and_bridged() -> None:
+    w = World(options={"q": CB})
+    _, attempt = booked(w)
+    w.login("a0")
+    assert (attempt, "a0") in w.ringing
+    w.feed(E.AgentAnswered(attempt, "a0"))
+    assert w.briefed == [(attempt, "a0", "0709000000")]
+    assert (attempt, CUSTOMER) not in w.ringing  # not before the agent was told
+    w.feed(E.AgentBriefed(attempt, "a0"))
+    assert w.ringing[(attempt, CUSTOMER)] == "tel:0709000000"
+    w.feed(E.AgentAnswered(attempt, CUSTOMER))
+    assert w.bridged == {attempt: "a0"}
+    w.advance(90)
+    w.feed(E.AgentGone(attempt, CUSTOMER, "hangup"))
+    s = w.summaries[attempt]
+    assert (s.outcome, s.agent, s.ended_by, s.talk_seconds) == ("answered", "a0", "caller", 90.0)
+    assert "callback_connected" in w.kinds(attempt)
+    assert w.acd.agent_view("a0").state.value in ("wrap_up", "ready")
+    assert not w.core.pending_callbacks
+
+
+def test_a_customer_who_does_not_answer_is_retried_then_the_callback_fails() -> None:
+    w = World(options={"q": CB})
+    w.acd = make_acd(wrap_up=0)
+    origin, attempt = booked(w)
+    w.login("a0")
+    w.feed(E.AgentAnswered(attempt, "a0"))
+    w.feed(E.AgentBriefed(attempt, "a0"))
+    w.advance(21)  # the customer's phone rang out
+    assert (attempt, CUSTOMER) not in w.ringing and attempt in w.summaries
+    assert w.summaries[attempt].outcome == "callback"
+    (retry,) = [e for e in w.log if e.kind == "callback_retry"]
+    assert retry.data is not None and retry.data["attempt"] == 1
+    assert w.acd.agent_view("a0").state.value == "ready"  # the agent is free meanwhile
+    w.advance(58)  # the retry is due 60 s after the attempt failed (at 20 s)
+    assert not [k for k, c in w.core.calls.items() if c.callback]
+    w.advance(2)
+    (second,) = [k for k, c in w.core.calls.items() if c.callback]
+    assert second != attempt and w.core.calls[second].callback.attempt == 2  # type: ignore[union-attr]
+    w.feed(E.AgentAnswered(second, "a0"))
+    w.feed(E.AgentBriefed(second, "a0"))
+    w.feed(E.AgentOfferFailed(second, CUSTOMER, "rejected: 486 Busy Here", rejected=True))
+    (failed,) = [e for e in w.log if e.kind == "callback_failed"]
+    assert failed.data is not None and failed.data["attempts"] == 2
+    assert not w.core.pending_callbacks and not [k for k, c in w.core.calls.items() if c.callback]
+    assert origin in w.summaries or origin in w.core.calls
+
+
+def test_an_agent_who_answers_while_the_caller_books_takes_the_call() -> None:
+    w = World(options={"q": CB})
+    w.login("a0")
+    key = w.queued_call()
+    w.feed(E.CallerKeyed(key, "5"))
+    w.feed(E.AgentAnswered(key, "a0"))
+    assert w.bridged == {key: "a0"} and key not in w.services  # the booking was stopped
+    w.feed(E.CallbackBooked(key, "0709000000"))  # too late: nothing is booked
+    assert not w.core.pending_callbacks
+
+
+def test_one_pending_callback_per_number_and_queue() -> None:
+    w = World(options={"q": CB})
+    booked(w, "0709000000")
+    again = w.queued_call()
+    w.feed(E.CallerKeyed(again, "5"))
+    w.feed(E.CallbackBooked(again, "0709000000"))
+    attempts = [k for k, c in w.core.calls.items() if c.callback is not None]
+    assert len(attempts) == 1
+    (dup,) = [e for e in w.log if e.call_id == again and e.kind == "callback_requested"]
+    assert dup.data is not None and dup.data["duplicate"] is True
+
+
+def test_nothing_booked_puts_the_caller_back_to_waiting_in_the_same_place() -> None:
+    w = World(options={"q": CB})
+    key = w.queued_call()
+    w.feed(E.CallerKeyed(key, "5"))
+    w.feed(E.CallbackBooked(key, None))
+    assert w.core.calls[key].phase == "queued" and key in w.music
+    assert [c.id for c in w.acd.waiting()] == [key]
