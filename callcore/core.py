@@ -333,10 +333,10 @@ class CallCore:
     def _agent_gone(
         self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
     ) -> None:
-        if call.callback is not None and call.phase in (Phase.BRIEFING, Phase.DIALING):
-            if ev.agent in (CUSTOMER, call.agent):
-                self._attempt_failed(call, now, out, f"{ev.agent} {ev.why} before the bridge")
-                return
+        briefing = call.phase in (Phase.BRIEFING, Phase.DIALING)
+        if call.callback is not None and briefing and ev.agent in (CUSTOMER, call.agent):
+            self._attempt_failed(call, now, out, f"{ev.agent} {ev.why} before the bridge")
+            return
         if ev.agent == CUSTOMER and call.phase == Phase.CONNECTED:
             self._end(call, now, out, by="caller", reason=f"customer {ev.why}")
             return
