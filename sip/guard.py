@@ -235,7 +235,9 @@ class SourceGuard:
 
     # ------------------------------------------------------------ bans
 
-    def ban(self, address: str, now: float, reason: str, seconds: float | None = None) -> Ban | None:
+    def ban(
+        self, address: str, now: float, reason: str, seconds: float | None = None
+    ) -> Ban | None:
         """Ban ``address`` (back-off doubles the time of a repeat offender); None if trusted."""
         if self.is_trusted(address):
             return None
@@ -342,8 +344,10 @@ class SourceGuard:
 
     def _pinned(self, src: _Source, now: float) -> bool:
         """A source whose memory matters: banned, holding early dialogs, or on back-off."""
-        return src.ban is not None or src.early > 0 or (
-            src.bans > 0 and now - src.last_ban_end < self.policy.ban_max_seconds
+        return (
+            src.ban is not None
+            or src.early > 0
+            or (src.bans > 0 and now - src.last_ban_end < self.policy.ban_max_seconds)
         )
 
     def _evict(self, excess: int, now: float) -> None:
@@ -399,9 +403,7 @@ class TcpGate:
     names the connections whose timeout passed, :meth:`get_timer` when to ask again.
     """
 
-    def __init__(
-        self, policy: TcpPolicy | None = None, trusted: SourceGuard | None = None
-    ) -> None:
+    def __init__(self, policy: TcpPolicy | None = None, trusted: SourceGuard | None = None) -> None:
         self.policy = policy or TcpPolicy()
         self._trust = trusted
         self._conns: dict[int, _Conn] = {}
