@@ -16,6 +16,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    security_routes,
     voicemail_routes,
 )
 from .auth import token_middleware
@@ -40,6 +41,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(queues_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
+    app.add_routes(security_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app
