@@ -240,6 +240,10 @@ class Registrar:
             if lock is not None:
                 if nonce is not None:
                     self.authenticator.burn(nonce)
+                # Hammering a locked user still counts against the source.
+                for new in self.lockout.failed(None, address, now):
+                    if self.on_lock is not None:
+                        self.on_lock(new)
                 failure = AuthResult(False, "locked", claimed)
                 return AuthRejection(403, "Forbidden", [], failure)
         result = self.authenticator.verify(request.method, value, self.password_lookup, now)
