@@ -301,14 +301,12 @@ class SipEndpoint:
         self._arm_summary()
 
     def _arm_sweep(self) -> None:
-        if self._sweep is not None or self._loop is None:
-            return
-        deadline = self._gate.get_timer()
-        if deadline is None:
+        """While connections are open, look at their timeouts every ``step`` seconds."""
+        if self._sweep is not None or self._loop is None or not self._gate.count():
             return
         policy = self._gate.policy
         step = min(1.0, policy.read_timeout / 4, policy.idle_timeout / 4)
-        self._sweep = self._loop.call_at(max(deadline, self.now() + step / 4), self._on_sweep)
+        self._sweep = self._loop.call_later(step, self._on_sweep)
 
     def _on_sweep(self) -> None:
         self._sweep = None
