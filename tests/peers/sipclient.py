@@ -43,9 +43,10 @@ def request(
     host, port = target
     lhost, lport = local
     ruri = f"sip:{user}@{host}:{port}"
+    branch = branch or "z9hG4bK" + secrets.token_hex(6)
     lines = [
         f"{method} {ruri} SIP/2.0",
-        f"Via: SIP/2.0/{transport} {lhost}:{lport};branch={branch or 'z9hG4bK' + secrets.token_hex(6)};rport",
+        f"Via: SIP/2.0/{transport} {lhost}:{lport};branch={branch};rport",
         "Max-Forwards: 70",
         f"From: <sip:{from_user}@{lhost}>;tag={from_tag}",
         f"To: <sip:{user}@{host}>" + (f";tag={to_tag}" if to_tag else ""),
