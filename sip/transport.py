@@ -276,7 +276,7 @@ class SipEndpoint:
         """No descriptor for a new connection: accept it on the spare one and close it."""
         assert self._listener is not None
         refused = 0
-        while self._spare_fd is not None:
+        while self._spare_fd is not None and refused < 64:
             os.close(self._spare_fd)
             self._spare_fd = None
             try:
@@ -284,15 +284,33 @@ class SipEndpoint:
                 conn.close()
                 refused += 1
             except OSError:
-                pass
+                refused = -1  # backlog empty (or still no descriptor): stop here
             with contextlib.suppress(OSError):
                 self._spare_fd = os.open(os.devnull, os.O_RDONLY)
-            if refused >= 64:
+            if refused < 0:
                 break
-        self._refused(None, f"out of file descriptors ({errno.errorcode.get(exc.errno or 0)})")
+        if self._spare_fd is None and self._loop is not None and self._listener is not None:
+            # No spare to refuse with: stop reading the listener for a moment rather than
+            # spin on it; the kernel's backlog holds (or refuses) the callers meanwhile.
+            fd = self._listener.fileno()
+            self._loop.remove_reader(fd)
+            self._loop.call_later(0.5, self._resume_accepting)
+        self._refused(
+            None,
+            f"out of file descriptors ({errno.errorcode.get(exc.errno or 0)})",
+            count=max(refused, 0),
+        )
 
-    def _refused(self, address: str | None, why: str) -> None:
-        self.refused_connections += 1
+    def _resume_accepting(self) -> None:
+        if self._listener is None or self._loop is None:
+            return
+        if self._spare_fd is None:
+            with contextlib.suppress(OSError):
+                self._spare_fd = os.open(os.devnull, os.O_RDONLY)
+        self._loop.add_reader(self._listener.fileno(), self._accept_ready)
+
+    def _refused(self, address: str | None, why: str, count: int = 1) -> None:
+        self.refused_connections += count
         if self._refusals.allow(self.now()):
             log.warning(
                 "sip.tcp_refused",
