@@ -22,6 +22,7 @@ import asyncio
 import re
 import signal
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -42,13 +43,14 @@ def _mem(pid: int) -> dict[str, int]:
 
 def _summary(samples: list[tuple[int | None, float]]) -> str:
     answered = sorted(t * 1000 for s, t in samples if s == 200)
-    lost = len(samples) - len(answered)
+    others = Counter("timeout" if s is None else str(s) for s, _ in samples if s != 200)
+    lost = ", ".join(f"{n} {what}" for what, n in sorted(others.items())) or "0"
     if not answered:
-        return f"none answered of {len(samples)}"
+        return f"none answered with 200 of {len(samples)} ({lost})"
     p95 = answered[min(len(answered) - 1, int(len(answered) * 0.95))]
     return (
         f"{len(answered)}/{len(samples)} answered, median {statistics.median(answered):.1f} ms, "
-        f"p95 {p95:.1f} ms, max {answered[-1]:.1f} ms, unanswered {lost}"
+        f"p95 {p95:.1f} ms, max {answered[-1]:.1f} ms, not 200: {lost}"
     )
 
 
@@ -140,6 +142,8 @@ async def run(args: argparse.Namespace) -> None:
         f"after, peak {after['VmHWM'] / 1024:.1f} MB"
     )
     print(f"server log: {len(lines)} lines ({sum('sip.ban' in line for line in lines)} ban lines)")
+    events = Counter(m.group(1) for line in lines if (m := re.search(r"event=(\S+)", line)))
+    print("log events:", ", ".join(f"{e} {n}" for e, n in events.most_common(5)))
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
