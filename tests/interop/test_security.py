@@ -113,6 +113,30 @@ async def test_500_invites_a_second_ban_the_flooder_a_caller_elsewhere_is_answer
         caller.close()
 
 
+async def test_a_trickle_of_never_acked_invites_is_capped_then_banned(
+    vaxel: RunningVaxel,
+) -> None:
+    """20/s, under the rate limit: the early-dialog cap (20) answers 503, then bans."""
+    trickler = await UdpClient(_target(vaxel), "127.0.0.2").open()
+    caller = await UdpClient(_target(vaxel), "127.0.0.1").open()
+    try:
+        trickle = asyncio.create_task(trickler.flood_invites(rate=20, seconds=4))
+        await asyncio.sleep(2.0)
+        status, took = await caller.call("100")
+        await trickle
+        assert status == 200 and took < 1.0
+        # Per INVITE (the 200s are retransmitted until the ACK that never comes).
+        answered = sum(any(r.status == 200 for r in rs) for rs in trickler.responses.values())
+        refused = sum(any(r.status == 503 for r in rs) for rs in trickler.responses.values())
+        print(f"trickle: {answered} answered, {refused} refused 503")
+        assert answered <= 20 and refused >= 1
+        (ban,) = (await _bans(vaxel))["bans"]
+        assert ban["address"] == "127.0.0.2" and "early dialogs" in ban["reason"]
+    finally:
+        trickler.close()
+        caller.close()
+
+
 async def test_a_ban_is_listed_and_lifted_through_the_api(vaxel: RunningVaxel) -> None:
     flooder = await UdpClient(_target(vaxel), "127.0.0.2").open()
     try:
