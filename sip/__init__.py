@@ -22,6 +22,7 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
+from sip.guard import GuardPolicy, SourceGuard, TcpPolicy
 from sip.headers import Address, HeaderError, Via
 from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
@@ -39,6 +40,7 @@ __all__ = [
     "DialogEstablished",
     "DialogTerminated",
     "Event",
+    "GuardPolicy",
     "HeaderError",
     "Headers",
     "InDialogRequest",
@@ -53,7 +55,9 @@ __all__ = [
     "SipParseError",
     "SipRequest",
     "SipResponse",
+    "SourceGuard",
     "StreamFramer",
+    "TcpPolicy",
     "TerminationReason",
     "Timers",
     "TransportError",
