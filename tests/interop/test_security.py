@@ -95,11 +95,12 @@ async def test_500_invites_a_second_ban_the_flooder_a_caller_elsewhere_is_answer
         sent = await flood
         print("flood sent", sent, "answers", answers)
         assert all(status == 200 for status, _ in answers), answers
-        assert max(took for _, took in answers) < 1.0
+        assert max(took for _, took in answers) < 1.0, answers
         (ban,) = (await _bans(vaxel))["bans"]
         assert ban["address"] == "127.0.0.2" and "INVITE rate" in ban["reason"]
         # Answered only within the burst; after the ban nothing at all comes back.
-        assert flooder.received < 200, flooder.received
+        # (about 30 INVITEs of the burst, each answered 100 and 200 with its retransmissions)
+        assert flooder.received < 400, flooder.received
         assert await flooder.options(timeout=0.5) is None
         # One log line for the ban, however many packets were dropped.
         assert len(_lines(caplog, "sip.ban")) == 1
