@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections import OrderedDict, deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -505,7 +504,3 @@ class LineBudget:
         if self._suppressed and self._start is not None:
             return self._start + self.interval
         return None
-
-
-def trusted_entries(entries: Iterable[str]) -> tuple[str, ...]:
-    return tuple(e.strip() for e in entries if e.strip())
