@@ -248,6 +248,9 @@ class SipEndpoint:
                 self._refused(None, f"accept failed: {exc}")
                 return
             address = peer[0]
+            if self.guard is not None and self.guard.is_banned(address, self.now()):
+                conn.close()  # banned: refused like its datagrams, without a line each
+                continue
             conn_id = next(_conn_ids)
             refusal = self._gate.accept(conn_id, address, self.now())
             if refusal is not None:
@@ -373,6 +376,9 @@ class SipEndpoint:
             return
         while (notice := guard.next_notice()) is not None:
             if isinstance(notice, Banned):
+                for conn in [c for c in self._accepted.values() if c.peer[0] == notice.address]:
+                    if conn.transport is not None:
+                        conn.transport.close()
                 log.warning(
                     "sip.ban",
                     extra={

@@ -297,3 +297,22 @@ async def test_tcp_connections_over_the_per_source_cap_are_refused_with_one_line
     finally:
         for s in socks:
             s.close()
+
+
+async def test_a_banned_address_loses_its_tcp_connections_and_cannot_open_new_ones(
+    vaxel: RunningVaxel,
+) -> None:
+    target = _target(vaxel)
+    conn = tcp_socket(target, "127.0.0.2")
+    try:
+        await asyncio.sleep(0.2)
+        vaxel.stack.guard.ban("127.0.0.2", vaxel.stack.endpoint.now(), "test")
+        vaxel.stack.endpoint.transmit()
+        await asyncio.sleep(0.2)
+        assert _closed_by_peer(conn)
+        again = tcp_socket(target, "127.0.0.2")
+        await asyncio.sleep(0.2)
+        assert _closed_by_peer(again)
+        again.close()
+    finally:
+        conn.close()
