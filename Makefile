@@ -15,23 +15,34 @@ PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql
 BUILD_PACKAGES := gcc libc6-dev python3-dev
 # Everything the editable install builds from: a change re-runs pip.
 BUILD_INPUTS := pyproject.toml setup.py media/_rtpstats_core.c
+# pip's and the build backend's chatter goes here; it is shown only when the install fails.
+PIP_LOG := $(VENV)/pip.log
+# $(call pip,ARGS): run pip quietly into PIP_LOG; on failure show the log and stop.
+define pip
+$(PY) -m pip install --quiet --disable-pip-version-check $(1) >>$(PIP_LOG) 2>&1 || \
+  { cat $(PIP_LOG); echo "pip install failed (log: $(PIP_LOG))"; exit 1; }
+endef
 
 .PHONY: run test lint peers toolchain bench clean
 
 $(STAMP): $(BUILD_INPUTS)
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e .
-	touch $@
+	@echo "installing Vaxel into $(VENV) (pip output: $(PIP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@: >$(PIP_LOG)
+	@$(call pip,--upgrade pip)
+	@$(call pip,-e .)
+	@touch $@
 
 $(TEST_STAMP): $(BUILD_INPUTS) | toolchain
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP) $@
+	@echo "installing Vaxel with the test tools into $(VENV) (pip output: $(PIP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@: >$(PIP_LOG)
+	@$(call pip,--upgrade pip)
+	@$(call pip,-e ".[test]")
+	@touch $(STAMP) $@
 
 run: $(STAMP)
-	$(VENV)/bin/vaxel serve
+	@$(VENV)/bin/vaxel serve
 
 # $(call apt_install,what,packages,what happens without them): install as root, else say how.
 define apt_install
@@ -75,7 +86,7 @@ lint: $(TEST_STAMP)
 
 # Benchmarks run on demand, never in `make test` (numbers go to bench/RESULTS.md by hand).
 bench: $(TEST_STAMP) peers
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	@$(call pip,-e ".[test,bench]")
 	$(PY) bench/run_all.py
 
 clean:

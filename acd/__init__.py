@@ -28,8 +28,37 @@ from acd.model import (
     QueueConfig,
     Strategy,
 )
+from acd.schedule import (
+    LoginSchedule,
+    ScheduleError,
+    StaffingRow,
+    Transition,
+    active,
+    check_delete,
+    check_new,
+    next_transition,
+    staffing,
+)
+
+from .calendar import Calendar, CalendarConfig, CalendarDecision, CalendarSet
+from .remote_login import decide_remote_login, normalize_number
 
 __all__ = [
+    "LoginSchedule",
+    "ScheduleError",
+    "StaffingRow",
+    "Transition",
+    "active",
+    "check_delete",
+    "check_new",
+    "next_transition",
+    "staffing",
+    "Calendar",
+    "CalendarConfig",
+    "CalendarDecision",
+    "CalendarSet",
+    "decide_remote_login",
+    "normalize_number",
     "Acd",
     "AcdConfigError",
     "AcdError",

@@ -454,7 +454,7 @@ class Acd:
             self._aht[q.id].add(talk)
             self._go_offline(a, a.pending[1], now, out)
         elif q.wrap_up > 0 or q.classification_profile is not None:
-            needs = q.classification_profile is not None
+            needs = q.classification_profile is not None and q.classification_required
             base = now + q.wrap_up
             a.wrap = _Wrap(
                 call_id=call_id,
@@ -591,6 +591,8 @@ class Acd:
             raise AcdError(f"agent {agent_id!r}: classification: no call in wrap-up to classify")
         now = self._clock(now)
         queue = a.wrap.queue if a.wrap is not None else None
+        if queue is not None:
+            self._check_code(queue, agent_id, code)
         out: list[Command] = [LogEvent("classified", target, queue, agent_id, {"code": code}, now)]
         if a.wrap is not None:
             a.wrap.needs_code = False
@@ -613,6 +615,7 @@ class Acd:
         now = self._clock(now)
         out: list[Command] = []
         if classification:
+            self._check_code(a.wrap.queue, agent_id, classification)
             out.append(
                 LogEvent(
                     "classified",
@@ -626,6 +629,14 @@ class Acd:
             a.wrap.needs_code = False
         self._end_wrap(a, now, out, "wrap-up done")
         return self._finish(now, out)
+
+    def _check_code(self, queue_id: str, agent_id: str, code: str) -> None:
+        codes = self._queues[queue_id].classification_codes
+        if codes and code not in codes:
+            raise AcdError(
+                f"agent {agent_id!r}: classification: {code!r} is not a code of queue "
+                f"{queue_id!r} (codes: {', '.join(codes)})"
+            )
 
     def schedule_login(
         self,

@@ -146,6 +146,8 @@ class QueueConfig:
     - ``classification_profile``: when set, the agent is asked for a code after
       each answered call; wrap-up then waits for it at most
       ``wrap_up + classification_timeout`` seconds (see ``docs/acd.md``).
+      ``classification_codes`` are the profile's codes (a code outside them is refused);
+      with ``classification_required`` false wrap-up ends on time without a code.
     - ``announce_interval``: seconds between position/wait announcements.
     - ``default_aht``: average handle time assumed until real calls are seen.
     - ``failed_offer_retry``: seconds before an agent whose device failed at
@@ -167,6 +169,9 @@ class QueueConfig:
     no_agent_target: str | None = None
     classification_profile: str | None = None
     classification_timeout: float = 120.0
+    # The profile's codes (empty: any code is taken) and whether wrap-up waits for one.
+    classification_codes: tuple[str, ...] = ()
+    classification_required: bool = True
     service_level_seconds: float = 20.0
     announce_interval: float | None = None
     default_aht: float = 180.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.model import Call as AcdCall
+from acd import Call as AcdCall
 from calllog import CallEvent
 
 
@@ -117,6 +117,13 @@ class Bridge:
 
 
 @dataclass(frozen=True, slots=True)
+class Unbridge:
+    """Disconnect the caller's leg from the agent's (the caller stays on the line)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class HangUpCaller:
     """BYE the caller's dialog (or 480 to an INVITE not yet answered)."""
 
@@ -189,6 +196,7 @@ Action = (
     | PromptAgent
     | DropAgent
     | Bridge
+    | Unbridge
     | HangUpCaller
     | ReleaseMedia
     | Forget

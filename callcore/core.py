@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from acd.commands import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
-from acd.model import Call as AcdCall
+from acd import AnnouncePosition, CancelOffer, LogEvent, OfferCall, Overflow
+from acd import Call as AcdCall
 from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
 
 from . import actions as A
@@ -23,7 +23,9 @@ from . import events as E
 from .state import CallState, Offer, OfferPhase, Phase
 from .target import QueueOptions, Target
 
-ACK_TIMEOUT = 32.0  # 64*T1: the UA core gives up on an unacknowledged 2xx by then anyway
+# How long an answered call waits for its ACK while holding its media leg (the UA core
+# retransmits the 2xx until 64*T1 = 32 s; a real phone ACKs within a round trip).
+ACK_TIMEOUT = 8.0
 # Before a BYE that follows Vaxel's last prompt: the phone's jitter buffer still holds its
 # final ~100-200 ms, which an immediate BYE cuts off.
 HANGUP_GRACE = 0.5
@@ -89,6 +91,9 @@ class CallCore:
         if call.phase == Phase.RINGING:
             out.append(A.Answer(call.key))
         elif call.phase == Phase.ANSWERED:
+            # No BYE before the ACK (RFC 3261 section 15): the transaction gives up on
+            # its own; the call's media is released now.
+            call.caller_gone = True
             self._end(call, now, out, cause=Outcome.NO_ACK, by="caller", reason="no ACK")
         elif call.phase == Phase.ENDING:
             self._end(call, now, out, by="server", reason=call.reason or "flow ended")
@@ -298,12 +303,27 @@ class CallCore:
         self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
     ) -> None:
         if call.agent == ev.agent and call.phase == Phase.CONNECTED:
+            assert call.queue is not None
+            if self.queue_options(call.queue).survey:
+                self._survey(call, ev.agent, now, out)
+                return
             self._end(call, now, out, by="agent", reason=f"agent {ev.why}")
             return
         offer = call.offers.pop(ev.agent, None)
         if offer is not None:
             out.append(A.DropAgent(call.key, ev.agent))
             out.append(A.AcdOfferFailed(call.key, ev.agent, f"agent {ev.why}"))
+
+    def _survey(self, call: CallState, agent: str, now: float, out: list[A.Action]) -> None:
+        """The agent hung up first: they go to wrap-up while the caller answers the survey."""
+        call.in_acd = False
+        call.ended_by, call.reason = "agent", "agent hung up"
+        out.append(A.AcdEnded(call.key, "agent hung up"))
+        call.offers.pop(agent, None)
+        out.append(A.Unbridge(call.key))
+        out.append(A.DropAgent(call.key, agent))
+        call.phase = Phase.SERVICE
+        out.append(A.RunService(call.key, "survey", call.queue, agent))
 
     # ------------------------------------------------------------------ ACD commands
 
@@ -472,7 +492,8 @@ class CallCore:
             return
         if call.phase == Phase.QUEUED:
             out.append(A.StopQueueMusic(call.key))
-        call.cause, call.ended_by, call.reason = cause, by, reason
+        # A call the agent ended before the survey stays ended by the agent.
+        call.cause, call.ended_by, call.reason = cause, call.ended_by or by, reason
         if call.in_acd:
             call.in_acd = False
             if call.phase == Phase.CONNECTED:

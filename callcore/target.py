@@ -24,3 +24,4 @@ class QueueOptions:
     queue_message: str | None = None  # the activated queue-message prompt, if any
     hold_music: str = "hold-music"
     accept_message: str = "accept-call"  # what the agent hears on the accept prompt
+    survey: bool = False  # the caller is asked the NKI survey when the agent hangs up first

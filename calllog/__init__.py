@@ -5,6 +5,7 @@ events (from the call core and the ACD)."""
 
 from .event import AGENT_CALL_ID, CallEvent
 from .kinds import TERMINAL_KINDS, EventKind, Outcome
+from .recovery import close_interrupted
 from .summary import CallSummary, SummaryFold, summarize
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "EventKind",
     "Outcome",
     "SummaryFold",
+    "close_interrupted",
     "summarize",
 ]

@@ -25,6 +25,8 @@ class EventKind(StrEnum):
     AGENT_ACCEPT_PROMPT = "agent_accept_prompt"
     AGENT_DECLINED = "agent_declined"
     BRIDGED = "bridged"
+    SURVEY_STARTED = "survey_started"
+    SURVEY_ANSWER = "survey_answer"  # data: position, question, answer (1-5, None: skipped)
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"
@@ -87,5 +89,6 @@ class Outcome(StrEnum):
     REJECTED = "rejected"  # refused before answer (no common codec, bad SDP)
     CANCELLED = "cancelled"  # the caller gave up before the answer
     NO_ACK = "no_ack"
-    SHUTDOWN = "shutdown"  # the server stopped while the call was live
+    SHUTDOWN = "shutdown"  # the server was stopped (SIGTERM) while the call was live
+    SERVER_STOPPED = "server_stopped"  # found live at the next start: the process died
     ERROR = "error"

@@ -19,7 +19,14 @@ K = EventKind
 
 # Causes the call core names in the hang-up event that say more than the path did.
 _CAUSES = frozenset(
-    {Outcome.REJECTED, Outcome.CANCELLED, Outcome.NO_ACK, Outcome.ERROR, Outcome.SHUTDOWN}
+    {
+        Outcome.REJECTED,
+        Outcome.CANCELLED,
+        Outcome.NO_ACK,
+        Outcome.ERROR,
+        Outcome.SHUTDOWN,
+        Outcome.SERVER_STOPPED,
+    }
 )
 _SERVICE_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
     (frozenset({K.VOICEMAIL_STORED, K.VOICEMAIL_EMPTY, K.VOICEMAIL_NO_MAILBOX}), Outcome.VOICEMAIL),
@@ -68,6 +75,8 @@ def _seconds(a: datetime, b: datetime) -> float:
 def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
     kinds = {e.kind for e in events}
     cause = (end.data or {}).get("cause")
+    if cause == Outcome.SERVER_STOPPED:  # an anomaly to see, even for an answered call
+        return Outcome.SERVER_STOPPED
     if K.ANSWERED in kinds:
         return Outcome.ANSWERED
     if cause in _CAUSES:

@@ -1,9 +1,23 @@
 """Configuration: one TOML file, validated into typed objects before anything starts."""
 
 from .loader import DEMO_CONFIG, ConfigError, load_config, parse_config, validate_config
-from .schema import VaxelConfig
+from .schema import (
+    MAIL_RETRY_DELAYS,
+    ApiConfig,
+    NumberTarget,
+    SmtpConfig,
+    TrunkConfig,
+    UserConfig,
+    VaxelConfig,
+)
 
 __all__ = [
+    "MAIL_RETRY_DELAYS",
+    "ApiConfig",
+    "UserConfig",
+    "NumberTarget",
+    "SmtpConfig",
+    "TrunkConfig",
     "DEMO_CONFIG",
     "ConfigError",
     "VaxelConfig",

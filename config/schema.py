@@ -20,10 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from acd.calendar import CalendarConfig
-from ivr.config import FlowConfig, flow_problems, flow_prompt_uses
-from ivr.voicemail import VoicemailSettings
-from prompts.catalog import can_exist
+from acd import CalendarConfig
+from ivr import FlowConfig, VoicemailSettings, flow_problems, flow_prompt_uses
+from prompts import can_exist
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0)]
@@ -74,6 +73,10 @@ def _default_digest_algorithms() -> list[DigestAlgorithm]:
 class SipConfig(_Strict):
     host: str = "127.0.0.1"
     port: Port = 5060
+    # How long an answered call waits for the caller's ACK before its RTP ports are given
+    # back (the 200 OK itself is retransmitted up to 32 s by the transaction layer): an
+    # INVITE that is never acknowledged must not hold media resources for long.
+    ack_timeout: Annotated[float, Field(ge=1, le=32)] = 8.0
     transports: list[Transport] = Field(default_factory=_default_transports)
     # Host part agents register under and the digest realm they see.
     domain: str = "127.0.0.1"
@@ -114,7 +117,38 @@ class HttpConfig(_Strict):
 
 
 class ApiConfig(_Strict):
+    # Tokens that act as an admin (automation, the demo); users have their own (docs/access.md).
     tokens: list[Annotated[str, Field(min_length=8)]] = Field(min_length=1)
+    # A session token from POST /api/login is valid this long (default 8 hours).
+    session_seconds: Annotated[float, Field(ge=60, le=30 * 86400)] = 8 * 3600.0
+    # This many wrong passwords in a row lock the account for lockout_seconds.
+    lockout_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout_seconds: Annotated[float, Field(ge=1, le=86400)] = 900.0
+
+
+class UserConfig(_Strict):
+    """A user seeded into an empty database: who may sign in to the API (docs/access.md).
+
+    Give ``password`` (hashed when it is stored) or ``password_hash`` (an argon2 hash, e.g.
+    from ``vaxel hash-password``). ``agent``: the agent id the user works as (required for
+    the agent role). ``statistics``: grant or withhold the statistics permission (default:
+    managers and admins have it, agents not).
+    """
+
+    role: Literal["admin", "manager", "agent"]
+    password: Annotated[str, Field(min_length=8, max_length=1024)] | None = None
+    password_hash: Annotated[str, Field(pattern=r"^\$argon2(id|i|d)\$")] | None = None
+    agent: Identifier | None = None
+    email: EmailAddress | None = None
+    statistics: bool | None = None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> UserConfig:
+        if (self.password is None) == (self.password_hash is None):
+            raise ValueError("give exactly one of 'password' or 'password_hash'")
+        if self.role == "agent" and self.agent is None:
+            raise ValueError("role 'agent' needs 'agent' (the agent id this user works as)")
+        return self
 
 
 class NumberTarget(_Strict):
@@ -154,6 +188,35 @@ class AnswerGroupConfig(_Strict):
     name: str | None = None
 
 
+class ClassificationProfileConfig(_Strict):
+    """Codes an agent gives each answered call of a queue (after the call, in wrap-up).
+    Agents on a phone number key the code's position (1 for the first code ...)."""
+
+    name: str | None = None
+    codes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=9
+    )
+    required: bool = True  # wrap-up waits for a code (at most classification_timeout)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClassificationProfileConfig:
+        seen = {c for c in self.codes if self.codes.count(c) > 1}
+        if seen:
+            raise ValueError(f"codes: {', '.join(sorted(seen))} given more than once")
+        return self
+
+
+class SurveyConfig(_Strict):
+    """The keypad satisfaction survey (NKI) a caller hears when the agent hangs up first."""
+
+    questions: list[str] = Field(min_length=1, max_length=10)  # prompt names, in order
+    welcome: str = "survey-welcome"
+    closing: str = "survey-thanks"
+    invalid: str = "survey-invalid"
+    answer_timeout: Annotated[float, Field(ge=1, le=30)] = 6.0
+    max_repeats: Annotated[int, Field(ge=0, le=5)] = 2
+
+
 class QueueConfig(_Strict):
     name: str | None = None
     answer_groups: list[Identifier] = Field(min_length=1)
@@ -184,6 +247,9 @@ class QueueConfig(_Strict):
     # mobile's voicemail must not take the caller). None: on for tel: devices only.
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+    survey: SurveyConfig | None = None
+    classification_profile: Identifier | None = None  # classification_profiles.ID
+    classification_timeout: Seconds = 120.0  # how long wrap-up waits for the code
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -396,6 +462,7 @@ class VaxelConfig(_Strict):
     answer_groups: dict[Identifier, AnswerGroupConfig] = Field(default_factory=dict)
     queues: dict[Identifier, QueueConfig] = Field(default_factory=dict)
     agents: dict[Identifier, AgentConfig] = Field(default_factory=dict)
+    users: dict[Identifier, UserConfig] = Field(default_factory=dict)
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
@@ -405,6 +472,9 @@ class VaxelConfig(_Strict):
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
     # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.
     flows: dict[Identifier, FlowConfig] = Field(default_factory=dict)
+    classification_profiles: dict[Identifier, ClassificationProfileConfig] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:
@@ -433,6 +503,11 @@ class VaxelConfig(_Strict):
                     (f"queues.{qid}.overflow_queue", f"unknown queue {queue.overflow_queue!r}")
                 )
             problems += _overflow_target(self, qid, queue)
+            profile = queue.classification_profile
+            if profile is not None and profile not in self.classification_profiles:
+                problems.append(
+                    (f"queues.{qid}.classification_profile", f"unknown profile {profile!r}")
+                )
             if queue.overflow_queue == qid:
                 problems.append(
                     (f"queues.{qid}.overflow_queue", "a queue cannot overflow to itself")
@@ -458,11 +533,31 @@ class VaxelConfig(_Strict):
                     )
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"
+        problems.extend(self._user_references())
         problems.extend(self._flow_references())
         problems.extend(self._impossible_prompts())
         if problems:
             raise ConfigReferenceError(problems)
         return self
+
+    def _user_references(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        owners: dict[str, str] = {}
+        for name, user in self.users.items():
+            if user.agent is None:
+                continue
+            if user.agent not in self.agents:
+                problems.append((f"users.{name}.agent", f"unknown agent {user.agent!r}"))
+            elif user.agent in owners:
+                problems.append(
+                    (
+                        f"users.{name}.agent",
+                        f"agent {user.agent!r} already belongs to user {owners[user.agent]!r}",
+                    )
+                )
+            else:
+                owners[user.agent] = name
+        return problems
 
     def _flow_references(self) -> list[tuple[str, str]]:
         problems = flow_problems(self.flows, self.queues.keys(), self.numbers.keys())
@@ -481,6 +576,12 @@ class VaxelConfig(_Strict):
             for i, deviation in enumerate(calendar.deviations):
                 for lang, name in (deviation.prompt or {}).items():
                     uses.append((f"calendars.{cid}.deviations.{i}.prompt.{lang}", name))
+        for qid, queue in self.queues.items():
+            if queue.survey is not None:
+                sv = queue.survey
+                key = f"queues.{qid}.survey"
+                uses += [(f"{key}.questions.{i}", q) for i, q in enumerate(sv.questions)]
+                uses += [(f"{key}.{k}", getattr(sv, k)) for k in ("welcome", "closing", "invalid")]
         return uses
 
     def _impossible_prompts(self) -> list[tuple[str, str]]:

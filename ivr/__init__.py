@@ -12,6 +12,8 @@ from .flow import (
     Outcome,
     run_flow,
 )
+from .record_prompt import Admin, UnusableRecording, record_prompt_by_phone
+from .recording import Recording
 from .steps import (
     DEFAULT_STEPS,
     CalendarCheck,
@@ -24,8 +26,19 @@ from .steps import (
     voicemail,
     welcome,
 )
+from .survey import SurveyAnswer, SurveySettings, run_survey
+from .voicemail import VoicemailSettings, leave_voicemail
 
 __all__ = [
+    "SurveyAnswer",
+    "SurveySettings",
+    "run_survey",
+    "Admin",
+    "UnusableRecording",
+    "record_prompt_by_phone",
+    "Recording",
+    "VoicemailSettings",
+    "leave_voicemail",
     "DEFAULT_STEPS",
     "CalendarCheck",
     "CallerChannel",

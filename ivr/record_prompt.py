@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from prompts.catalog import number_prompts
+from prompts import number_prompts
 
 from .recording import Recording, RecordingChannel, finish_even_if_cancelled
 

@@ -29,11 +29,16 @@ from .events import (
 )
 from .numbers import PROMPT_NAMES, duration_words, number_words
 from .prompts import EncodedPrompt, Prompt, PromptCache, PromptError, PromptLibrary
+from .quality_watch import CallQualityWatch, run_watch
 from .rfc4733 import Rfc4733Receiver, Rfc4733Sender
 from .rtp import MalformedPacket, RtpSession, SessionCounters, parse_rtp
+from .rtpstats import COMPILED
 from .stream import OutboundStream, Player
 
 __all__ = [
+    "CallQualityWatch",
+    "run_watch",
+    "COMPILED",
     "Bridge",
     "BridgeResult",
     "DigitEvent",

@@ -138,6 +138,10 @@ class _Recorder:
         return pcm
 
 
+# In-band detections this soon after an RFC 4733 digit are the same key's tone.
+INBAND_AFTER_EVENT = 0.5
+
+
 class MediaLeg:
     """One RTP session of a call: local ports, remote address, codec, counters, events."""
 
@@ -158,6 +162,8 @@ class MediaLeg:
         self.closed = False
         self._rfc4733 = Rfc4733Receiver()
         self._detector: DtmfDetector | None = None
+        self._listeners = 0  # dialogues waiting for a key now
+        self._last_event_at = -1.0  # when the last RFC 4733 digit came
         self._digits: deque[str] = deque(maxlen=64)
         self._digit_waiters: list[asyncio.Future[str | None]] = []
         self._recorder: _Recorder | None = None
@@ -219,7 +225,8 @@ class MediaLeg:
         s.telephone_event_pt = telephone_event_pt
         s.set_remote(addr, port, rtcp_port)
         self.inband_dtmf = telephone_event_pt is None if inband_dtmf is None else inband_dtmf
-        self._detector = DtmfDetector() if self.inband_dtmf else None
+        listening = self.inband_dtmf or self._listeners > 0
+        self._detector = (self._detector or DtmfDetector()) if listening else None
         now = asyncio.get_running_loop().time()
         self._remote_since = now
         if s.next_rtcp is None:
@@ -240,6 +247,7 @@ class MediaLeg:
             self.events.put_nowait(RtpResumed())
         if pkt.payload_type == self.telephone_event_pt:
             for ev in self._rfc4733.receive(pkt.payload, pkt.timestamp, now):
+                self._last_event_at = now
                 self._on_digit(ev)
             return
         bridge = self._bridge
@@ -249,7 +257,10 @@ class MediaLeg:
             pcm = g711.decode(pkt.payload, self.codec)
             if self._detector is not None:
                 for ev in self._detector.feed(pcm):
-                    self._on_digit(ev)
+                    # A phone that sends RFC 4733 may leave the tone in the audio too:
+                    # one key, not two.
+                    if now - self._last_event_at > INBAND_AFTER_EVENT:
+                        self._on_digit(ev)
             if self._recorder is not None:
                 self._recorder.feed(pcm, pkt.timestamp)
 
@@ -324,6 +335,15 @@ class MediaLeg:
         """Forget digits keyed ahead (before a menu that must not use type-ahead)."""
         self._digits.clear()
 
+    def _listen(self, on: bool) -> None:
+        """In-band detection runs where the leg has no telephone-event, and on every leg
+        while a dialogue waits for a key (a phone may send in-band tones all the same)."""
+        self._listeners += 1 if on else -1
+        if on and self._detector is None:
+            self._detector = DtmfDetector()
+        elif not on and self._listeners == 0 and not self.inband_dtmf:
+            self._detector = None
+
     async def _wait_digit(self, timeout: float | None, *, consume: bool = True) -> str | None:
         """The next digit (type-ahead first); None on timeout; raises _Hangup when closed."""
         if self.closed:
@@ -332,10 +352,13 @@ class MediaLeg:
             return self._digits.popleft() if consume else self._digits[0]
         fut: asyncio.Future[str | None] = self.engine.loop.create_future()
         self._digit_waiters.append(fut)
+        self._listen(True)
         try:
             got = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             return None
+        finally:
+            self._listen(False)
         if got is None:
             raise _Hangup
         if consume and self._digits:

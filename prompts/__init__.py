@@ -12,7 +12,29 @@ from prompts.catalog import (
     standard_prompt_path,
 )
 
+from .catalog import STORED_NAME_RE, can_exist
+from .convert import (
+    MAX_PROMPT_BYTES,
+    ConvertedPrompt,
+    PromptFileError,
+    PromptTooLarge,
+    convert_prompt,
+)
+from .hot import ALL_QUEUES, HotPrompts
+from .resolver import PromptError, PromptResolver
+
 __all__ = [
+    "STORED_NAME_RE",
+    "can_exist",
+    "ConvertedPrompt",
+    "MAX_PROMPT_BYTES",
+    "PromptFileError",
+    "PromptTooLarge",
+    "convert_prompt",
+    "ALL_QUEUES",
+    "HotPrompts",
+    "PromptError",
+    "PromptResolver",
     "LANGUAGES",
     "PROMPT_DESCRIPTIONS",
     "PROMPT_KINDS",

@@ -102,6 +102,20 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
             "Answer with a digit from 1 to 5, where 5 is best.",
         },
     ),
+    "survey-q-agent": (
+        "Survey question: the help the caller got",
+        {
+            "sv": "Hur nöjd är du med hjälpen du fick?",
+            "en": "How satisfied are you with the help you got?",
+        },
+    ),
+    "survey-q-resolved": (
+        "Survey question: whether the matter was solved",
+        {
+            "sv": "Fick du svar på det du ringde om?",
+            "en": "Did you get an answer to what you called about?",
+        },
+    ),
     "survey-thanks": (
         "End of the satisfaction survey",
         {"sv": "Tack för dina svar. Hej då.", "en": "Thank you for your answers. Goodbye."},

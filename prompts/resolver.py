@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media.prompts import Prompt, PromptError, PromptLibrary
+from media import Prompt, PromptError, PromptLibrary
 from prompts.catalog import STANDARD_DIR
 
 

@@ -22,7 +22,7 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
-from sip.guard import GuardPolicy, SourceGuard, TcpPolicy
+from sip.guard import GuardPolicy, RateLimit, SourceGuard, TcpPolicy
 from sip.headers import Address, HeaderError, Via
 from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
@@ -31,7 +31,51 @@ from sip.timers import Timers
 from sip.transport import SipEndpoint
 from sip.useragent import UserAgent
 
+from .digest import (
+    AuthLockout,
+    DigestAuthenticator,
+    DigestError,
+    Lock,
+    build_authorization,
+    choose_challenge,
+    parse_challenge,
+)
+from .headers import parse_address
+from .registrar import AuthRejection, Binding, RegisterOutcome
+from .sdp import (
+    Negotiated,
+    NoCommonCodec,
+    SdpError,
+    SessionDescription,
+    make_offer,
+    negotiate,
+    parse_answer,
+    parse_sdp,
+)
+from .uri import parse_uri
+
 __all__ = [
+    "AuthLockout",
+    "Lock",
+    "RateLimit",
+    "DigestAuthenticator",
+    "DigestError",
+    "build_authorization",
+    "choose_challenge",
+    "parse_challenge",
+    "parse_address",
+    "AuthRejection",
+    "Binding",
+    "RegisterOutcome",
+    "Negotiated",
+    "NoCommonCodec",
+    "SdpError",
+    "SessionDescription",
+    "make_offer",
+    "negotiate",
+    "parse_answer",
+    "parse_sdp",
+    "parse_uri",
     "AckReceived",
     "Address",
     "ByeReceived",

@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Literal
+from typing import Any, Literal
 
 from sip.digest import HA1, AuthLockout, AuthResult, DigestAuthenticator, Lock, parse_auth_params
 from sip.headers import HeaderError
@@ -69,6 +69,36 @@ class Binding:
 
     def remaining(self, now: float) -> int:
         return max(0, math.ceil(self.expires_at - now))
+
+    def to_record(self) -> dict[str, object]:
+        """Plain JSON-able fields, for a store to keep across restarts."""
+        return {
+            "user": self.user,
+            "contact": self.contact,
+            "expires_at": self.expires_at,
+            "source": [self.source[0], self.source[1]],
+            "transport": self.transport,
+            "call_id": self.call_id,
+            "cseq": self.cseq,
+            "q": self.q,
+            "user_agent": self.user_agent,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Binding:
+        """The inverse of :meth:`to_record` (ValueError/KeyError/TypeError if malformed)."""
+        host, port = record["source"]
+        return cls(
+            user=str(record["user"]),
+            contact=str(record["contact"]),
+            expires_at=float(record["expires_at"]),
+            source=(str(host), int(port)),
+            transport=str(record["transport"]),
+            call_id=str(record["call_id"]),
+            cseq=int(record["cseq"]),
+            q=float(record.get("q", 1.0)),
+            user_agent=record.get("user_agent"),
+        )
 
 
 @dataclass(frozen=True)
@@ -464,6 +494,38 @@ class Registrar:
     def restore(self, binding: Binding) -> None:
         """Load a persisted binding (e.g. at start-up)."""
         self._bindings.setdefault(binding.user, {})[_contact_key(binding.contact)] = binding
+
+    def export_bindings(self, now: float, user: str | None = None) -> list[dict[str, object]]:
+        """The live bindings (of ``user``, or everybody's) as records for a store.
+
+        With :meth:`import_bindings` this lets the layer above keep registrations across
+        a restart: after each REGISTER with changes it exports that user's bindings.
+        """
+        users = [user] if user is not None else sorted(self._bindings)
+        return [b.to_record() for u in users for b in self.bindings(u, now)]
+
+    def import_bindings(
+        self, records: Iterable[dict[str, Any]], now: float
+    ) -> tuple[list[Binding], list[str]]:
+        """Load exported records; expired ones are dropped. Returns the bindings restored
+        and a description of each record that could not be read (skipped)."""
+        restored: list[Binding] = []
+        problems: list[str] = []
+        for record in records:
+            try:
+                binding = Binding.from_record(record)
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"unreadable binding {record!r:.80}: {exc!r}")
+                continue
+            if binding.expires_at <= now:
+                continue
+            table = self._bindings.setdefault(binding.user, {})
+            if len(table) >= self.max_bindings_per_user:
+                problems.append(f"{binding.user}: more than {self.max_bindings_per_user} bindings")
+                continue
+            table[_contact_key(binding.contact)] = binding
+            restored.append(binding)
+        return restored, problems
 
     def _drop_expired(self, user: str, now: float) -> list[Binding]:
         table = self._bindings.get(user)

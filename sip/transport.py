@@ -222,7 +222,7 @@ class SipEndpoint:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
-            sock.listen(512)
+            sock.listen(4096)  # the kernel caps it at net.core.somaxconn
             sock.setblocking(False)
         except OSError:
             sock.close()

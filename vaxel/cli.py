@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from config import DEMO_CONFIG, ConfigError, VaxelConfig, load_config
-from prompts.catalog import STANDARD_PROMPTS
+from prompts import STANDARD_PROMPTS
 
 from . import __version__
 from .logs import setup_logging
@@ -21,7 +21,7 @@ EXIT_CONFIG = 2
 
 def _statistics_build() -> str:
     """Which RTP statistics run: the compiled per-packet core costs ~1/7 of the Python one."""
-    from media.rtpstats import COMPILED
+    from media import COMPILED
 
     return "compiled" if COMPILED else "pure Python: build media/_rtpstats_core.c for speed"
 
@@ -47,7 +47,10 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         lines.append(f"    {number:>6} -> {what}")
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
-        lines.append(f"    API token: {config.api.tokens[0]}")
+        lines.append(f"    API token: {config.api.tokens[0]} (acts as an admin)")
+        users = [f"{n}/{u.password}" for n, u in config.users.items() if u.password]
+        if users:
+            lines.append(f"    API users (POST /api/login): {', '.join(users)}")
         for aid, agent in config.agents.items():
             lines.append(
                 f"    agent {aid}: SIP password {agent.sip_password}, "
@@ -129,6 +132,23 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """An argon2id hash for ``password_hash`` in ``[users.NAME]`` (the password from stdin)."""
+    import getpass
+
+    from .services.users import PASSWORD_HASHER
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        print("password: expected at least 8 characters", file=sys.stderr)
+        return EXIT_CONFIG
+    print(PASSWORD_HASHER.hash(password))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxel", description="Vaxel call-center server")
     parser.add_argument("--version", action="version", version=f"vaxel {__version__}")
@@ -148,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--config", help="TOML file (default: the built-in demo configuration)")
     cal.add_argument("--at", help="ISO 8601 time (default now; without offset: calendar's zone)")
     cal.set_defaults(func=cmd_calendar)
+
+    hashpw = sub.add_parser(
+        "hash-password", help="print an argon2 hash for [users.NAME] password_hash"
+    )
+    hashpw.set_defaults(func=cmd_hash_password)
     return parser
 
 

@@ -11,7 +11,7 @@ from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 
-from config.schema import SmtpConfig
+from config import SmtpConfig
 
 
 class MailError(Exception):

@@ -17,8 +17,9 @@ from .calls.wiring import CallStack, build_call_stack
 from .events import EventHub
 from .http import create_app
 from .logs import log_event
+from .services import AuditLog, UserService
 from .startup import StartupError, bind_error
-from .storage import CallLog, create_engine, migrate
+from .storage import CallLog, create_engine, migrate, sessionmaker
 
 log = logging.getLogger("vaxel.server")
 
@@ -46,6 +47,8 @@ class VaxelServer:
         self.http_url = f"http://{config.http.host}:{config.http.port}"
         self.events = EventHub()
         self.calls: CallStack | None = None
+        self.audit: AuditLog
+        self.users: UserService
 
     @property
     def engine(self) -> AsyncEngine:
@@ -75,6 +78,15 @@ class VaxelServer:
             raise StartupError(f"database.url: cannot open or migrate the database: {exc}") from exc
         self.calllog = CallLog(self._engine)
         self.calllog.start()
+        # Calls a crashed process left live get their end (and summary) before new ones.
+        await self.calllog.close_interrupted()
+        sessions = sessionmaker(self._engine)
+        self.audit = AuditLog(sessions)
+        self.users = UserService(
+            sessions, self.config.api, self.audit, known_agents=lambda: self.config.agents
+        )
+        # The file seeds an empty database; from then on the database holds the users.
+        await self.users.seed(self.config.users)
 
         await self._start_calls()
         await self._start_http()

@@ -24,8 +24,8 @@ import soundfile as sf
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from config.schema import MAIL_RETRY_DELAYS, SmtpConfig
-from ivr.recording import Recording
+from config import MAIL_RETRY_DELAYS, SmtpConfig
+from ivr import Recording
 from vaxel import mail
 from vaxel.logs import log_event
 from vaxel.storage.models import VoicemailRow, as_utc

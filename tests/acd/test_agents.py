@@ -186,3 +186,38 @@ def test_every_state_change_carries_old_new_and_time() -> None:
         (AgentState.BUSY, AgentState.WRAP_UP, 20),
         (AgentState.WRAP_UP, AgentState.READY, 25),
     ]
+
+
+def _wrapped(**queue_kw: object):  # noqa: ANN202 - (acd, call id) with a0 in wrap-up
+    from acd import Acd, AgentConfig, AnswerGroup, Call, GroupMembership, QueueConfig
+
+    q = QueueConfig(id="q", answer_groups=("g",), wrap_up=10, **queue_kw)  # type: ignore[arg-type]
+    acd = Acd([q], [AnswerGroup("g")], [AgentConfig("a0", memberships=(GroupMembership("g"),))])
+    acd.agent_login("a0", "sip:a0", now=0.0)
+    acd.call_arrived(Call("c1", "q"), now=1.0)
+    acd.offer_answered("c1", "a0", now=2.0)
+    acd.call_ended("c1", now=30.0, reason="caller hung up")
+    return acd
+
+
+def test_a_code_outside_the_queues_profile_is_refused_naming_the_codes() -> None:
+    from acd import AcdError
+
+    acd = _wrapped(classification_profile="p", classification_codes=("order", "complaint"))
+    with pytest.raises(AcdError, match=r"'refund' is not a code of queue 'q' \(codes: order, "):
+        acd.wrap_up_done("a0", now=31.0, classification="refund")
+    with pytest.raises(AcdError, match="is not a code"):
+        acd.classification_given("a0", "refund", now=31.0)
+    assert acd.agent_view("a0").state.value == "wrap_up"  # nothing changed
+    acd.wrap_up_done("a0", now=32.0, classification="order")
+    assert acd.agent_view("a0").state.value == "ready"
+
+
+def test_an_optional_code_does_not_hold_the_wrap_up_past_its_time() -> None:
+    acd = _wrapped(classification_profile="p", classification_codes=("a",),
+                   classification_required=False)  # fmt: skip
+    acd.tick(now=41.0)  # wrap-up of 10 s from 30 s
+    assert acd.agent_view("a0").state.value == "ready"
+    required = _wrapped(classification_profile="p", classification_codes=("a",))
+    required.tick(now=41.0)
+    assert required.agent_view("a0").state.value == "wrap_up"  # waits for the code

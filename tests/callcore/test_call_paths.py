@@ -5,7 +5,7 @@ from __future__ import annotations
 from callcore import QueueOptions
 from callcore import actions as A
 from callcore import events as E
-from tests.callcore.world import World
+from tests.callcore.world import World, make_acd
 
 
 def test_a_call_is_answered_once_its_leg_is_ready_and_runs_its_flow_after_the_ack() -> None:
@@ -44,13 +44,16 @@ def test_no_media_port_gets_503_and_the_call_is_closed_in_the_log() -> None:
     assert not w.core.calls
 
 
-def test_no_ack_ends_the_call_after_the_ack_timeout() -> None:
+def test_no_ack_releases_the_call_after_the_ack_timeout_without_a_bye() -> None:
+    # An INVITE that is never acknowledged must not hold its RTP ports for 32 s (issue 19);
+    # no BYE may be sent before the ACK (RFC 3261 section 15).
     w = World()
     key = w.invite("100")
-    w.advance(31.0)
+    w.advance(7.5)
     assert key in w.core.calls
-    w.advance(2.0)
-    assert w.summaries[key].outcome == "no_ack" and key in w.hung_up
+    w.advance(1.0)
+    assert w.summaries[key].outcome == "no_ack" and key not in w.hung_up
+    assert any(isinstance(a, A.ReleaseMedia) and a.key == key for a in w.actions)
 
 
 def test_closed_calendar_flow_ends_the_call_after_the_grace_and_logs_closed() -> None:
@@ -325,3 +328,50 @@ def test_an_offer_that_fails_at_once_is_not_repeated_to_the_same_agent_at_once()
     assert w.acd.is_logged_in("a0") and (key, "a0") not in w.ringing
     w.advance(6.0)  # failed_offer_retry (default 5 s) later the agent is tried again
     assert (key, "a0") in w.ringing
+
+
+def test_agent_hanging_up_first_leaves_the_caller_in_the_survey_and_the_agent_in_wrap_up() -> None:
+    w = World(options={"q": QueueOptions(survey=True)})
+    w.acd = make_acd(wrap_up=30)
+    w.login("a0")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    w.advance(40)
+    w.feed(E.AgentGone(key, "a0", "hangup"))
+    assert w.acd.agent_view("a0").state.value == "wrap_up"  # while the caller answers
+    assert not w.bridged and key not in w.hung_up
+    assert w.services[key].service == "survey" and w.services[key].agent == "a0"
+    w.advance(5)
+    w.feed(E.Note(key, "survey_answer", {"position": 1, "question": "q1", "answer": 4}))
+    w.feed(E.ServiceFinished(key))
+    w.advance(1)
+    (answer,) = [e for e in w.log if e.kind == "survey_answer"]
+    assert (answer.agent, answer.queue, answer.data) == (
+        "a0",
+        "q",
+        {"position": 1, "question": "q1", "answer": 4},
+    )
+    s = w.summaries[key]
+    assert (s.outcome, s.ended_by, s.talk_seconds) == ("answered", "agent", 40.0)
+    assert key in w.hung_up  # Vaxel says goodbye after the closing prompt
+
+
+def test_the_caller_hanging_up_in_the_survey_ends_it_with_what_was_answered() -> None:
+    w = World(options={"q": QueueOptions(survey=True)})
+    w.login("a0")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    w.feed(E.AgentGone(key, "a0", "hangup"))
+    w.feed(E.Note(key, "survey_answer", {"position": 1, "question": "q1", "answer": 2}))
+    w.feed(E.CallerGone(key, "hangup"))
+    assert [e.kind for e in w.log if e.call_id == key][-2:] == ["survey_answer", "hangup"]
+    assert w.summaries[key].ended_by == "agent"
+
+
+def test_without_a_survey_the_agent_hanging_up_ends_the_call() -> None:
+    w = World()
+    w.login("a0")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    w.feed(E.AgentGone(key, "a0", "hangup"))
+    assert key not in w.services and key in w.summaries

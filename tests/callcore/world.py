@@ -187,6 +187,9 @@ class World:
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
 
+    def _Unbridge(self, a: A.Unbridge) -> None:
+        self.bridged.pop(a.key, None)
+
     def _HangUpCaller(self, a: A.HangUpCaller) -> None:
         self.hung_up.append(a.key)
 

@@ -106,3 +106,38 @@ async def test_append_after_close_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="not running"):
         await log.append(CallLogEvent("a", "arrived"))
     await engine.dispose()
+
+
+async def test_calls_left_live_by_a_dead_process_are_closed_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "calls.db"
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    log, engine = await open_log(db)
+    await log.append(
+        CallLogEvent("live-1", "incoming", at=t0, queue="support", a_number="0701"),
+        CallLogEvent("live-1", "arrived", at=t0 + timedelta(seconds=1), queue="support"),
+        CallLogEvent(
+            "live-1", "answered", at=t0 + timedelta(seconds=9), queue="support", agent="1001"
+        ),
+        CallLogEvent("done-1", "incoming", at=t0, queue="support"),
+        CallLogEvent("done-1", "hangup", at=t0 + timedelta(seconds=3), queue="support"),
+        CallLogEvent("-", "login", at=t0, agent="1001"),
+    )
+    # The process dies here: no hang-up for live-1 (nothing else is written).
+    await log.close()
+    await engine.dispose()
+
+    log2, engine2 = await open_log(db)
+    try:
+        assert await log2.close_interrupted() == ["live-1"]
+        rows = {s.call_id: s for s in await log2.calls()}
+        assert set(rows) == {"live-1", "done-1"}
+        live = rows["live-1"]
+        assert (live.outcome, live.ended_by, live.agent) == ("server_stopped", "server", "1001")
+        assert live.ended_at == t0 + timedelta(seconds=9)  # the last thing known of it
+        assert live.wait_seconds == 8.0
+        assert await log2.close_interrupted() == []  # once closed, never again
+    finally:
+        await log2.close()
+        await engine2.dispose()

@@ -141,6 +141,20 @@ def test_an_overflow_target_reaches_the_acd_as_the_queues_overflow() -> None:
     assert _queue("q", cfg).max_wait_target == "voicemail"
 
 
+def test_classification_profiles_are_checked_and_reach_the_acd() -> None:
+    from vaxel.calls.directory import _queue
+
+    profile = '[classification_profiles.sales]\ncodes = ["order", "question"]\nrequired = false\n'
+    cfg = parse_config(QUEUE + 'classification_profile = "sales"\n' + profile)
+    q = _queue("q", cfg)
+    assert (q.classification_profile, q.classification_codes) == ("sales", ("order", "question"))
+    assert q.classification_required is False
+    (msg,) = problems(QUEUE + 'classification_profile = "nope"\n')
+    assert msg == "bad.toml: queues.q.classification_profile: unknown profile 'nope'"
+    (msg,) = problems(MINIMAL + '[classification_profiles.p]\ncodes = ["a", "b", "a"]\n')
+    assert msg.startswith("bad.toml: classification_profiles.p:") and "a given more than" in msg
+
+
 def test_security_is_on_by_default_with_the_documented_limits() -> None:
     sec = load_config().security
     assert sec.enabled and sec.trust_trunks and sec.trusted == []

@@ -304,3 +304,28 @@ async def test_menu_prompt_deleted_since_the_start_is_skipped_not_dead_air(
         assert summary.outcome == "abandoned"  # waited for an agent: no error, no drop
     finally:
         await vaxel.server.stop()
+
+
+async def test_the_queue_message_and_music_slots_play_while_the_caller_waits(
+    tmp_path: Path,
+) -> None:
+    # Defect 5: both slots were accepted by the API and shown as custom, but never played.
+    vaxel = await start_vaxel(tmp_path)
+    try:
+        async with aiohttp.ClientSession() as session:
+            await upload(session, vaxel, "queue-chirp", chirp_wav(500, 1500))
+            await upload(session, vaxel, "music-chirp", chirp_wav(2500, 3400, seconds=2.0))
+            for slot, prompt in (("queue-message", "queue-chirp"), ("hold-music", "music-chirp")):
+                await api(
+                    session, vaxel, "PUT", f"/api/queues/support/prompts/{slot}",
+                    {"prompt": prompt},
+                )  # fmt: skip
+        caller = Caller(vaxel, tmp_path / "phone")
+        await caller.call("100", 12)  # nobody is logged in: the caller waits in the queue
+        message, message_at = caller.find("queue-chirp")
+        music, music_at = caller.find("music-chirp")
+        assert message > HEARD, f"queue message not heard (best match {message:.2f})"
+        assert music > HEARD, f"hold music slot not heard (best match {music:.2f})"
+        assert message_at < music_at, (message_at, music_at)
+    finally:
+        await vaxel.server.stop()

@@ -295,3 +295,41 @@ async def test_playing_on_a_closed_leg_is_a_clear_error(engine):
 
 def test_telephone_event_payload_is_four_bytes():
     assert len(struct.pack("!BBH", 1, 2, 3)) == 4
+
+
+async def test_a_leg_with_telephone_event_hears_in_band_keys_only_while_a_dialogue_listens(
+    engine, peer
+):
+    leg = await engine.open_leg()
+    leg.set_remote("127.0.0.1", peer.port, telephone_event_pt=101)
+    gap = np.zeros(480, dtype=np.int16)
+    # Nobody listens: a tone in the conversation is no key (and costs no detector).
+    await peer.stream_audio(leg.local_port, np.concatenate([dtmf_tone("5", 0.08), gap]))
+    assert leg._detector is None and not leg._digits  # noqa: SLF001
+    task = asyncio.create_task(leg.collect_digits(1, first_timeout=2, inter_timeout=1))
+    await asyncio.sleep(0.05)
+    await peer.stream_audio(leg.local_port, np.concatenate([dtmf_tone("2", 0.08), gap]))
+    res = await task
+    assert (res.digits, res.reason) == ("2", "max")
+    assert leg._detector is None  # noqa: SLF001 - off again once the dialogue has its key
+
+
+async def test_a_key_sent_both_as_rfc4733_and_in_band_counts_once(engine, peer):
+    leg = await engine.open_leg()
+    leg.set_remote("127.0.0.1", peer.port, telephone_event_pt=101)
+    task = asyncio.create_task(leg.collect_digits(2, first_timeout=2, inter_timeout=1.0))
+    await asyncio.sleep(0.05)
+    tone = g711.encode(dtmf_tone("7", 0.1), "PCMU")
+    sender = Rfc4733Sender("7", 0.1)
+    frame = 0
+    while not sender.done:  # the event and the tone in the same 20 ms frames
+        step = sender.step()
+        if step:
+            peer.send(leg.local_port, step[0], pt=101, ts=20000, marker=int(step[1]))
+        if frame * 160 < len(tone):
+            peer.send(leg.local_port, tone[frame * 160 : frame * 160 + 160])
+            peer.ts += 160
+        frame += 1
+        await asyncio.sleep(0.02)
+    res = await task
+    assert res.digits == "7" and res.reason == "timeout"

@@ -16,9 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from acd.commands import AgentLoggedOut, AgentStateChanged, Command, LogEvent
-from acd.core import Acd
-from acd.errors import AcdError
+from acd import Acd, AcdError, AgentLoggedOut, AgentStateChanged, Command, LogEvent
 from vaxel.logs import log_event
 
 log = logging.getLogger("vaxel.acd")
@@ -38,6 +36,8 @@ class AcdRunner:
         self.clock = clock
         self.sink: CommandSink = lambda commands: None
         self.publish = publish or (lambda event: None)
+        # Told the agents each batch of commands names (to persist logins, vaxel/live_state).
+        self.agents_changed: Callable[[set[str]], None] = lambda agents: None
         self._timer: asyncio.TimerHandle | None = None
         self._started = False
 
@@ -117,6 +117,9 @@ class AcdRunner:
                 self.publish({"type": "agent_logged_out", "agent": cmd.agent, "reason": cmd.reason})
         if commands:
             self.sink(commands)
+            named = {a for cmd in commands if (a := getattr(cmd, "agent", None)) is not None}
+            if named:
+                self.agents_changed(named)
 
 
 def _iso(ts: float) -> str:

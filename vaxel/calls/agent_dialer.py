@@ -18,15 +18,24 @@ from typing import Any
 from callcore import actions as A
 from callcore import events as E
 from config import VaxelConfig
-from media.engine import MediaEngine, MediaError, MediaLeg
-from prompts.resolver import PromptError, PromptResolver
-from sip.digest import build_authorization, parse_challenge
-from sip.headers import HeaderError, parse_address
-from sip.message import SipResponse
-from sip.registrar import Binding, Registrar
-from sip.sdp import SdpError, make_offer, parse_answer, parse_sdp
-from sip.uri import parse_uri
-from sip.useragent import ResponseReceived, UserAgent
+from media import MediaEngine, MediaError, MediaLeg
+from prompts import PromptError, PromptResolver
+from sip import (
+    Binding,
+    HeaderError,
+    Registrar,
+    ResponseReceived,
+    SdpError,
+    SipResponse,
+    UserAgent,
+    build_authorization,
+    make_offer,
+    parse_address,
+    parse_answer,
+    parse_challenge,
+    parse_sdp,
+    parse_uri,
+)
 from vaxel.logs import log_event
 
 from .directory import SIP_DEVICE, TEL_DEVICE

@@ -18,42 +18,39 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from acd.commands import Command
-from acd.core import Acd
-from acd.errors import AcdError
+from acd import Acd, AcdError, Command
 from callcore import CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
-from ivr import FlowPlan, FlowState
-from media.engine import MediaEngine, MediaError, MediaLeg
-from media.quality_watch import CallQualityWatch, run_watch
-from prompts.resolver import PromptResolver
-from sip.headers import HeaderError, parse_address
-from sip.registrar import AuthRejection, Registrar
-from sip.sdp import (
-    NoCommonCodec,
-    SdpError,
-    SessionDescription,
-    make_offer,
-    negotiate,
-    parse_answer,
-    parse_sdp,
-)
-from sip.uri import parse_uri
-from sip.useragent import (
+from ivr import FlowPlan, FlowState, run_survey
+from media import CallQualityWatch, MediaEngine, MediaError, MediaLeg, run_watch
+from prompts import PromptResolver
+from sip import (
     AckReceived,
+    AuthRejection,
     ByeReceived,
     CallCancelled,
     DialogEstablished,
     DialogTerminated,
+    HeaderError,
     IncomingRequest,
     InDialogRequest,
+    NoCommonCodec,
+    Registrar,
     ReInvite,
     RequestTimeout,
     ResponseReceived,
+    SdpError,
+    SessionDescription,
     TransportError,
     UserAgent,
+    make_offer,
+    negotiate,
+    parse_address,
+    parse_answer,
+    parse_sdp,
+    parse_uri,
 )
 from vaxel.logs import log_event
 from vaxel.storage import CallLog
@@ -121,7 +118,11 @@ class CallController:
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
-        self.core = CallCore(route=directory.target, queue_options=self._queue_options)
+        self.core = CallCore(
+            route=directory.target,
+            queue_options=self._queue_options,
+            ack_timeout=self.config.sip.ack_timeout,
+        )
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
         self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
@@ -527,6 +528,10 @@ class CallController:
                 await self.phone_services.record_prompt(call)
             elif a.service == "voicemail":
                 await self.phone_services.voicemail(call)
+            elif a.service == "survey" and (survey := self.directory.survey(a.queue)):
+                if call.leg is not None:
+                    call.leg.flush_digits()  # keys pressed to the agent are not answers
+                await run_survey(call, survey)
             else:
                 if a.service != "goodbye":
                     await call.log("service_unavailable", service=a.service)
@@ -540,7 +545,7 @@ class CallController:
         self.feed(E.ServiceFinished(call.call_id))
 
     async def _remote_login(self, call: InboundCall) -> None:
-        from acd.remote_login import decide_remote_login
+        from acd import decide_remote_login
 
         decision = decide_remote_login(call.a_number, self.directory.agents, self.acd.is_logged_in)
         await call.log(
@@ -570,6 +575,12 @@ class CallController:
     def _do_Announce(self, a: A.Announce) -> None:
         call = self.calls[a.key]
         call.announce(a.position, a.estimated_wait, call.music_name)
+
+    def _do_Unbridge(self, a: A.Unbridge) -> None:
+        call = self.calls.get(a.key)
+        if call is not None and call.bridge is not None:
+            call.bridge.stop()
+            call.bridge = None
 
     def _do_HangUpCaller(self, a: A.HangUpCaller) -> None:
         call = self.calls.get(a.key)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from acd.model import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy
-from acd.remote_login import normalize_number
+from acd import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy, normalize_number
 from callcore import QueueOptions, Target
-from config import VaxelConfig
-from config.schema import NumberTarget
+from config import NumberTarget, VaxelConfig
+from ivr import SurveySettings
 
 # Device strings the ACD hands back in OfferCall: how to reach an agent.
 SIP_DEVICE = "sip:"  # "sip:1001": the agent's registered SIP phone(s)
@@ -62,6 +61,22 @@ class Directory:
             queue_message=activated(queue, "queue-message"),
             hold_music=activated(queue, "hold-music") or "hold-music",
             accept_message=activated(queue, "accept-call") or "accept-call",
+            survey=q is not None and q.survey is not None,
+        )
+
+    def survey(self, queue: str | None) -> SurveySettings | None:
+        """The queue's NKI survey, or None when it has none."""
+        q = self.config.queues.get(queue) if queue else None
+        if q is None or q.survey is None:
+            return None
+        s = q.survey
+        return SurveySettings(
+            questions=tuple(s.questions),
+            welcome=s.welcome,
+            closing=s.closing,
+            invalid=s.invalid,
+            answer_timeout=s.answer_timeout,
+            max_repeats=s.max_repeats,
         )
 
     def sip_password(self, user: str) -> str | None:
@@ -95,6 +110,7 @@ class Directory:
 def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
     q = config.queues[qid]
     overflow = q.overflow_queue or q.overflow_target
+    profile = config.classification_profiles.get(q.classification_profile or "")
     return QueueConfig(
         id=qid,
         name=q.name or qid,
@@ -110,5 +126,9 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         queue_full_target=overflow if q.max_length is not None else None,
         no_agent_target=overflow if q.overflow_when_no_agents else None,
         announce_interval=q.announce_interval or None,
+        classification_profile=q.classification_profile,
+        classification_timeout=q.classification_timeout,
+        classification_codes=tuple(profile.codes) if profile is not None else (),
+        classification_required=profile.required if profile is not None else True,
         failed_offer_retry=q.failed_offer_retry,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from acd.calendar import CalendarDecision, CalendarSet
+from acd import CalendarDecision, CalendarSet
 from ivr import CustomerLookup, CustomerMatch, NoCrm
-from prompts.hot import HotPrompts
+from prompts import HotPrompts
 
 
 class FlowServicesImpl:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from media.engine import MediaLeg
-from sip.sdp import Negotiated
+from media import MediaLeg
+from sip import Negotiated
 
 
 def apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:

@@ -12,12 +12,15 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
-from ivr import DigitResult
-from ivr.record_prompt import Admin, UnusableRecording, record_prompt_by_phone
-from ivr.recording import Recording
-from ivr.voicemail import leave_voicemail
-from media.engine import MediaLeg
-from media.prompts import Prompt
+from ivr import (
+    Admin,
+    DigitResult,
+    Recording,
+    UnusableRecording,
+    leave_voicemail,
+    record_prompt_by_phone,
+)
+from media import MediaLeg, Prompt
 from vaxel.storage.prompt_store import PromptFileError, PromptNameError, PromptStore
 from vaxel.voicemail import Mailbox, VoicemailService, wav_seconds
 

@@ -14,10 +14,9 @@ from typing import Any
 
 from callcore import CallState
 from ivr import DigitResult
-from media.engine import Bridge, MediaLeg
-from media.prompts import Prompt
-from prompts.resolver import PromptError, PromptResolver
-from sip.sdp import SessionDescription
+from media import Bridge, MediaLeg, Prompt
+from prompts import PromptError, PromptResolver
+from sip import SessionDescription
 
 
 @dataclass(eq=False)

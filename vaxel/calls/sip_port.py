@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sip.useragent import UserAgent
+from sip import UserAgent
 
 
 class SipPort(Protocol):

@@ -11,10 +11,16 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from config.schema import TrunkConfig
-from sip.digest import DigestError, build_authorization, choose_challenge
-from sip.message import SipResponse
-from sip.useragent import RequestTimeout, ResponseReceived, TransportError
+from config import TrunkConfig
+from sip import (
+    DigestError,
+    RequestTimeout,
+    ResponseReceived,
+    SipResponse,
+    TransportError,
+    build_authorization,
+    choose_challenge,
+)
 from vaxel.logs import log_event
 
 from .resolve import ResolveError, resolve_host

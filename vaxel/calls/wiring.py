@@ -10,16 +10,20 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from acd.calendar import Calendar, CalendarConfig, CalendarSet
-from acd.core import Acd
-from media.engine import MediaEngine
-from prompts.catalog import STANDARD_DIR
-from prompts.hot import HotPrompts
-from prompts.resolver import PromptResolver
-from sip.digest import AuthLockout, DigestAuthenticator, Lock
-from sip.guard import GuardPolicy, RateLimit, SourceGuard, TcpPolicy
-from sip.registrar import Registrar
-from sip.transport import SipEndpoint
+from acd import Acd, Calendar, CalendarConfig, CalendarSet
+from media import MediaEngine
+from prompts import STANDARD_DIR, HotPrompts, PromptResolver
+from sip import (
+    AuthLockout,
+    DigestAuthenticator,
+    GuardPolicy,
+    Lock,
+    RateLimit,
+    SipEndpoint,
+    SourceGuard,
+    TcpPolicy,
+)
+from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.startup import bind_error
 from vaxel.storage.database import sessionmaker
@@ -57,7 +61,7 @@ class CallStack:
         )
         sec = config.security
         self.guard = SourceGuard(_guard_policy(config))
-        self.registrar = Registrar(
+        self.registrar = PersistingRegistrar(
             authenticator,
             self.directory.sip_password,
             domain=config.sip.domain,
@@ -78,6 +82,10 @@ class CallStack:
         self.acd = Acd(self.directory.queues, self.directory.groups, self.directory.agents)
         self.runner = AcdRunner(self.acd, publish=server.events.publish)
         self.hot_prompts = HotPrompts()
+        # Registrations and agent logins survive a restart (vaxel/live_state.py).
+        self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
+        self.registrar.on_change = self.live_state.bindings_changed
+        self.runner.agents_changed = self.live_state.agents_changed
         base_cfg = config.calendars.get("base") or CalendarConfig()
         own = {
             qid: Calendar(config.calendars[q.calendar], name=q.calendar)
@@ -245,6 +253,9 @@ class CallStack:
         )
         await self._check_prompts()
         await self._trust_trunks()
+        # Registrations and logins from before a restart (or a crash), before SIP is up.
+        self.live_state.start()
+        await self.live_state.restore(self.runner.apply_safely)
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
@@ -277,6 +288,7 @@ class CallStack:
         for reg in self.trunk_registrations:
             await reg.close()
         await self.endpoint.close()
+        await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()
         await self.media.close()

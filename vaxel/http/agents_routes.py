@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from acd.errors import AcdError
-from acd.model import AgentState
+from acd import AcdError, AgentState
+from vaxel.services import AgentService
+from vaxel.services.agents import DEVICE_KINDS
 
+from .auth import actor_of
 from .context import server_of
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from acd.core import Acd
+    from acd import Acd
     from vaxel.calls.wiring import CallStack
 
 from .openapi import operation, path_param, ref
 
 routes = web.RouteTableDef()
-
-DEVICE_KINDS = ("sip", "pstn", "remote")
-# Same digits the configuration accepts for phone numbers, after separators are dropped.
-_NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
-_SEPARATORS = re.compile(r"[\s\-().]")
 
 
 # ---------------------------------------------------------------------- shared helpers
@@ -122,19 +117,9 @@ def agent_json(stack: CallStack, agent_id: str, now: float | None = None) -> dic
     }
 
 
-def _known_agent(stack: CallStack, agent_id: str) -> None:
-    try:
-        stack.acd.agent_config(agent_id)
-    except AcdError:
-        raise ApiError(404, f"unknown agent {agent_id!r}") from None
-
-
-async def _apply(stack: CallStack, method: Callable[..., Any], *args: object, **kw: object) -> None:
-    """Apply an ACD event and wait until its commands ran; a refusal becomes a 409."""
-    try:
-        await stack.runner.apply(method, *args, **kw)
-    except AcdError as exc:
-        raise ApiError(409, str(exc)) from None
+def _service(request: web.Request) -> tuple[AgentService, CallStack]:
+    stack = call_stack(request)
+    return AgentService(stack, server_of(request).audit), stack
 
 
 def _respond(stack: CallStack, agent_id: str) -> web.Response:
@@ -157,138 +142,66 @@ async def list_agents(request: web.Request) -> web.Response:
 async def get_agent(request: web.Request) -> web.Response:
     stack = call_stack(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    try:
+        stack.acd.agent_config(agent_id)
+    except AcdError:
+        raise ApiError(404, f"unknown agent {agent_id!r}") from None
     return _respond(stack, agent_id)
 
 
 # ---------------------------------------------------------------------- actions
-
-
-def _login_device(stack: CallStack, agent_id: str, body: dict[str, Any]) -> str:
-    kind = body.get("device")
-    if kind is None:
-        raise ApiError(400, f"field 'device': required, one of {', '.join(DEVICE_KINDS)}")
-    if kind not in DEVICE_KINDS:
-        raise ApiError(
-            400, f"field 'device': expected one of {', '.join(DEVICE_KINDS)}, got {kind!r}"
-        )
-    number = body.get("number")
-    if kind != "pstn" and number is not None:
-        raise ApiError(400, f"field 'number': only used with device 'pstn', not {kind!r}")
-    if kind == "sip":
-        return f"sip:{agent_id}"
-    if kind == "remote":
-        remote = stack.acd.agent_config(agent_id).remote_number
-        if not remote:
-            raise ApiError(
-                409,
-                f"agent {agent_id!r} has no remote_number in the configuration; "
-                "use device 'pstn' with a number",
-            )
-        return f"tel:{remote}"
-    if number is None:
-        raise ApiError(400, "field 'number': required with device 'pstn' (the number to ring)")
-    if not isinstance(number, str):
-        raise ApiError(400, f"field 'number': expected a phone number string, got {number!r}")
-    digits = _SEPARATORS.sub("", number)
-    if not _NUMBER.match(digits):
-        raise ApiError(
-            400, f"field 'number': expected digits with an optional leading +, got {number!r}"
-        )
-    return f"tel:{digits}"
-
-
-def _login_groups(stack: CallStack, agent_id: str, body: dict[str, Any]) -> list[str] | None:
-    groups = body.get("groups")
-    if groups is None:
-        return None
-    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-        raise ApiError(400, f"field 'groups': expected a list of answer group ids, got {groups!r}")
-    if not groups:
-        raise ApiError(400, "field 'groups': empty; leave it out for the preselected groups")
-    member = list(stack.acd.agent_config(agent_id).groups)
-    foreign = [g for g in groups if g not in member]
-    if foreign:
-        raise ApiError(
-            400,
-            f"field 'groups': agent {agent_id!r} is not a member of {foreign} (member of {member})",
-        )
-    return list(dict.fromkeys(groups))
+# Agents act for themselves only; managers and admins for anyone (vaxel/services/agents.py).
 
 
 @routes.post("/api/agents/{agent_id}/login")
 async def login(request: web.Request) -> web.Response:
-    stack = call_stack(request)
+    service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    service.check(actor_of(request), agent_id)
     body = await json_object(request, frozenset({"device", "number", "groups"}))
-    device = _login_device(stack, agent_id, body)
-    groups = _login_groups(stack, agent_id, body)
-    await _apply(stack, stack.acd.agent_login, agent_id, device, groups)
-    return web.json_response(
-        {"agent": agent_json(stack, agent_id), "warnings": _login_warnings(stack, agent_id, device)}
+    warnings = await service.login(
+        actor_of(request), agent_id, body.get("device"), body.get("number"), body.get("groups")
     )
-
-
-def _login_warnings(stack: CallStack, agent_id: str, device: str) -> list[str]:
-    """What may keep the new login from getting calls, though it is accepted.
-
-    A SIP login without a registered phone is not refused: the phone may register a
-    moment later (logging in from the desktop while the phone boots). But until then
-    every offer fails at once, so the one who logged in is told.
-    """
-    if device.startswith("sip:") and not stack.registrar.bindings(agent_id, time.time()):
-        return [
-            f"no phone is registered for agent {agent_id!r}: calls offered to {device} fail "
-            "until a SIP phone registers as that user (or log in with device 'pstn' or "
-            "'remote')"
-        ]
-    return []
+    return web.json_response({"agent": agent_json(stack, agent_id), "warnings": warnings})
 
 
 @routes.post("/api/agents/{agent_id}/logout")
 async def logout(request: web.Request) -> web.Response:
-    stack = call_stack(request)
+    service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    service.check(actor_of(request), agent_id)
     body = await json_object(request, frozenset({"reason"}))
-    reason = optional_str(body, "reason") or "logged out"
-    await _apply(stack, stack.acd.agent_logout, agent_id, reason=reason)
+    await service.logout(actor_of(request), agent_id, optional_str(body, "reason"))
     return _respond(stack, agent_id)
 
 
 @routes.post("/api/agents/{agent_id}/pause")
 async def pause(request: web.Request) -> web.Response:
-    stack = call_stack(request)
+    service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    service.check(actor_of(request), agent_id)
     body = await json_object(request, frozenset({"reason"}))
-    reason = optional_str(body, "reason")
-    if reason is None:
-        raise ApiError(400, "field 'reason': required (why the agent pauses, e.g. \"lunch\")")
-    await _apply(stack, stack.acd.agent_pause, agent_id, reason)
+    await service.pause(actor_of(request), agent_id, optional_str(body, "reason"))
     return _respond(stack, agent_id)
 
 
 @routes.post("/api/agents/{agent_id}/ready")
 async def ready(request: web.Request) -> web.Response:
-    stack = call_stack(request)
+    service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    service.check(actor_of(request), agent_id)
     await json_object(request, frozenset())
-    await _apply(stack, stack.acd.agent_ready, agent_id)
+    await service.ready(actor_of(request), agent_id)
     return _respond(stack, agent_id)
 
 
 @routes.post("/api/agents/{agent_id}/wrapup_done")
 async def wrapup_done(request: web.Request) -> web.Response:
-    stack = call_stack(request)
+    service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
-    _known_agent(stack, agent_id)
+    service.check(actor_of(request), agent_id)
     body = await json_object(request, frozenset({"classification"}))
-    code = optional_str(body, "classification")
-    # Not in wrap-up (it may just have timed out): nothing to do, the state is returned.
-    await _apply(stack, stack.acd.wrap_up_done, agent_id, classification=code)
+    await service.wrap_up_done(actor_of(request), agent_id, optional_str(body, "classification"))
     return _respond(stack, agent_id)
 
 

@@ -8,6 +8,8 @@ from aiohttp import web
 
 from . import (
     agents_routes,
+    audit_routes,
+    auth_routes,
     calendars_routes,
     calllog_routes,
     events_routes,
@@ -17,6 +19,8 @@ from . import (
     prompts_routes,
     queues_routes,
     security_routes,
+    surveys_routes,
+    users_routes,
     voicemail_routes,
 )
 from .auth import token_middleware
@@ -29,16 +33,20 @@ if TYPE_CHECKING:
 
 def create_app(server: ServerView) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, token_middleware(server.config.api.tokens)],
+        middlewares=[error_middleware, token_middleware()],
         client_max_size=6 * 1024 * 1024,  # prompt uploads are limited to 5 MB by the handler
     )
     app[SERVER_KEY] = server
     app.add_routes(health_routes.routes)
+    app.add_routes(auth_routes.routes)
+    app.add_routes(users_routes.routes)
+    app.add_routes(audit_routes.routes)
     app.add_routes(calllog_routes.routes)
     prompts_routes.setup(app)
     app.add_routes(calendars_routes.routes)
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
+    app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
     app.add_routes(security_routes.routes)

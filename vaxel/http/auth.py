@@ -1,38 +1,81 @@
-"""Bearer-token authentication for the API (tokens from config ``api.tokens``)."""
+"""Authentication and permissions for the API.
+
+A bearer token (``Authorization: Bearer <token>``; the WebSocket may pass ``?token=``) is
+one of ``[api] tokens`` (acts as an admin), a session token from ``POST /api/login`` or a
+user's API token. The endpoint's action (``permissions.RULES``) is then decided by
+``access.decide``; a refusal is a 403 whose message says why.
+"""
 
 from __future__ import annotations
-
-import hmac
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from access import Principal, decide
+from vaxel.services import Actor, ServiceError
+
+from .context import server_of
 from .errors import json_error
+from .permissions import PUBLIC, rule_for
 
-# Paths anyone may read: liveness checks and the API description.
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+# Where the middleware leaves who is asking, and with what (aiohttp >= 3.14 typed keys).
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("vaxel_principal", Principal)
+TOKEN: web.RequestKey[str] = web.RequestKey("vaxel_token", str)
+
+_STATUS = {"unauthenticated": 401, "forbidden": 403}
 
 
-def token_middleware(tokens: list[str]) -> Middleware:
-    encoded = [t.encode() for t in tokens]
+def bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    # WebSocket clients in browsers cannot set headers: allow ?token= as well.
+    return token or request.query.get("token", "")
 
-    def valid(candidate: str) -> bool:
-        given = candidate.encode()
-        # Compare against every token so timing does not reveal which prefix matched.
-        return any([hmac.compare_digest(given, t) for t in encoded])
 
+def principal_of(request: web.Request) -> Principal:
+    principal = request.get(PRINCIPAL)
+    if not isinstance(principal, Principal):
+        raise ServiceError("unauthenticated", "sign in first (POST /api/login)")
+    return principal
+
+
+def actor_of(request: web.Request) -> Actor:
+    """Who sent this request (authenticated by the middleware), as the services see it."""
+    principal = request.get(PRINCIPAL)
+    return Actor(principal if isinstance(principal, Principal) else None, "api", request.remote)
+
+
+def token_middleware() -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/"):
             return await handler(request)
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        # WebSocket clients in browsers cannot set headers: allow ?token= as well.
-        token = token or request.query.get("token", "")
+        resource = request.match_info.route.resource
+        canonical = resource.canonical if resource is not None else None
+        method = "GET" if request.method == "HEAD" else request.method
+        if canonical is not None and (method, canonical) in PUBLIC:
+            return await handler(request)
+        token = bearer_token(request)
         if not token:
-            return json_error(401, "missing API token (Authorization: Bearer <token>)")
-        if not valid(token):
-            return json_error(403, "invalid API token")
+            return json_error(
+                401,
+                "missing API token (Authorization: Bearer <token>; people sign in with "
+                "POST /api/login)",
+            )
+        try:
+            principal = await server_of(request).users.resolve(token)
+        except ServiceError as exc:
+            return json_error(_STATUS.get(exc.kind, 403), exc.message)
+        request[PRINCIPAL] = principal
+        request[TOKEN] = token
+        if canonical is None:  # no such route: the handler answers 404/405
+            return await handler(request)
+        action = rule_for(request.method, canonical)
+        if action is None:
+            return json_error(403, f"{request.method} {canonical} has no permission rule")
+        verdict = decide(principal, action, target_agent=request.match_info.get("agent_id"))
+        if not verdict:
+            return json_error(403, verdict.reason, needs=action.value)
         return await handler(request)
 
     return middleware

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.calendar import Calendar, CalendarConfig, CalendarSet
+from acd import Calendar, CalendarConfig, CalendarSet
 from config import VaxelConfig
 
 from .context import server_of

@@ -8,12 +8,25 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from vaxel.services.errors import ServiceError
+
 log = logging.getLogger("vaxel.http")
 
 
 def json_error(status: int, message: str, **details: object) -> web.Response:
     body = {"error": {"status": status, "message": message, **details}}
     return web.json_response(body, status=status)
+
+
+# How a refusal of the service layer shows over HTTP.
+SERVICE_STATUS = {
+    "invalid": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "locked": 423,
+}
 
 
 class ApiError(Exception):
@@ -32,6 +45,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return json_error(exc.status, exc.message, **exc.details)
+    except ServiceError as exc:
+        return json_error(SERVICE_STATUS[exc.kind], exc.message, **exc.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -10,7 +10,7 @@ from aiohttp import web
 from .agents_routes import call_stack, iso
 
 if TYPE_CHECKING:
-    from acd.core import CallView
+    from acd import CallView
     from callcore import CallState
 
 from .openapi import operation, ref

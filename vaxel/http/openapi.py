@@ -83,8 +83,10 @@ def operation(
         responses[str(ok_status)]["content"] = {ok_content_type: {"schema": dict(ok)}}
     all_errors = dict(errors or {})
     if not public:
-        all_errors.setdefault(401, "no API token given")
-        all_errors.setdefault(403, "the API token is not valid")
+        all_errors.setdefault(401, "no token given, or the session expired")
+        all_errors.setdefault(
+            403, "the token is not valid, or its user may not do this (the message says why)"
+        )
     for status, text in sorted(all_errors.items()):
         responses[str(status)] = {
             "description": text,
@@ -437,14 +439,17 @@ def build_document(sources: Iterable[Any] | None = None) -> dict[str, Any]:
         target = paths.setdefault(path, {})
         for method, op in methods.items():
             target.setdefault(method, op)
+    _annotate_permissions(paths)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Vaxel API",
             "version": __version__,
             "description": "Call-center server: agents, queues, live calls, call log, events. "
-            "Send `Authorization: Bearer <token>` (a token from `api.tokens`); "
-            "the WebSocket may pass `?token=` instead. Errors are "
+            "Send `Authorization: Bearer <token>`: a session token from `POST /api/login`, "
+            "a user's API token, or one of `api.tokens` (acts as an admin); "
+            "the WebSocket may pass `?token=` instead. `x-permission` names what each "
+            "operation needs (docs/access.md: which roles have it). Errors are "
             '`{"error": {"status", "message"}}`.',
         },
         "servers": [{"url": "/"}],
@@ -455,6 +460,17 @@ def build_document(sources: Iterable[Any] | None = None) -> dict[str, Any]:
             "schemas": dict(sorted(schemas.items())),
         },
     }
+
+
+def _annotate_permissions(paths: dict[str, dict[str, Any]]) -> None:
+    """Each protected operation says which permission it needs (docs/access.md)."""
+    from .permissions import rule_for
+
+    for path, methods in paths.items():
+        for method, op in methods.items():
+            action = rule_for(method.upper(), path)
+            if action is not None:
+                methods[method] = {**op, "x-permission": action.value}
 
 
 _CACHE: dict[str, Any] = {}

@@ -12,9 +12,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from prompts.catalog import STANDARD_PROMPTS
-from prompts.convert import MAX_PROMPT_BYTES, PromptFileError, PromptTooLarge
-from prompts.hot import ALL_QUEUES
+from prompts import ALL_QUEUES, MAX_PROMPT_BYTES, STANDARD_PROMPTS, PromptFileError, PromptTooLarge
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import (
     QUEUE_PROMPT_SLOTS,

@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from acd import new_caller_wait
-from acd.errors import AcdError
-from acd.model import AgentState
+from acd import AcdError, AgentState, new_caller_wait
 
 from .agents_routes import call_stack, iso
 from .errors import ApiError

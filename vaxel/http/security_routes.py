@@ -11,6 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from .agents_routes import call_stack, iso
+from .auth import actor_of
+from .context import server_of
 from .errors import ApiError
 from .openapi import operation, path_param, ref
 
@@ -37,6 +39,7 @@ async def remove_ban(request: web.Request) -> web.Response:
         raise ApiError(400, f"expected an IP address, got {address[:60]!r}") from None
     if not call_stack(request).remove_ban(address):
         raise ApiError(404, f"{address} is neither banned nor locked")
+    await server_of(request).audit.record(actor_of(request), "security.unbanned", address)
     return web.json_response({"address": address, "removed": True})
 
 
@@ -86,7 +89,7 @@ OPENAPI_PATHS: dict[str, Any] = {
     },
     "/api/security/bans/{address}": {
         "delete": operation(
-            "Lift an address's ban and its authentication lockout",
+            "Lift an address's ban and its authentication lockout (audited)",
             tag="security",
             params=[path_param("address", "the banned IP address")],
             ok={

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from calllog import CallEvent, CallSummary, SummaryFold
+from calllog import AGENT_CALL_ID, CallEvent, CallSummary, SummaryFold, close_interrupted
 
 from .models import CallEvent as CallEventRow
 from .models import CallRecord, as_utc
@@ -70,6 +70,23 @@ class CallLog:
         fut.add_done_callback(_report_failure)
         self._queue.put_nowait((list(items), fut))
         return fut
+
+    async def close_interrupted(self) -> list[str]:
+        """Close the calls an earlier process left live (at start, before new calls)."""
+        open_ids = (
+            select(CallEventRow.call_id)
+            .where(CallEventRow.call_id != AGENT_CALL_ID)
+            .where(CallEventRow.call_id.not_in(select(CallRecord.call_id)))
+            .distinct()
+        )
+        async with self._sessions() as session:
+            ids = list((await session.scalars(open_ids)).all())
+        for call_id in ids:
+            events = await self.events(call_id=call_id, limit=100_000)
+            hangup, summary = close_interrupted(events)
+            await self.append(hangup, summary)
+            log.warning("call %s was live when the server stopped: closed as such", call_id)
+        return ids
 
     def live_calls(self) -> list[str]:
         """Calls whose events were written but whose last event was not (yet)."""
@@ -137,6 +154,7 @@ class CallLog:
         queue: str | None = None,
         agent: str | None = None,
         call_id: str | None = None,
+        kind: str | None = None,
         limit: int = 1000,
     ) -> list[CallLogEvent]:
         stmt = select(CallEventRow).order_by(CallEventRow.at, CallEventRow.id).limit(limit)
@@ -150,6 +168,8 @@ class CallLog:
             stmt = stmt.where(CallEventRow.agent == agent)
         if call_id is not None:
             stmt = stmt.where(CallEventRow.call_id == call_id)
+        if kind is not None:
+            stmt = stmt.where(CallEventRow.kind == kind)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [

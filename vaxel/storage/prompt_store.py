@@ -27,12 +27,18 @@ from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prompts.catalog import LANGUAGES, STORED_NAME_RE, list_standard_prompts
-from prompts.convert import ConvertedPrompt, PromptFileError, convert_prompt
+from prompts import (
+    LANGUAGES,
+    STORED_NAME_RE,
+    ConvertedPrompt,
+    PromptFileError,
+    convert_prompt,
+    list_standard_prompts,
+)
 from vaxel.storage.models import Base, PromptRow, as_utc
 
 if TYPE_CHECKING:
-    from prompts.hot import HotPrompts
+    from prompts import HotPrompts
     from vaxel.calls.flow_services import FlowServicesImpl
 
 __all__ = [
