@@ -114,6 +114,10 @@ answer_groups = ["sales"]
 ring_timeout = 10
 wrap_up = 0
 announce_interval = 0
+
+# SIPp on 127.0.0.1 is the load, not an attacker: exempt from the per-source limits.
+[security]
+trusted = ["127.0.0.1"]
 """
     for i in range(agents):
         aid = 2001 + i

@@ -7,6 +7,7 @@ checked in ``VaxelConfig`` after the fields themselves are valid.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -361,6 +362,95 @@ class VoicemailConfig(_Strict):
         return VoicemailSettings(self.max_seconds, self.silence_seconds, self.min_seconds)
 
 
+class RateConfig(_Strict):
+    """A token bucket per source address: ``rate`` requests a second, ``burst`` at once."""
+
+    rate: Annotated[float, Field(gt=0, le=100_000)]
+    burst: Annotated[float, Field(ge=1, le=1_000_000)]
+
+
+class SecurityRates(_Strict):
+    """Per method class; "other" is every method but INVITE, REGISTER and OPTIONS."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    invite: RateConfig = RateConfig(rate=10, burst=30)
+    # "register" in the file (renamed: pydantic models have a register attribute).
+    register_: RateConfig = Field(default=RateConfig(rate=10, burst=30), alias="register")
+    options: RateConfig = RateConfig(rate=10, burst=30)
+    other: RateConfig = RateConfig(rate=50, burst=100)
+
+
+class SecurityAuth(_Strict):
+    """Failed digest authentications before a user or a source is locked (docs/security.md)."""
+
+    user_failures: Annotated[int, Field(ge=1, le=10_000)] = 5
+    source_failures: Annotated[int, Field(ge=1, le=10_000)] = 10
+    window: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+    lock_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+    source_lock_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+    max_lock_seconds: Annotated[float, Field(gt=0, le=604_800)] = 3600.0
+
+    @model_validator(mode="after")
+    def _max_covers(self) -> SecurityAuth:
+        if self.max_lock_seconds < max(self.lock_seconds, self.source_lock_seconds):
+            raise ValueError(
+                "max_lock_seconds must be at least lock_seconds and source_lock_seconds "
+                f"(got {self.max_lock_seconds:g})"
+            )
+        return self
+
+
+class SecurityTcp(_Strict):
+    """SIP over TCP: connection caps and the timeouts that close idle or stuck ones."""
+
+    max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = 512
+    max_connections_per_source: Annotated[int, Field(ge=1, le=1_000_000)] = 32
+    idle_timeout: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+    read_timeout: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+
+def _check_network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(
+            f"expected an IP address or a network in CIDR form (10.0.0.0/8), got {value!r}"
+        ) from None
+    return value
+
+
+class SecurityConfig(_Strict):
+    """Per-source limits and bans, digest lockout and TCP limits (docs/security.md)."""
+
+    enabled: bool = True
+    # Exempt from every limit, besides the trunks' hosts: addresses or CIDR networks.
+    trusted: list[str] = Field(default_factory=list)
+    trust_trunks: bool = True
+    rate: SecurityRates = Field(default_factory=SecurityRates)
+    max_early_dialogs: Annotated[int, Field(ge=1, le=100_000)] = 20
+    ban_after: Annotated[int, Field(ge=1, le=1_000_000)] = 30
+    strike_window: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+    ban_seconds: Annotated[float, Field(gt=0, le=604_800)] = 300.0
+    ban_max_seconds: Annotated[float, Field(gt=0, le=2_592_000)] = 3600.0
+    auth: SecurityAuth = Field(default_factory=SecurityAuth)
+    tcp: SecurityTcp = Field(default_factory=SecurityTcp)
+
+    @field_validator("trusted")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        return [_check_network(v) for v in values]
+
+    @model_validator(mode="after")
+    def _ban_range(self) -> SecurityConfig:
+        if self.ban_max_seconds < self.ban_seconds:
+            raise ValueError(
+                f"ban_max_seconds ({self.ban_max_seconds:g}) must be at least ban_seconds "
+                f"({self.ban_seconds:g})"
+            )
+        return self
+
+
 class VaxelConfig(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -377,6 +467,7 @@ class VaxelConfig(_Strict):
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
     # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)
     # IVR flows (ivr/config.py); "default" serves numbers and queues that name none.

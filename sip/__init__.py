@@ -22,6 +22,7 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
+from sip.guard import GuardPolicy, RateLimit, SourceGuard, TcpPolicy
 from sip.headers import Address, HeaderError, Via
 from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
@@ -31,8 +32,10 @@ from sip.transport import SipEndpoint
 from sip.useragent import UserAgent
 
 from .digest import (
+    AuthLockout,
     DigestAuthenticator,
     DigestError,
+    Lock,
     build_authorization,
     choose_challenge,
     parse_challenge,
@@ -52,6 +55,9 @@ from .sdp import (
 from .uri import parse_uri
 
 __all__ = [
+    "AuthLockout",
+    "Lock",
+    "RateLimit",
     "DigestAuthenticator",
     "DigestError",
     "build_authorization",
@@ -78,6 +84,7 @@ __all__ = [
     "DialogEstablished",
     "DialogTerminated",
     "Event",
+    "GuardPolicy",
     "HeaderError",
     "Headers",
     "InDialogRequest",
@@ -92,7 +99,9 @@ __all__ = [
     "SipParseError",
     "SipRequest",
     "SipResponse",
+    "SourceGuard",
     "StreamFramer",
+    "TcpPolicy",
     "TerminationReason",
     "Timers",
     "TransportError",

@@ -3,8 +3,20 @@
 Sans-IO and clock-free: the server side takes ``now`` and keeps no state per
 challenge. A nonce is ``<ms timestamp>.<serial>.<HMAC(secret, stamp:realm)>``,
 so any process holding the secret can check it, and its age tells "stale"
-apart from "forged". The only memory kept is a bounded table of the highest
-nonce-count seen per nonce, to refuse replayed credentials.
+apart from "forged".
+
+A nonce is good for one authentication attempt at a time (RFC 7616 section 3.3
+nonce-count): each correct answer must carry a higher ``nc`` than the last one
+seen for that nonce (a request without qop counts as nc=1, so its nonce is
+single-use), and a failed attempt (wrong password, unknown user) *burns* the
+nonce, so a challenge buys exactly one guess. The memory for this is a bounded
+table of the nonces used; when it overflows the oldest-used are forgotten and
+every nonce issued before the newest forgotten one counts as used (the client
+gets a fresh challenge, never a second guess).
+
+:class:`AuthLockout` counts failures per user and per source address and locks
+either for a while (doubling on each repeat), during which even the right
+password is refused.
 
 Client side: :func:`parse_challenge` / :func:`choose_challenge` and
 :func:`build_authorization` answer a trunk's 401/407.
@@ -15,17 +27,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = [
     "ALGORITHMS",
+    "AuthLockout",
     "AuthResult",
     "Challenge",
     "DigestAuthenticator",
     "DigestError",
     "HA1",
+    "Lock",
     "build_authorization",
     "choose_challenge",
     "compute_ha1",
@@ -346,6 +361,9 @@ class _Credentials:
     cnonce: str | None
 
 
+_BURNT = -1  # a nonce-count no answer can beat
+
+
 class DigestAuthenticator:
     """Issues stateless Digest challenges for one realm and checks the answers."""
 
@@ -376,8 +394,10 @@ class DigestAuthenticator:
         self.allow_legacy = allow_legacy
         self._secret = secret
         self._max_tracked = max_tracked_nonces
-        # nonce -> highest nonce-count accepted; oldest evicted first.
+        # nonce -> highest nonce-count used (_BURNT after a failure); oldest-used evicted
+        # first, and every nonce issued up to the newest evicted one counts as used.
         self._seen_nc: OrderedDict[str, int] = OrderedDict()
+        self._forgotten_upto = -1
         self._serial = itertools.count()
 
     # nonces
@@ -447,6 +467,11 @@ class DigestAuthenticator:
         age = self._nonce_age(creds.nonce, now)
         if age is None:
             return AuthResult(False, "bad nonce", user)
+        nc = int(creds.nc, 16) if creds.nc is not None else 1
+        last = self._last_nc(creds.nonce)
+        if last == _BURNT:
+            # Already used by a failed attempt: no second guess, not even checked.
+            return AuthResult(False, "used nonce", user, algorithm=creds.algorithm)
         try:
             stored = password_lookup(user)
         except Exception as exc:  # a failing user store must not crash the SIP stack
@@ -471,25 +496,51 @@ class DigestAuthenticator:
             cnonce=creds.cnonce,
         )
         if not hmac.compare_digest(expected, creds.response.lower()):
+            self._record(creds.nonce, _BURNT)
             return AuthResult(False, "wrong password", user, algorithm=creds.algorithm)
         # Only a correct digest earns stale=true (RFC 2617 section 3.2.1).
         if age > self.nonce_lifetime:
             return AuthResult(False, "stale nonce", user, stale=True, algorithm=creds.algorithm)
-        if creds.nc is not None and not self._accept_nc(creds.nonce, int(creds.nc, 16)):
+        if last is not None and nc <= last:
             return AuthResult(
                 False, "replayed nonce count", user, stale=True, algorithm=creds.algorithm
             )
+        self._record(creds.nonce, nc)
         return AuthResult(True, "ok", user, algorithm=creds.algorithm)
 
-    def _accept_nc(self, nonce: str, nc: int) -> bool:
+    def burn(self, nonce: str) -> None:
+        """Make ``nonce`` unusable (an attempt with it was refused for another reason)."""
+        if self._serial_of(nonce) is not None:
+            self._record(nonce, _BURNT)
+
+    def _last_nc(self, nonce: str) -> int | None:
+        """The highest nonce-count used with ``nonce`` (_BURNT: no more use), None if unused."""
         last = self._seen_nc.get(nonce)
-        if last is not None and nc <= last:
-            return False
+        if last is not None:
+            return last
+        serial = self._serial_of(nonce)
+        if serial is None or serial <= self._forgotten_upto:
+            return _BURNT  # forgotten: may have been used, so it is not trusted again
+        return None
+
+    def _record(self, nonce: str, nc: int) -> None:
         self._seen_nc[nonce] = nc
         self._seen_nc.move_to_end(nonce)
         while len(self._seen_nc) > self._max_tracked:
-            self._seen_nc.popitem(last=False)
-        return True
+            old, _ = self._seen_nc.popitem(last=False)
+            serial = self._serial_of(old)
+            if serial is not None:
+                self._forgotten_upto = max(self._forgotten_upto, serial)
+
+    @staticmethod
+    def _serial_of(nonce: str) -> int | None:
+        parts = nonce.split(".")
+        if len(parts) != 3:
+            return None
+        try:
+            return int(parts[1], 16)
+        except ValueError:
+            return None
 
     def _parse_credentials(self, value: str) -> _Credentials:
         scheme, p = parse_auth_params(value)
@@ -530,3 +581,134 @@ class DigestAuthenticator:
             nc=nc,
             cnonce=cnonce,
         )
+
+
+# --- failure counting and lockout --------------------------------------------------------------
+
+LockKind = Literal["user", "source"]
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A user or a source address refused authentication until ``until`` (caller's clock)."""
+
+    kind: LockKind
+    key: str
+    until: float
+    seconds: float
+    failures: int
+    step: int  # 1 for a first lock, 2 for the next (twice as long), ...
+
+
+class _Tally:
+    __slots__ = ("failures", "lock", "step", "last_lock_end")
+
+    def __init__(self) -> None:
+        self.failures: deque[float] = deque()
+        self.lock: Lock | None = None
+        self.step = 0
+        self.last_lock_end = 0.0
+
+
+class AuthLockout:
+    """Counts failed authentications per user and per source address; locks with back-off.
+
+    ``user_failures`` failures of one user (or ``source_failures`` from one address)
+    within ``window`` seconds lock it for ``lock_seconds`` (sources:
+    ``source_lock_seconds``), doubled for each lock since the last success or the last
+    quiet ``max_lock_seconds``, up to ``max_lock_seconds``. While locked, every attempt
+    is refused without looking at the password. Sans-IO: ``now`` is the caller's clock;
+    ``exempt(address)`` spares trusted sources the per-source count.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_failures: int = 5,
+        source_failures: int = 10,
+        window: float = 300.0,
+        lock_seconds: float = 60.0,
+        source_lock_seconds: float = 300.0,
+        max_lock_seconds: float = 3600.0,
+        exempt: Callable[[str], bool] | None = None,
+        max_entries: int = 100_000,
+    ) -> None:
+        if user_failures < 1 or source_failures < 1:
+            raise ValueError("AuthLockout: failure thresholds must be at least 1")
+        self.user_failures = user_failures
+        self.source_failures = source_failures
+        self.window = window
+        self.lock_seconds = lock_seconds
+        self.source_lock_seconds = source_lock_seconds
+        self.max_lock_seconds = max_lock_seconds
+        self.exempt = exempt
+        self._max = max_entries
+        self._tallies: OrderedDict[tuple[LockKind, str], _Tally] = OrderedDict()
+
+    def locked(self, user: str | None, source: str | None, now: float) -> Lock | None:
+        """The lock in force on this user or source (the source's first), or None."""
+        for key in self._keys(user, source):
+            tally = self._tallies.get(key)
+            if tally is None or tally.lock is None:
+                continue
+            if now < tally.lock.until:
+                return tally.lock
+            tally.lock = None
+            tally.last_lock_end = now
+        return None
+
+    def failed(self, user: str | None, source: str | None, now: float) -> list[Lock]:
+        """Count one failure; returns the locks it started (none, the user's, the source's)."""
+        started: list[Lock] = []
+        for key in self._keys(user, source):
+            tally = self._tally(key)
+            if tally.lock is not None and now < tally.lock.until:
+                continue
+            failures = tally.failures
+            failures.append(now)
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            threshold = self.user_failures if key[0] == "user" else self.source_failures
+            if len(failures) < threshold:
+                continue
+            if tally.step and now - tally.last_lock_end > self.max_lock_seconds:
+                tally.step = 0  # quiet long enough: the back-off starts over
+            base = self.lock_seconds if key[0] == "user" else self.source_lock_seconds
+            seconds = min(base * 2**tally.step, self.max_lock_seconds)
+            tally.step += 1
+            tally.lock = Lock(key[0], key[1], now + seconds, seconds, len(failures), tally.step)
+            failures.clear()
+            started.append(tally.lock)
+        return started
+
+    def succeeded(self, user: str | None, source: str | None) -> None:
+        """A correct answer: that user's and source's failures and back-off are forgotten."""
+        for key in self._keys(user, source):
+            self._tallies.pop(key, None)
+
+    def unlock(self, kind: LockKind, key: str) -> bool:
+        tally = self._tallies.pop((kind, key), None)
+        return tally is not None and tally.lock is not None
+
+    def locks(self, now: float) -> list[Lock]:
+        return [t.lock for t in self._tallies.values() if t.lock is not None and t.lock.until > now]
+
+    def _keys(self, user: str | None, source: str | None) -> list[tuple[LockKind, str]]:
+        keys: list[tuple[LockKind, str]] = []
+        if source and not (self.exempt is not None and self.exempt(source)):
+            keys.append(("source", source))
+        if user:
+            keys.append(("user", user))
+        return keys
+
+    def _tally(self, key: tuple[LockKind, str]) -> _Tally:
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = _Tally()
+            if len(self._tallies) > self._max:
+                victim = next((k for k, t in self._tallies.items() if t.lock is None), None)
+                if victim is not None and victim != key:
+                    del self._tallies[victim]
+        else:
+            self._tallies.move_to_end(key)
+        return tally

@@ -315,6 +315,11 @@ class StreamFramer:
         self._max = max_size
         self._error: SipParseError | None = None
 
+    @property
+    def buffered(self) -> int:
+        """Bytes of a message not complete yet (0 between messages)."""
+        return len(self._buf.strip(b"\r\n")) if len(self._buf) <= 4 else len(self._buf)
+
     def feed(self, data: bytes) -> list[bytes]:
         if self._error is not None:
             raise self._error
@@ -341,7 +346,10 @@ class StreamFramer:
         end = buf.find(b"\r\n\r\n")
         if end < 0:
             if len(buf) > self._max:
-                raise SipParseError(513, "Message Too Large")
+                # Headers alone too big: answer from the complete header lines, if any.
+                cut = buf.rfind(b"\r\n", 0, self._max)
+                head = bytes(buf[:cut]) if cut > 0 else b""
+                raise SipParseError(513, "Message Too Large", _routable_head(head))
             return False
         head = bytes(buf[:end])
         try:
@@ -350,7 +358,7 @@ class StreamFramer:
             raise SipParseError(exc.status, exc.reason, _routable_head(head)) from None
         total = end + 4 + length
         if total > self._max:
-            raise SipParseError(513, "Message Too Large")
+            raise SipParseError(513, "Message Too Large", _routable_head(head))
         if len(buf) < total:
             return False
         out.append(bytes(buf[:total]))

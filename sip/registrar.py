@@ -13,6 +13,11 @@ used for INVITEs from agents):
 - a correct digest on an expired or replayed nonce -> 401/407 with stale=true;
 - unknown user or wrong password -> 403 (same answer for both, so user names
   cannot be probed), with the real reason in ``auth_failure`` for the log;
+- a nonce already used by a failed attempt -> 401/407 with a fresh challenge
+  (one guess per challenge, see ``sip.digest``);
+- a locked user or source (``AuthLockout``: too many failures) -> 403 as for a
+  wrong password, without looking at the password; reason "locked" in
+  ``auth_failure``. New locks are handed to ``on_lock`` (log, ban the source).
 - a malformed Authorization header for our realm -> 400 naming the problem
   (a fresh challenge would not help a client that cannot format credentials,
   and would loop); also recorded in ``auth_failure``.
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Literal
 
-from sip.digest import HA1, AuthResult, DigestAuthenticator, parse_auth_params
+from sip.digest import HA1, AuthLockout, AuthResult, DigestAuthenticator, Lock, parse_auth_params
 from sip.headers import HeaderError
 from sip.message import SipRequest, SipResponse
 from sip.transaction import build_response
@@ -204,6 +209,8 @@ class Registrar:
         default_expires: int = 3600,
         aliases: Iterable[str] | None = (),
         max_bindings_per_user: int = 10,
+        lockout: AuthLockout | None = None,
+        on_lock: Callable[[Lock], None] | None = None,
     ) -> None:
         """``aliases``: other host names/addresses accepted in the To URI besides
         ``domain``; None accepts any host (users are identified by user part only).
@@ -220,6 +227,8 @@ class Registrar:
         self.max_expires = max_expires
         self.default_expires = default_expires
         self.max_bindings_per_user = max_bindings_per_user
+        self.lockout = lockout
+        self.on_lock = on_lock
         self._hosts: frozenset[str] | None = (
             None if aliases is None else frozenset(h.lower() for h in (domain, *aliases))
         )
@@ -229,10 +238,16 @@ class Registrar:
     # --- authentication -------------------------------------------------------------------
 
     def authenticate_request(
-        self, request: SipRequest, now: float, *, proxy: bool = False
+        self,
+        request: SipRequest,
+        now: float,
+        *,
+        proxy: bool = False,
+        source: tuple[str, int] | None = None,
     ) -> AuthResult | AuthRejection:
         """Check a request's Digest credentials; an ``AuthResult`` with ok=True on success.
 
+        ``source``: where the request came from, for the per-source failure count.
         ``proxy=True`` reads Proxy-Authorization and answers 407 with
         Proxy-Authenticate (what a UA expects for an INVITE to a server that
         is not its registrar); otherwise Authorization / 401 / WWW-Authenticate.
@@ -248,7 +263,29 @@ class Registrar:
         value = self._credentials_for_realm(request.headers.get_all(header))
         if value is None:
             return challenge()
+        address = source[0] if source is not None else None
+        if self.lockout is not None:
+            claimed, nonce = _claimed_user(value)
+            lock = self.lockout.locked(claimed, address, now)
+            if lock is not None:
+                if nonce is not None:
+                    self.authenticator.burn(nonce)
+                # Hammering a locked user still counts against the source.
+                for new in self.lockout.failed(None, address, now):
+                    if self.on_lock is not None:
+                        self.on_lock(new)
+                failure = AuthResult(False, "locked", claimed)
+                return AuthRejection(403, "Forbidden", [], failure)
         result = self.authenticator.verify(request.method, value, self.password_lookup, now)
+        if self.lockout is not None:
+            if result.ok:
+                self.lockout.succeeded(result.username, address)
+            elif result.reason in ("wrong password", "unknown user"):
+                # An unknown name counts against the source only (no table of made-up users).
+                user = result.username if result.reason == "wrong password" else None
+                for lock in self.lockout.failed(user, address, now):
+                    if self.on_lock is not None:
+                        self.on_lock(lock)
         if result.ok:
             return result
         if result.stale:
@@ -262,6 +299,10 @@ class Registrar:
             return AuthRejection(500, "User store unavailable", [("Retry-After", "5")], result)
         # bad nonce, realm mismatch, algorithm not offered...: a fresh challenge fixes these.
         return challenge(failure=result)
+
+    def unlock_user(self, user: str) -> bool:
+        """Lift a user's lockout early (operator action); False when it was not locked."""
+        return self.lockout is not None and self.lockout.unlock("user", user)
 
     def _credentials_for_realm(self, values: list[str]) -> str | None:
         """The credentials addressed to our realm; a lone unparsable value is returned as is
@@ -297,7 +338,7 @@ class Registrar:
         except _Refusal as refusal:
             return RegisterOutcome(refusal.status, refusal.reason, refusal.headers)
 
-        auth = self.authenticate_request(request, now)
+        auth = self.authenticate_request(request, now, source=source)
         if isinstance(auth, AuthRejection):
             return RegisterOutcome(
                 auth.status, auth.reason, auth.headers, auth_failure=auth.failure
@@ -495,6 +536,15 @@ class Registrar:
         if not table:
             del self._bindings[user]
         return removed
+
+
+def _claimed_user(value: str) -> tuple[str | None, str | None]:
+    """The username and nonce a credentials header claims (unchecked), for the lock test."""
+    try:
+        _, params = parse_auth_params(value)
+    except ValueError:
+        return None, None
+    return params.get("username"), params.get("nonce")
 
 
 def _contact_value(binding: Binding, now: float) -> str:

@@ -50,6 +50,7 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
+from sip.guard import SourceGuard
 from sip.headers import Address as NameAddr
 from sip.headers import HeaderError, Via
 from sip.message import Headers, SipRequest, SipResponse
@@ -186,7 +187,10 @@ class UserAgent:
         allow: tuple[str, ...] = DEFAULT_ALLOW,
         supported: frozenset[str] = frozenset(),
         auto_options: bool = True,
+        guard: SourceGuard | None = None,
     ) -> None:
+        """``guard``: per-source limits asked before each message is parsed (sip.guard)."""
+        self.guard = guard
         self.local_host = local_host
         self.local_port = local_port
         self.user_agent = user_agent
@@ -206,6 +210,12 @@ class UserAgent:
         self._invites: dict[str, _OutgoingInvite] = {}
         self._dialogs: dict[str, Dialog] = {}
         self._answers: dict[str, _PendingAnswer] = {}
+        # Initial INVITEs the guard counts as early dialogs: request handle -> source
+        # address until the final answer; dialog id -> address from a 2xx until the ACK.
+        self._early: dict[str, str] = {}
+        self._early_answered: dict[str, str] = {}
+        # Problems peers caused (source, transport, what), for the adapter's log.
+        self.problems: deque[tuple[Address, str, str]] = deque(maxlen=256)
 
     # ------------------------------------------------------------ sans-IO surface
 
@@ -213,6 +223,15 @@ class UserAgent:
         """Parse and process one datagram / framed stream message. Never raises on bad input."""
         if not data.strip():
             return  # CRLF keep-alive (RFC 5626)
+        if self.guard is not None:
+            first = data[:16].lstrip()
+            if first.startswith(b"SIP/"):
+                method = None
+            else:
+                method = first.split(b" ", 1)[0].decode("ascii", "replace").upper()
+            if self.guard.admit(source[0], method, now) != "accept":
+                self.stats.dropped += 1
+                return
         try:
             msg = parse_message(data)
         except SipParseError as exc:
@@ -227,6 +246,7 @@ class UserAgent:
         Content-Length): the answer is queued like any other message.
         """
         self.stats.parse_errors += 1
+        self.problems.append((source, transport, f"{error.status} {error.reason}"))
         partial = error.message
         if isinstance(partial, SipRequest) and partial.method != "ACK":
             self._reject_stateless(partial, error.status, error.reason, source, transport)
@@ -242,6 +262,7 @@ class UserAgent:
             else:
                 self._receive_response(msg, now)
         except HeaderError as exc:
+            self.problems.append((source, transport, str(exc) or "bad header"))
             if isinstance(msg, SipRequest) and msg.method != "ACK":
                 self._reject_stateless(msg, 400, str(exc) or "Bad Request", source, transport)
             else:
@@ -252,10 +273,17 @@ class UserAgent:
         return out
 
     def get_timer(self) -> float | None:
-        return self._timer_queue.next_deadline()
+        deadline = self._timer_queue.next_deadline()
+        if self.guard is not None:
+            other = self.guard.get_timer()
+            if other is not None and (deadline is None or other < deadline):
+                return other
+        return deadline
 
     def handle_timer(self, now: float) -> None:
         self._timer_queue.run_due(now)
+        if self.guard is not None:
+            self.guard.handle_timer(now)
 
     def next_event(self) -> Event | None:
         return self._events.popleft() if self._events else None
@@ -295,12 +323,16 @@ class UserAgent:
         if txn is None or txn.final_sent:
             return False
         response = self._build_reply(txn, status, reason, headers, body, content_type)
+        if 200 <= status < 300 and request_id in self._early:
+            # Still early until the ACK: moved before the 2xx ends the transaction.
+            self._early_answered[request_id] = self._early.pop(request_id)
         try:
             txn.send_response(response, now)
         except TransactionStateError:
             return False
         if status >= 200:
             self._pending_requests.pop(request_id, None)
+            self._early_done(request_id)
         if txn.request.method == "INVITE" and 200 <= status < 300:
             self._on_invite_answered(txn, response, now)
         return True
@@ -501,6 +533,7 @@ class UserAgent:
             if self._server.get(txn.key) is txn:
                 del self._server[txn.key]
             self._pending_requests.pop(txn.handle, None)
+            self._early_done(txn.handle)
         else:
             if self._client.get(txn.key) is txn:
                 del self._client[txn.key]
@@ -557,6 +590,18 @@ class UserAgent:
         if method == "BYE":  # out of dialog by definition
             self._reply(txn, 481, now=now)
             return
+        if method == "INVITE" and self.guard is not None:
+            if not self.guard.invite_started(source[0], now):
+                limit = self.guard.policy.max_early_dialogs
+                self._reply(
+                    txn,
+                    503,
+                    f"Over {limit} Unanswered Calls From Your Address",
+                    headers=(("Retry-After", "10"),),
+                    now=now,
+                )
+                return
+            self._early[txn.handle] = source[0]
         self._events.append(IncomingRequest(txn.handle, req, source, transport))
 
     def _validate(self, txn: ServerTransaction, now: float) -> bool:
@@ -594,6 +639,7 @@ class UserAgent:
         if answer is None:
             return  # ACK retransmission
         answer.cancel()
+        self._acked(did)
         self._events.append(AckReceived(did, req.body))
 
     def _receive_cancel(self, txn: ServerTransaction, via: Via, now: float) -> None:
@@ -649,6 +695,9 @@ class UserAgent:
             )
             self._dialogs[dialog.id] = dialog
             did = dialog.id
+            early = self._early_answered.pop(txn.handle, None)
+            if early is not None:
+                self._early_answered[did] = early
             self._events.append(DialogEstablished(did, Role.UAS, txn.handle))
         else:
             found = self._dialogs.get(did)
@@ -681,6 +730,7 @@ class UserAgent:
     def _answer_give_up(self, did: str) -> TimerCallback:
         def fire(when: float) -> None:
             answer = self._answers.pop(did, None)
+            self._acked(did)
             if answer is None:
                 return
             answer.cancel()
@@ -694,6 +744,19 @@ class UserAgent:
         answer = self._answers.pop(did, None)
         if answer is not None:
             answer.cancel()
+            self._acked(did)
+
+    def _early_done(self, handle: str) -> None:
+        """The guard's early dialog for this INVITE ended with a final non-2xx answer."""
+        address = self._early.pop(handle, None)
+        if address is not None and self.guard is not None:
+            self.guard.invite_ended(address)
+
+    def _acked(self, did: str) -> None:
+        """The guard's early dialog answered 2xx ended (ACK, give-up or BYE)."""
+        address = self._early_answered.pop(did, None)
+        if address is not None and self.guard is not None:
+            self.guard.invite_ended(address)
 
     # ------------------------------------------------------------ incoming responses
 
@@ -869,6 +932,8 @@ class UserAgent:
         if status >= 200:
             self._pending_requests.pop(txn.handle, None)
         txn.send_response(response, now)
+        if status >= 200:
+            self._early_done(txn.handle)
 
     def _build_reply(
         self,

@@ -153,3 +153,35 @@ def test_classification_profiles_are_checked_and_reach_the_acd() -> None:
     assert msg == "bad.toml: queues.q.classification_profile: unknown profile 'nope'"
     (msg,) = problems(MINIMAL + '[classification_profiles.p]\ncodes = ["a", "b", "a"]\n')
     assert msg.startswith("bad.toml: classification_profiles.p:") and "a given more than" in msg
+
+
+def test_security_is_on_by_default_with_the_documented_limits() -> None:
+    sec = load_config().security
+    assert sec.enabled and sec.trust_trunks and sec.trusted == []
+    assert (sec.rate.invite.rate, sec.rate.invite.burst) == (10, 30)
+    assert (sec.rate.register_.rate, sec.max_early_dialogs, sec.ban_seconds) == (10, 20, 300)
+    assert (sec.auth.user_failures, sec.auth.source_failures) == (5, 10)
+    assert (sec.tcp.max_connections, sec.tcp.read_timeout) == (512, 10)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problem"),
+    [
+        (
+            '[security]\ntrusted = ["10.0.0.0/8", "office"]',
+            "security.trusted: expected an IP address or a network in CIDR form (10.0.0.0/8), "
+            "got 'office'",
+        ),
+        ("[security.rate]\ninvite = { rate = 0, burst = 5 }", "security.rate.invite.rate"),
+        ("[security.rate]\nregister = { rate = 5 }", "security.rate.register.burst"),
+        ("[security.rate]\npublish = { rate = 5, burst = 5 }", "security.rate.publish: unknown"),
+        ("[security]\nban_seconds = 600\nban_max_seconds = 60", "ban_max_seconds (60) must be"),
+        ("[security.auth]\nlock_seconds = 900\nmax_lock_seconds = 60", "max_lock_seconds must"),
+        ("[security.tcp]\nread_timeout = 0", "security.tcp.read_timeout"),
+        ("[security]\nmax_early_dialogs = -1", "security.max_early_dialogs"),
+    ],
+)
+def test_a_bad_security_key_is_named_with_what_is_expected(fragment: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(DEMO_CONFIG.read_text() + "\n" + fragment + "\n", source="c.toml")
+    assert problem in str(info.value), str(info.value)

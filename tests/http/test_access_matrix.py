@@ -27,6 +27,7 @@ PARAMS = {
     "name": "nobody",
     "token_id": "999",
     "schedule_id": "999",
+    "address": "192.0.2.1",
 }
 
 

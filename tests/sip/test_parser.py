@@ -282,3 +282,24 @@ def test_any_bytes_raise_only_sip_parse_error(data: bytes) -> None:
             framer.feed(data[i : i + 7])
     except SipParseError:
         pass
+
+
+def test_an_oversized_stream_message_carries_its_request_so_513_can_be_routed() -> None:
+    framer = StreamFramer()
+    with pytest.raises(SipParseError) as info:
+        framer.feed(replace(CL, b"l: 70000"))
+    assert info.value.status == 513
+    assert isinstance(info.value.message, SipRequest) and info.value.message.method == "INVITE"
+    # Headers alone over the limit: answered from the complete header lines.
+    framer = StreamFramer()
+    with pytest.raises(SipParseError) as info:
+        framer.feed(INVITE.split(b"\r\n\r\n")[0] + b"\r\nX-Pad: " + b"y" * MAX_MESSAGE_SIZE)
+    assert info.value.status == 513 and isinstance(info.value.message, SipRequest)
+
+
+def test_framer_tells_a_started_message_from_the_gap_between_messages() -> None:
+    framer = StreamFramer()
+    assert framer.feed(b"\r\n") == [] and framer.buffered == 0
+    framer.feed(INVITE[:10])
+    assert framer.buffered == 10
+    assert len(framer.feed(INVITE[10:])) == 1 and framer.buffered == 0

@@ -281,7 +281,9 @@ class CallController:
         a_number = _user_of(req.headers.get("From"))
         # Agents' own phones must prove who they are before they may place calls.
         if self.core.accepting and self.directory.is_agent(a_number):
-            auth = self.registrar.authenticate_request(req, time.time(), proxy=True)
+            auth = self.registrar.authenticate_request(
+                req, time.time(), proxy=True, source=ev.source
+            )
             if isinstance(auth, AuthRejection):
                 if auth.failure is not None and auth.status == 403:
                     log_event(

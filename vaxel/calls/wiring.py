@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import resource
 import secrets
+import socket
+import time
 from typing import TYPE_CHECKING
 
 from acd import Acd, Calendar, CalendarConfig, CalendarSet
 from media import MediaEngine
 from prompts import STANDARD_DIR, HotPrompts, PromptResolver
-from sip import DigestAuthenticator, SipEndpoint
+from sip import (
+    AuthLockout,
+    DigestAuthenticator,
+    GuardPolicy,
+    Lock,
+    RateLimit,
+    SipEndpoint,
+    SourceGuard,
+    TcpPolicy,
+)
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.services.schedules import ScheduleService
@@ -27,6 +40,7 @@ from .schedule_runner import ScheduleRunner
 from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
+    from config import VaxelConfig
     from vaxel.host import Host
 
 log = logging.getLogger("vaxel.calls")
@@ -47,11 +61,25 @@ class CallStack:
         authenticator = DigestAuthenticator(
             config.sip.realm, secrets.token_bytes(32), algorithms=config.sip.digest_algorithms
         )
+        sec = config.security
+        self.guard = SourceGuard(_guard_policy(config))
         self.registrar = PersistingRegistrar(
             authenticator,
             self.directory.sip_password,
             domain=config.sip.domain,
             aliases=None,  # users are identified by the user part, whatever host they use
+            lockout=AuthLockout(
+                user_failures=sec.auth.user_failures,
+                source_failures=sec.auth.source_failures,
+                window=sec.auth.window,
+                lock_seconds=sec.auth.lock_seconds,
+                source_lock_seconds=sec.auth.source_lock_seconds,
+                max_lock_seconds=sec.auth.max_lock_seconds,
+                exempt=self.guard.is_trusted,
+            )
+            if sec.enabled
+            else None,
+            on_lock=self._on_auth_lock,
         )
         self.acd = Acd(self.directory.queues, self.directory.groups, self.directory.agents)
         self.runner = AcdRunner(self.acd, publish=server.events.publish)
@@ -94,7 +122,17 @@ class CallStack:
             retry_delays=tuple(config.voicemail.mail_retry_delays),
         )
         # The endpoint's events go to the controller built just below.
-        self.endpoint = SipEndpoint(self._on_sip_event, user_agent="Vaxel")
+        self.endpoint = SipEndpoint(
+            self._on_sip_event,
+            guard=self.guard,
+            tcp=TcpPolicy(
+                max_connections=_fd_bounded(sec.tcp.max_connections),
+                max_per_source=sec.tcp.max_connections_per_source,
+                idle_timeout=sec.tcp.idle_timeout,
+                read_timeout=sec.tcp.read_timeout,
+            ),
+            user_agent="Vaxel",
+        )
         self.controller = CallController(
             directory=self.directory,
             sip=self.endpoint,
@@ -123,6 +161,91 @@ class CallStack:
         # (key path, prompt) the configuration names but the store lacks, found at start.
         self.unstored_prompts: list[tuple[str, str]] = []
 
+    def _on_auth_lock(self, lock: Lock) -> None:
+        """One line per lock (docs/security.md); a locked source is banned as well."""
+        log_event(
+            log,
+            "sip.auth_locked",
+            level=logging.WARNING,
+            kind=lock.kind,
+            key=lock.key,
+            seconds=round(lock.seconds),
+            failures=lock.failures,
+            step=lock.step,
+        )
+        if lock.kind == "source":
+            self.guard.request_ban(lock.key, f"{lock.failures} failed authentications")
+            self.endpoint.transmit()  # applies the ban and logs it now
+
+    # --- security: what the API shows and removes (the guard keeps it)
+
+    def security_bans(self) -> list[dict[str, object]]:
+        """Bans in force, with wall-clock times, earliest end first."""
+        now = self.endpoint.now()
+        wall = time.time()
+        out: list[dict[str, object]] = [
+            {
+                "address": ban.address,
+                "reason": ban.reason,
+                "since": wall - (now - ban.since),
+                "until": wall + (ban.until - now),
+                "remaining_seconds": round(ban.until - now, 1),
+                "count": ban.count,
+            }
+            for ban in self.guard.bans(now)
+        ]
+        self.endpoint.transmit()  # logs any unban that became due
+        return out
+
+    def security_locks(self) -> list[dict[str, object]]:
+        """Authentication lockouts in force (users and sources)."""
+        lockout = self.registrar.lockout
+        if lockout is None:
+            return []
+        wall = time.time()
+        return [
+            {
+                "kind": lock.kind,
+                "key": lock.key,
+                "until": lock.until,
+                "remaining_seconds": round(lock.until - wall, 1),
+                "failures": lock.failures,
+                "step": lock.step,
+            }
+            for lock in lockout.locks(wall)
+        ]
+
+    def remove_ban(self, address: str) -> bool:
+        """Lift the ban and the authentication lockout of an address; False if neither."""
+        lifted = self.guard.unban(address, self.endpoint.now())
+        lockout = self.registrar.lockout
+        if lockout is not None and lockout.unlock("source", address):
+            lifted = True
+        self.endpoint.transmit()  # logs the unban line
+        return lifted
+
+    async def _trust_trunks(self) -> None:
+        """The trunks' hosts are exempt from the limits (their names resolved once, here)."""
+        config = self._server.config
+        if not config.security.trust_trunks:
+            return
+        loop = asyncio.get_running_loop()
+        for name, trunk in config.trunks.items():
+            try:
+                infos = await loop.getaddrinfo(trunk.host, trunk.port, type=socket.SOCK_DGRAM)
+            except OSError as exc:
+                log_event(
+                    log,
+                    "security.trunk_unresolved",
+                    level=logging.WARNING,
+                    trunk=name,
+                    host=trunk.host,
+                    error=str(exc),
+                )
+                continue
+            for info in infos:
+                self.guard.trust(str(info[4][0]))
+
     async def _on_sip_event(self, ev: object) -> None:
         for reg in self.trunk_registrations:
             if reg.on_event(ev):
@@ -142,6 +265,7 @@ class CallStack:
             known_queues=config.queues.keys(),
         )
         await self._check_prompts()
+        await self._trust_trunks()
         # Registrations and logins from before a restart (or a crash), before SIP is up.
         self.live_state.start()
         await self.live_state.restore(self.runner.apply_safely)
@@ -185,6 +309,33 @@ class CallStack:
         await self.voicemail.close()
         await self.runner.close()
         await self.media.close()
+
+
+def _guard_policy(config: VaxelConfig) -> GuardPolicy:
+    sec = config.security
+    rate = sec.rate
+    return GuardPolicy(
+        enabled=sec.enabled,
+        invite=RateLimit(rate.invite.rate, rate.invite.burst),
+        register=RateLimit(rate.register_.rate, rate.register_.burst),
+        options=RateLimit(rate.options.rate, rate.options.burst),
+        other=RateLimit(rate.other.rate, rate.other.burst),
+        max_early_dialogs=sec.max_early_dialogs,
+        ban_after=sec.ban_after,
+        strike_window=sec.strike_window,
+        ban_seconds=sec.ban_seconds,
+        ban_max_seconds=sec.ban_max_seconds,
+        trusted=tuple(sec.trusted),
+    )
+
+
+def _fd_bounded(configured: int) -> int:
+    """TCP connections may use at most half the process's file descriptors: the rest
+    stay for RTP ports, the database and the HTTP API (docs/security.md)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return configured
+    return max(1, min(configured, soft // 2))
 
 
 async def build_call_stack(server: Host) -> CallStack:

@@ -19,6 +19,7 @@ from . import (
     prompts_routes,
     queues_routes,
     schedules_routes,
+    security_routes,
     surveys_routes,
     users_routes,
     voicemail_routes,
@@ -50,6 +51,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
+    app.add_routes(security_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app

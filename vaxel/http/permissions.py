@@ -64,6 +64,10 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/voicemails/{id}"): Action.VOICEMAIL,
     ("GET", "/api/voicemails/{id}/audio"): Action.VOICEMAIL,
     ("POST", "/api/voicemails/{id}/resend"): Action.VOICEMAIL,
+    # the SIP front door's bans and lockouts (docs/security.md): seen like the audit trail,
+    # lifted by admins
+    ("GET", "/api/security/bans"): Action.AUDIT,
+    ("DELETE", "/api/security/bans/{address}"): Action.CONFIGURE,
     # users
     ("GET", "/api/users"): Action.USERS,
     ("POST", "/api/users"): Action.USERS,
