@@ -104,8 +104,8 @@ def _time(raw: object, param: str, zone: ZoneInfo) -> datetime | None:
             value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             raise ParamError(
-                param, f"expected an ISO 8601 date or time (2026-03-01, 2026-03-01T08:00), "
-                f"got {raw!r}"
+                param,
+                f"expected an ISO 8601 date or time (2026-03-01, 2026-03-01T08:00), got {raw!r}",
             ) from None
     else:
         raise ParamError(param, f"expected an ISO 8601 date or time, got {raw!r}")
@@ -140,8 +140,7 @@ def parse_params(
         zone = zone_of(str(zone_name))
     except ValueError:
         raise ParamError(
-            "time_zone", f"expected an IANA zone name such as 'Europe/Stockholm', "
-            f"got {zone_name!r}"
+            "time_zone", f"expected an IANA zone name such as 'Europe/Stockholm', got {zone_name!r}"
         ) from None
     try:
         interval = interval_of(str(values.get("interval") or Interval.HOUR))
@@ -198,7 +197,7 @@ class PeriodFeed:
     def take(self, event: CallEvent, rollup: Rollup) -> list[CallEvent] | None:
         out: list[CallEvent] = []
         if event.at >= self.end and not self._marked:
-            out.append(self.marker())
+            out.append(self.marker(rollup))
         if event.at < self.end:
             if event.call_id != AGENT_CALL_ID:
                 self._calls.add(event.call_id)
@@ -210,14 +209,17 @@ class PeriodFeed:
             out.append(event)
         return out
 
-    def marker(self) -> CallEvent:
-        """The event that moves the rollup's clock to the end of the period."""
+    def marker(self, rollup: Rollup) -> CallEvent:
+        """The event that moves the rollup's clock to the end of the period (or now)."""
         self._marked = True
-        return CallEvent(AGENT_CALL_ID, REPORT_END, at=self.until)
+        at = self.until
+        if rollup.now is not None and rollup.now > at.timestamp():
+            at = datetime.fromtimestamp(rollup.now, UTC)
+        return CallEvent(AGENT_CALL_ID, REPORT_END, at=at)
 
-    def finish(self) -> list[CallEvent]:
+    def finish(self, rollup: Rollup) -> list[CallEvent]:
         """What to feed when the stream ended."""
-        return [] if self._marked else [self.marker()]
+        return [] if self._marked else [self.marker(rollup)]
 
 
 # ---------------------------------------------------------------------- NKI
@@ -373,8 +375,18 @@ def nki_table(figures: Iterable[NkiFigures], params: ReportParams) -> Table:
         if params.agents is not None and n.agent not in params.agents:
             continue
         rows.append(
-            (n.start.isoformat(), n.end.isoformat(), n.queue, n.agent, n.position, n.question,
-             n.answers, n.skipped, n.mean, *n.counts)  # fmt: skip
+            (
+                n.start.isoformat(),
+                n.end.isoformat(),
+                n.queue,
+                n.agent,
+                n.position,
+                n.question,
+                n.answers,
+                n.skipped,
+                n.mean,
+                *n.counts,
+            )  # fmt: skip
         )
     return Table("NKI survey", NKI_COLUMNS, tuple(rows))
 
@@ -390,9 +402,20 @@ def calls_table(calls: Iterable[CallSummary], params: ReportParams) -> Table:
         if params.agents is not None and c.agent not in params.agents:
             continue
         rows.append(
-            (c.call_id, c.started_at.astimezone(zone).isoformat(),
-             c.ended_at.astimezone(zone).isoformat(), c.outcome, c.a_number, c.b_number,
-             c.queue, c.agent, c.wait_seconds, c.talk_seconds, c.mos, c.ended_by)  # fmt: skip
+            (
+                c.call_id,
+                c.started_at.astimezone(zone).isoformat(),
+                c.ended_at.astimezone(zone).isoformat(),
+                c.outcome,
+                c.a_number,
+                c.b_number,
+                c.queue,
+                c.agent,
+                c.wait_seconds,
+                c.talk_seconds,
+                c.mos,
+                c.ended_by,
+            )  # fmt: skip
         )
     return Table("Call detail", CALL_COLUMNS, tuple(rows))
 

@@ -66,9 +66,7 @@ class Schedule:
 
     __slots__ = ("periodicity", "periods", "settle")
 
-    def __init__(
-        self, periodicity: str, zone: str, *, settle: float = SETTLE_SECONDS
-    ) -> None:
+    def __init__(self, periodicity: str, zone: str, *, settle: float = SETTLE_SECONDS) -> None:
         self.periodicity = periodicity_of(periodicity)
         self.periods = Periods(zone, _INTERVAL[self.periodicity])
         self.settle = settle

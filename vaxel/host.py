@@ -18,6 +18,7 @@ from .storage import CallLog
 
 if TYPE_CHECKING:
     from .calls.wiring import CallStack
+    from .services import ReportCentre
 
 
 class Host(Protocol):
@@ -36,5 +37,6 @@ class ServerView(Host, Protocol):
     """What the HTTP front door sees: the host plus the call stack and the uptime."""
 
     calls: CallStack | None
+    reports: ReportCentre | None
 
     def uptime(self) -> float: ...

@@ -28,7 +28,8 @@ def test_a_daily_subscription_first_sends_the_day_it_was_created_ten_minutes_aft
     due = s.due(created_at=created, last_end=None, now=ts(2026, 3, 11, 0, 10))
     assert due is not None and due.skipped == 0
     assert (local(due.start), local(due.end)) == (
-        datetime(2026, 3, 10, tzinfo=STHLM), datetime(2026, 3, 11, tzinfo=STHLM),
+        datetime(2026, 3, 10, tzinfo=STHLM),
+        datetime(2026, 3, 11, tzinfo=STHLM),
     )
     # Once sent, nothing until the next day's report.
     assert s.due(created_at=created, last_end=due.end, now=ts(2026, 3, 11, 23, 0)) is None

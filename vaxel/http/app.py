@@ -16,6 +16,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    reports_routes,
     surveys_routes,
     voicemail_routes,
 )
@@ -42,6 +43,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
+    app.add_routes(reports_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app
