@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select
@@ -179,6 +179,7 @@ class CallLog:
         kind: str | None = None,
         limit: int = 1000,
     ) -> list[CallLogEvent]:
+        since, until = _utc(since), _utc(until)
         stmt = select(CallEventRow).order_by(CallEventRow.at, CallEventRow.id).limit(limit)
         if since is not None:
             stmt = stmt.where(CallEventRow.at >= since)
@@ -224,6 +225,7 @@ class CallLog:
             CallEventRow.queue, CallEventRow.agent, CallEventRow.a_number,
             CallEventRow.b_number, CallEventRow.data,
         )  # fmt: skip
+        since, until = _utc(since), _utc(until)
         last: tuple[datetime, int] | None = None
         while True:
             stmt = select(*cols).order_by(CallEventRow.at, CallEventRow.id).limit(batch)
@@ -264,6 +266,7 @@ class CallLog:
     ) -> AsyncIterator[CallSummary]:
         """Every ``calls`` row that started in ``[since, until)``, by start time, in
         batches (keyset on (started_at, call_id))."""
+        since, until = _utc(since), _utc(until)
         last: tuple[datetime, str] | None = None
         while True:
             stmt = (
@@ -292,6 +295,7 @@ class CallLog:
         """Per agent, the last ``login`` before ``before`` if no ``logout`` followed it
         (before ``before``): where a report must start reading to know the agent's state."""
         out: dict[str, datetime] = {}
+        before = before.astimezone(UTC)
         for kind in ("login", "logout"):
             stmt = (
                 select(CallEventRow.agent, func.max(CallEventRow.at))
@@ -321,6 +325,7 @@ class CallLog:
         agent: str | None = None,
         limit: int = 1000,
     ) -> list[CallSummary]:
+        since, until = _utc(since), _utc(until)
         stmt = select(CallRecord).order_by(CallRecord.started_at).limit(limit)
         if since is not None:
             stmt = stmt.where(CallRecord.started_at >= since)
@@ -333,6 +338,11 @@ class CallLog:
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [_summary_of(r) for r in rows]
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    # SQLite compares timestamps as text: a bound must be UTC like every stored time.
+    return at.astimezone(UTC) if at is not None and at.tzinfo is not None else at
 
 
 def _summary_of(r: CallRecord) -> CallSummary:
