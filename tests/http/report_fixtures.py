@@ -18,8 +18,7 @@ from config import parse_config
 from tests.support import demo_toml_with, free_port
 from vaxel.server import VaxelServer
 
-from .conftest import TOKEN, Api
-
+TOKEN = "demo-admin-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -99,7 +98,23 @@ async def start_server(tmp_path: Path, smtp: tuple[Mailbox, int]) -> AsyncIterat
 
 
 @dataclass
-class RawApi(Api):
+class RawApi:
+    """The running server and a client session that sends the demo token."""
+
+    server: VaxelServer
+    session: aiohttp.ClientSession
+    base: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"headers": HEADERS}
+        if body is not None:
+            kwargs["json"] = body
+        async with self.session.request(method, self.url(path), **kwargs) as resp:
+            return resp.status, await resp.json()
+
     async def raw(self, path: str) -> tuple[int, str, bytes]:
         async with self.session.get(self.url(path), headers=HEADERS) as resp:
             return resp.status, resp.content_type, await resp.read()

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 
-from .report_fixtures import HEADERS, Clock, RawApi, StartServer, session, smtp, start_server  # noqa: F401
+from .report_fixtures import HEADERS, Clock, RawApi, StartServer
 from .report_seed import at, seed
 
 Q = "from=2026-03-10T09:00&to=2026-03-10T10:00&interval=hour&time_zone=Europe/Stockholm"
