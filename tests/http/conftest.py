@@ -90,4 +90,4 @@ def register_phone(api: Api, user: str, phone: socket.socket) -> None:
 
 
 # The report centre's fixtures (a server with a movable clock, an aiosmtpd server).
-from .report_fixtures import session, smtp, start_server  # noqa: E402, F401
+from .report_fixtures import http_session, smtp, start_server  # noqa: E402, F401

@@ -19,10 +19,10 @@ Q = "from=2026-03-10T09:00&to=2026-03-10T10:00&interval=hour&time_zone=Europe/St
 
 
 @pytest.fixture
-async def api(start_server: StartServer, session: aiohttp.ClientSession) -> RawApi:
+async def api(start_server: StartServer, http_session: aiohttp.ClientSession) -> RawApi:
     server = await start_server(Clock(at(14).timestamp()))
     await seed(server.calllog)
-    return RawApi(server, session, server.http_url)
+    return RawApi(server, http_session, server.http_url)
 
 
 async def test_key_figures_for_the_hour_as_json_csv_and_xlsx(api: RawApi) -> None:
