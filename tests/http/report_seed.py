@@ -50,10 +50,24 @@ def hour_of_events() -> list[CallEvent]:
         ev("c1", "ended", t0 + 128 * s, "1001", talk=120.0, reason="agent hung up"),
         ev("c1", "wrap_up_started", t0 + 128 * s, "1001"),
         ev("c1", "survey_started", t0 + 128 * s, "1001"),
-        ev("c1", "survey_answer", t0 + 135 * s, "1001", position=1, question="survey-q-agent",
-           answer=4),  # fmt: skip
-        ev("c1", "survey_answer", t0 + 140 * s, "1001", position=2,
-           question="survey-q-resolved", answer=5),  # fmt: skip
+        ev(
+            "c1",
+            "survey_answer",
+            t0 + 135 * s,
+            "1001",
+            position=1,
+            question="survey-q-agent",
+            answer=4,
+        ),  # fmt: skip
+        ev(
+            "c1",
+            "survey_answer",
+            t0 + 140 * s,
+            "1001",
+            position=2,
+            question="survey-q-resolved",
+            answer=5,
+        ),  # fmt: skip
         ev("c1", "wrap_up_ended", t0 + 138 * s, "1001", wrap_up=10.0),
         ev("c1", "hangup", t0 + 142 * s, "1001", mos=4.2, ended_by="agent"),
         ev(AGENT_CALL_ID, "ready", at(9, 30), "1002"),

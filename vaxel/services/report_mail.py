@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -24,9 +25,16 @@ from .reports import ReportRun
 CHART_NAMES = ("service_level", "calls", "occupancy")
 
 
-def _per_interval(queues: list[QueueFigures]) -> list[QueueFigures]:
-    """The queues' figures summed per interval, in time order."""
+def _per_interval(
+    queues: list[QueueFigures], slots: Sequence[tuple[datetime, datetime]] = ()
+) -> list[QueueFigures]:
+    """The queues' figures summed per interval, in time order; every slot of the period
+    has a row (an hour without calls shows as such, not as a gap in the axis)."""
     out: dict[datetime, QueueFigures] = {}
+    sl, sa = (queues[0].service_level_seconds, queues[0].short_abandon_seconds) if queues else (
+        20.0, 5.0)  # fmt: skip
+    for start, end in slots:
+        out[start] = QueueFigures("all", start, end, sl, sa)
     for f in queues:
         have = out.get(f.start)
         if have is None:
@@ -60,9 +68,14 @@ def _label(start: datetime, span_seconds: float) -> str:
     return start.strftime("%H:%M" if span_seconds <= 3600 else "%d %b")
 
 
-def charts(queues: list[QueueFigures], agents: list[AgentFigures]) -> dict[str, bytes]:
-    """The three charts as PNG bytes, by name (``CHART_NAMES``)."""
-    rows = _per_interval(queues)
+def charts(
+    queues: list[QueueFigures],
+    agents: list[AgentFigures],
+    slots: list[tuple[datetime, datetime]] | None = None,
+) -> dict[str, bytes]:
+    """The three charts as PNG bytes, by name (``CHART_NAMES``); ``slots``: every interval
+    of the period (start, end)."""
+    rows = _per_interval(queues, slots or [])
     span = (rows[0].end - rows[0].start).total_seconds() if rows else 3600
     labels = [_label(r.start, span) for r in rows]
     x = list(range(len(rows)))
@@ -104,7 +117,8 @@ def charts(queues: list[QueueFigures], agents: list[AgentFigures]) -> dict[str, 
     fig = _figure(height=max(2.0, 0.4 * len(names) + 1.2))
     ax = fig.add_subplot()
     occ = [100 * (per_agent[n].occupancy or 0.0) for n in names]
-    ax.barh(range(len(names)), occ, color="#9467bd")
+    bars = ax.barh(range(len(names)), occ, color="#9467bd")
+    ax.bar_label(bars, labels=[f"{v:.1f} %" for v in occ], padding=3, fontsize="small")
     ax.set_yticks(range(len(names)), names)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of available time on calls (ringing, talking, wrap-up)")

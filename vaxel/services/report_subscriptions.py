@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -372,10 +373,11 @@ class ReportScheduler:
     async def build(self, sub: Subscription, send: Send) -> tuple[Any, bytes]:
         """The message of one send, and the CSV it carries."""
         zone = sub.time_zone
+        local = ZoneInfo(zone)
         params = self.service.params(
             {
-                "from": send.period_start.isoformat(),
-                "to": send.period_end.isoformat(),
+                "from": send.period_start.astimezone(local).isoformat(),
+                "to": send.period_end.astimezone(local).isoformat(),
                 "interval": DETAIL[periodicity_of(sub.periodicity)].value,
                 "time_zone": zone,
                 "queues": list(sub.queues) if sub.queues else None,
@@ -391,10 +393,15 @@ class ReportScheduler:
                       if params.start <= f.start < params.end]  # fmt: skip
         agent_rows = [f for f in rollup.agent_figures(params.agents)
                       if params.start <= f.start < params.end]  # fmt: skip
-        pngs = await asyncio.to_thread(charts, queue_rows, agent_rows)
-        local = params.start.astimezone(params.start.tzinfo)
+        slots = []
+        t = params.start.timestamp()
+        while t < params.end.timestamp():
+            lo, hi = rollup.periods.bounds(t)
+            slots.append((rollup.periods.local(lo), rollup.periods.local(hi)))
+            t = hi
+        pngs = await asyncio.to_thread(charts, queue_rows, agent_rows, slots)
         title = (f"{TITLES[params.report]}, {sub.periodicity} report "
-                 f"{local.strftime('%Y-%m-%d')}")  # fmt: skip
+                 f"{params.start.strftime('%Y-%m-%d')}")  # fmt: skip
         msg = report_message(
             sender=self.smtp.sender,
             recipient=sub.email,
