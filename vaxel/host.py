@@ -18,7 +18,7 @@ from .storage import CallLog
 
 if TYPE_CHECKING:
     from .calls.wiring import CallStack
-    from .services import AuditLog, UserService
+    from .services import AuditLog, ReportCentre, UserService
 
 
 class Host(Protocol):
@@ -39,5 +39,6 @@ class ServerView(Host, Protocol):
 
     calls: CallStack | None
     users: UserService
+    reports: ReportCentre | None
 
     def uptime(self) -> float: ...

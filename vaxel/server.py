@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from .calls.wiring import CallStack, build_call_stack
 from .events import EventHub
 from .http import create_app
 from .logs import log_event
-from .services import AuditLog, UserService
+from .services import AuditLog, ReportCentre, UserService
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
 
@@ -49,6 +50,9 @@ class VaxelServer:
         self.calls: CallStack | None = None
         self.audit: AuditLog
         self.users: UserService
+        self.reports: ReportCentre | None = None
+        # The report centre's clock (subscription due times, live figures); tests move it.
+        self.clock: Callable[[], float] = time.time
 
     @property
     def engine(self) -> AsyncEngine:
@@ -87,9 +91,15 @@ class VaxelServer:
         )
         # The file seeds an empty database; from then on the database holds the users.
         await self.users.seed(self.config.users)
+        self.reports = ReportCentre(
+            self, lambda: self.calls.acd if self.calls is not None else None, self.clock
+        )
+        self._closers.append(self.reports.close)
+        await self.reports.start_live()
 
         await self._start_calls()
         await self._start_http()
+        await self.reports.start_scheduler()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
 

@@ -87,3 +87,7 @@ def register_phone(api: Api, user: str, phone: socket.socket) -> None:
             cseq=1,
         )
     )
+
+
+# The report centre's fixtures (a server with a movable clock, an aiosmtpd server).
+from .report_fixtures import http_session, smtp, start_server  # noqa: E402, F401

@@ -27,6 +27,8 @@ PARAMS = {
     "name": "nobody",
     "token_id": "999",
     "schedule_id": "999",
+    "subscription_id": "999",
+    "report": "key-figures",
     "address": "192.0.2.1",
 }
 

@@ -18,6 +18,7 @@ from . import (
     openapi,
     prompts_routes,
     queues_routes,
+    reports_routes,
     schedules_routes,
     security_routes,
     surveys_routes,
@@ -52,6 +53,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(live_routes.routes)
     app.add_routes(voicemail_routes.routes)
     app.add_routes(security_routes.routes)
+    app.add_routes(reports_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app

@@ -115,7 +115,9 @@ OPENAPI_PATHS: dict[str, object] = {
             "(agent, old, new, reason, at), `agent_logged_out`, `call_event` (kind, call_id, "
             "queue, agent, at, data), `call_quality_warning` / `call_quality_recovered` (call_id, "
             "agent, leg, mos, threshold, r, loss_pct, jitter_ms, rtt_ms, burst_ratio, at; "
-            "`call_ended` on the all-clear sent when a call ends while warned) and any later "
+            "`call_ended` on the all-clear sent when a call ends while warned), `queue_figures` "
+            "(as one item of GET /api/live/queues, at most once a second per queue when it "
+            "changed) and any later "
             "event types. Send `ping` to get a `pong`. "
             "Browsers may authenticate with `?token=`.",
             params=[

@@ -41,6 +41,13 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/staffing"): Action.VIEW_LIVE,
     ("POST", "/api/schedules"): Action.CONFIGURE,
     ("DELETE", "/api/schedules/{schedule_id}"): Action.CONFIGURE,
+    # reports and wallboards
+    ("GET", "/api/reports/{report}"): Action.STATISTICS,
+    ("GET", "/api/live/queues"): Action.VIEW_LIVE,
+    ("GET", "/api/report-subscriptions"): Action.STATISTICS,
+    ("POST", "/api/report-subscriptions"): Action.STATISTICS,
+    ("GET", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
+    ("DELETE", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     # supervision
     ("GET", "/api/calls"): Action.VIEW_CALLS,
     ("GET", "/api/calllog/events"): Action.STATISTICS,

@@ -3,6 +3,24 @@
 from .agents import AgentService
 from .audit import Actor, AuditEntry, AuditLog
 from .errors import ServiceError
+from .live_figures import LiveFigures
+from .report_centre import ReportCentre
+from .report_subscriptions import ReportScheduler, Send, Subscription, SubscriptionStore
+from .reports import ReportService
 from .users import UserService
 
-__all__ = ["Actor", "AgentService", "AuditEntry", "AuditLog", "ServiceError", "UserService"]
+__all__ = [
+    "Actor",
+    "AgentService",
+    "AuditEntry",
+    "AuditLog",
+    "LiveFigures",
+    "ReportCentre",
+    "ReportScheduler",
+    "ReportService",
+    "Send",
+    "ServiceError",
+    "Subscription",
+    "SubscriptionStore",
+    "UserService",
+]

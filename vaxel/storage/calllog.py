@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from calllog import AGENT_CALL_ID, CallEvent, CallSummary, SummaryFold, close_interrupted
@@ -39,6 +40,12 @@ CallLogEvent = CallEvent
 
 _Item = CallLogEvent | CallSummary
 
+# Called with each committed batch of events, in the order written (see ``add_listener``).
+Listener = Callable[[Sequence[CallEvent]], None]
+
+# Rows per query of a streaming read: memory stays at one batch whatever the period.
+STREAM_BATCH = 5000
+
 
 class CallLog:
     def __init__(self, engine: AsyncEngine, *, batch_window: float = BATCH_WINDOW) -> None:
@@ -49,7 +56,15 @@ class CallLog:
         )
         self._writer: asyncio.Task[None] | None = None
         self._fold = SummaryFold()
+        self._listeners: list[Listener] = []
         self.batch_window = batch_window
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every batch of events once it is committed, in order,
+        synchronously in the writer (keep it quick; it must not raise). Returns a function
+        that removes it. Live figures follow the log this way without reading it back."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._run(), name="calllog-writer")
@@ -145,6 +160,13 @@ class CallLog:
                 await conn.execute(delete(CallRecord).where(CallRecord.call_id.in_(ids)))
                 latest = {row["call_id"]: row for row in summaries}
                 await conn.execute(insert(CallRecord), list(latest.values()))
+        committed = [i for i in items if isinstance(i, CallEvent)]
+        if committed:
+            for listener in list(self._listeners):
+                try:
+                    listener(committed)
+                except Exception:  # a listener never stops the log
+                    log.exception("call log listener %r failed", listener)
 
     async def events(
         self,
@@ -157,6 +179,7 @@ class CallLog:
         kind: str | None = None,
         limit: int = 1000,
     ) -> list[CallLogEvent]:
+        since, until = _utc(since), _utc(until)
         stmt = select(CallEventRow).order_by(CallEventRow.at, CallEventRow.id).limit(limit)
         if since is not None:
             stmt = stmt.where(CallEventRow.at >= since)
@@ -186,6 +209,113 @@ class CallLog:
             for r in rows
         ]
 
+    async def stream(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch: int = STREAM_BATCH,
+    ) -> AsyncIterator[CallLogEvent]:
+        """Every event from ``since`` (inclusive) to ``until`` (exclusive) in time order
+        (then write order), read ``batch`` rows per query (keyset on (at, id), the ``at``
+        index): a month of events never is in memory at once. Stop iterating to stop
+        reading."""
+        cols = (
+            CallEventRow.id, CallEventRow.call_id, CallEventRow.kind, CallEventRow.at,
+            CallEventRow.queue, CallEventRow.agent, CallEventRow.a_number,
+            CallEventRow.b_number, CallEventRow.data,
+        )  # fmt: skip
+        since, until = _utc(since), _utc(until)
+        last: tuple[datetime, int] | None = None
+        while True:
+            stmt = select(*cols).order_by(CallEventRow.at, CallEventRow.id).limit(batch)
+            if since is not None:
+                stmt = stmt.where(CallEventRow.at >= since)
+            if until is not None:
+                stmt = stmt.where(CallEventRow.at < until)
+            if last is not None:
+                stmt = stmt.where(
+                    or_(
+                        CallEventRow.at > last[0],
+                        and_(CallEventRow.at == last[0], CallEventRow.id > last[1]),
+                    )
+                )
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(stmt)).all()
+            for r in rows:
+                yield CallLogEvent(
+                    call_id=r.call_id,
+                    kind=r.kind,
+                    at=as_utc(r.at),
+                    queue=r.queue,
+                    agent=r.agent,
+                    a_number=r.a_number,
+                    b_number=r.b_number,
+                    data=r.data,
+                )
+            if len(rows) < batch:
+                return
+            last = (rows[-1].at, rows[-1].id)
+
+    async def stream_calls(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch: int = STREAM_BATCH,
+    ) -> AsyncIterator[CallSummary]:
+        """Every ``calls`` row that started in ``[since, until)``, by start time, in
+        batches (keyset on (started_at, call_id))."""
+        since, until = _utc(since), _utc(until)
+        last: tuple[datetime, str] | None = None
+        while True:
+            stmt = (
+                select(CallRecord).order_by(CallRecord.started_at, CallRecord.call_id).limit(batch)
+            )
+            if since is not None:
+                stmt = stmt.where(CallRecord.started_at >= since)
+            if until is not None:
+                stmt = stmt.where(CallRecord.started_at < until)
+            if last is not None:
+                stmt = stmt.where(
+                    or_(
+                        CallRecord.started_at > last[0],
+                        and_(CallRecord.started_at == last[0], CallRecord.call_id > last[1]),
+                    )
+                )
+            async with self._sessions() as session:
+                rows = (await session.scalars(stmt)).all()
+            for r in rows:
+                yield _summary_of(r)
+            if len(rows) < batch:
+                return
+            last = (rows[-1].started_at, rows[-1].call_id)
+
+    async def last_logins(self, before: datetime) -> dict[str, datetime]:
+        """Per agent, the last ``login`` before ``before`` if no ``logout`` followed it
+        (before ``before``): where a report must start reading to know the agent's state."""
+        out: dict[str, datetime] = {}
+        before = before.astimezone(UTC)
+        for kind in ("login", "logout"):
+            stmt = (
+                select(CallEventRow.agent, func.max(CallEventRow.at))
+                .where(CallEventRow.call_id == AGENT_CALL_ID)
+                .where(CallEventRow.kind == kind)
+                .where(CallEventRow.at < before)
+                .group_by(CallEventRow.agent)
+            )
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(stmt)).all()
+            for agent, at in rows:
+                if agent is None:
+                    continue
+                at = as_utc(at)
+                if kind == "login":
+                    out[agent] = at
+                elif agent in out and at >= out[agent]:
+                    del out[agent]
+        return out
+
     async def calls(
         self,
         *,
@@ -195,6 +325,7 @@ class CallLog:
         agent: str | None = None,
         limit: int = 1000,
     ) -> list[CallSummary]:
+        since, until = _utc(since), _utc(until)
         stmt = select(CallRecord).order_by(CallRecord.started_at).limit(limit)
         if since is not None:
             stmt = stmt.where(CallRecord.started_at >= since)
@@ -206,24 +337,30 @@ class CallLog:
             stmt = stmt.where(CallRecord.agent == agent)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
-        return [
-            CallSummary(
-                call_id=r.call_id,
-                started_at=as_utc(r.started_at),
-                ended_at=as_utc(r.ended_at) if r.ended_at else as_utc(r.started_at),
-                outcome=r.outcome,
-                a_number=r.a_number,
-                b_number=r.b_number,
-                queue=r.queue,
-                agent=r.agent,
-                wait_seconds=r.wait_seconds,
-                talk_seconds=r.talk_seconds,
-                mos=r.mos,
-                quality=r.quality,
-                ended_by=r.ended_by,
-            )
-            for r in rows
-        ]
+        return [_summary_of(r) for r in rows]
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    # SQLite compares timestamps as text: a bound must be UTC like every stored time.
+    return at.astimezone(UTC) if at is not None and at.tzinfo is not None else at
+
+
+def _summary_of(r: CallRecord) -> CallSummary:
+    return CallSummary(
+        call_id=r.call_id,
+        started_at=as_utc(r.started_at),
+        ended_at=as_utc(r.ended_at) if r.ended_at else as_utc(r.started_at),
+        outcome=r.outcome,
+        a_number=r.a_number,
+        b_number=r.b_number,
+        queue=r.queue,
+        agent=r.agent,
+        wait_seconds=r.wait_seconds,
+        talk_seconds=r.talk_seconds,
+        mos=r.mos,
+        quality=r.quality,
+        ended_by=r.ended_by,
+    )
 
 
 def _event_columns(e: CallLogEvent) -> dict[str, Any]:

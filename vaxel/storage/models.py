@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -185,6 +186,46 @@ class LoginScheduleRow(Base):
     number: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ReportSubscriptionRow(Base):
+    """A report mailed periodically to one address (SPEC S12)."""
+
+    __tablename__ = "report_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    email: Mapped[str] = mapped_column(String(254))
+    report: Mapped[str] = mapped_column(String(32))  # reports.ReportKind
+    periodicity: Mapped[str] = mapped_column(String(16))  # daily, weekly, monthly
+    time_zone: Mapped[str] = mapped_column(String(64))
+    queues: Mapped[list | None] = mapped_column(JSON)
+    agents: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReportSendRow(Base):
+    """One period's report of one subscription: written *before* the mail is handed to the
+    SMTP server and updated after, so that no period is mailed twice."""
+
+    __tablename__ = "report_sends"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("report_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # pending (due, not yet tried or waiting for a retry), sending (handed to SMTP now),
+    # sent, failed (gave up), unknown (the server stopped while sending: never resent)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
