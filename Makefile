@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Debian packages of the real peers the interop tests talk to (PostgreSQL: the
 # storage tests start a throwaway server of their own).
-PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql
+PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql chromium
 # The C compiler and Python headers for media/_rtpstats_core.c (optional: without them the
 # install goes on with the pure Python statistics; CI requires the compiled module).
 BUILD_PACKAGES := gcc libc6-dev python3-dev
@@ -62,6 +62,7 @@ peers:
 	command -v linphonec >/dev/null || missing="$$missing linphone-cli"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "test peers not found:$$missing"; \

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import shutil
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiohttp
-import pytest
 
+from tests.support import require_tool
 from vaxel.server import VaxelServer
 
 from .report_fixtures import Clock, Mailbox, RawApi, StartServer
@@ -109,10 +108,9 @@ async def render_in_chromium(html: str, images: dict[str, bytes], tmp_path: Path
     """Open the mail's HTML in Debian's Chromium as a mail client would show it (cid:
     references replaced by the parts they name), check every image decoded, keep a
     screenshot at ``tmp_path/report-mail.png``."""
-    playwright = pytest.importorskip("playwright.async_api")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    from playwright import async_api as playwright  # a test dependency (pyproject [test])
+
+    chromium = require_tool("chromium")  # a real browser: fails in CI when missing
     page_html = html
     for cid, png in images.items():
         page_html = page_html.replace(
