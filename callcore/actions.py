@@ -80,6 +80,7 @@ class Announce:
     key: str
     position: int
     estimated_wait: float | None
+    offer_callback: bool = False  # the callback offer follows the announcement
 
 
 @dataclass(frozen=True, slots=True)

@@ -508,7 +508,14 @@ class CallCore:
                     self._log(
                         call, K.ANNOUNCED, now, out, position=cmd.position, estimated_wait=wait
                     )
-                    out.append(A.Announce(call.key, cmd.position, cmd.estimated_wait))
+                    cb = self.queue_options(call.queue or "").callback
+                    offer_cb = (
+                        cb is not None
+                        and cb.offer_after is not None
+                        and cmd.estimated_wait is not None
+                        and cmd.estimated_wait > cb.offer_after
+                    )
+                    out.append(A.Announce(call.key, cmd.position, cmd.estimated_wait, offer_cb))
         return out
 
     def _acd_log(self, cmd: LogEvent, out: list[A.Action]) -> None:

@@ -21,6 +21,7 @@ class CallbackOptions:
     attempts: int = 3  # calls to the customer before the callback counts as failed
     retry_interval: float = 120.0  # seconds before the next attempt
     ring_timeout: float = 30.0  # how long the customer's phone rings
+    offer_after: float | None = None  # offer it once the estimated wait passes this
 
 
 @dataclass(frozen=True, slots=True)

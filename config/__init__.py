@@ -4,6 +4,7 @@ from .loader import DEMO_CONFIG, ConfigError, load_config, parse_config, validat
 from .schema import (
     MAIL_RETRY_DELAYS,
     ApiConfig,
+    CallbackConfig,
     NumberTarget,
     SmtpConfig,
     TrunkConfig,
@@ -14,6 +15,7 @@ from .schema import (
 __all__ = [
     "MAIL_RETRY_DELAYS",
     "ApiConfig",
+    "CallbackConfig",
     "UserConfig",
     "NumberTarget",
     "SmtpConfig",

@@ -206,6 +206,18 @@ class ClassificationProfileConfig(_Strict):
         return self
 
 
+class CallbackConfig(_Strict):
+    """Callback (SPEC S8): a waiting caller presses ``key`` and is called back instead,
+    keeping the place in the queue."""
+
+    key: Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"] = "1"
+    # Offer it in the position announcement once the estimated wait passes this (seconds).
+    offer_after: Annotated[float, Field(gt=0)] | None = None
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    retry_interval: Annotated[float, Field(ge=10, le=86400)] = 120.0
+    ring_timeout: Annotated[float, Field(ge=5, le=120)] = 30.0
+
+
 class SurveyConfig(_Strict):
     """The keypad satisfaction survey (NKI) a caller hears when the agent hangs up first."""
 
@@ -248,6 +260,7 @@ class QueueConfig(_Strict):
     accept_prompt: bool | None = None
     accept_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
     survey: SurveyConfig | None = None
+    callback: CallbackConfig | None = None
     classification_profile: Identifier | None = None  # classification_profiles.ID
     classification_timeout: Seconds = 120.0  # how long wrap-up waits for the code
 

@@ -1,6 +1,7 @@
 """What a caller hears and keys before the queue: flows built from steps (SPEC S2, S6, S7)."""
 
 from .build import FlowPlan, NumberEntry, build_flow
+from .callback import book_callback
 from .config import FlowConfig, flow_problems, flow_prompt_uses
 from .crm import CustomerLookup, NoCrm
 from .flow import (
@@ -30,6 +31,7 @@ from .survey import SurveyAnswer, SurveySettings, run_survey
 from .voicemail import VoicemailSettings, leave_voicemail
 
 __all__ = [
+    "book_callback",
     "SurveyAnswer",
     "SurveySettings",
     "run_survey",

@@ -93,6 +93,29 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
             "en": "Thank you. We will call you back when it is your turn. You can hang up now.",
         },
     ),
+    "callback-number": (
+        "Which number to call back: the caller's own, or another one",
+        {
+            "sv": "Tryck 1 för att bli uppringd på numret du ringer från, "
+            "eller 2 för att ange ett annat nummer.",
+            "en": "Press 1 to be called back on the number you are calling from, "
+            "or 2 to give another number.",
+        },
+    ),
+    "callback-enter-number": (
+        "Asks for the number to call back",
+        {
+            "sv": "Slå numret vi ska ringa upp, och avsluta med fyrkant.",
+            "en": "Key the number we should call, then the hash key.",
+        },
+    ),
+    "callback-agent": (
+        "Told to the agent before a callback's customer is called",
+        {
+            "sv": "Det här är en återuppringning. Kunden har nummer",
+            "en": "This is a callback. The customer's number is",
+        },
+    ),
     "survey-welcome": (
         "Introduction to the keypad satisfaction survey",
         {

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from callcore import CUSTOMER
 from callcore import actions as A
 from callcore import events as E
 from config import VaxelConfig
@@ -175,6 +176,9 @@ class AgentDialer:
         from_tag: str | None = None,
     ) -> None:
         caller = call.a_number or "anonymous"
+        if agent_leg.agent == CUSTOMER:  # a callback's customer sees the centre's number
+            trunk = next(iter(self.config.trunks.values()), None)
+            caller = (trunk.caller_id if trunk is not None else None) or "vaxel"
         headers = [("Contact", self.contact(agent_leg.transport))]
         if auth_header is not None:
             headers.append(auth_header)

@@ -23,7 +23,7 @@ from callcore import CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
-from ivr import FlowPlan, FlowState, run_survey
+from ivr import FlowPlan, FlowState, book_callback, run_survey
 from media import CallQualityWatch, MediaEngine, MediaError, MediaLeg, run_watch
 from prompts import PromptResolver
 from sip import (
@@ -431,13 +431,7 @@ class CallController:
 
     def _do_OpenCallerLeg(self, a: A.OpenCallerLeg) -> None:
         state = self.core.calls[a.key]
-        key = a.key
-        call = InboundCall(
-            state=state,
-            prompts=self.prompts,
-            note=lambda kind, data: self.feed(E.Note(key, kind, data)),
-        )
-        self.calls[a.key] = call
+        call = self._runtime(a.key)
         self._by_request[state.request_id] = a.key
         offer = self._offers.pop(state.request_id, None)
         self._spawn(self._open_caller_leg(call, offer), f"leg-{a.key}")
@@ -528,6 +522,12 @@ class CallController:
                 await self.phone_services.record_prompt(call)
             elif a.service == "voicemail":
                 await self.phone_services.voicemail(call)
+            elif a.service == "callback-booking":
+                number = await book_callback(call)
+                self.feed(E.CallbackBooked(call.call_id, number))
+                return
+            elif a.service == "callback-confirm":
+                await call.play(["callback-confirm"])
             elif a.service == "survey" and (survey := self.directory.survey(a.queue)):
                 if call.leg is not None:
                     call.leg.flush_digits()  # keys pressed to the agent are not answers
@@ -565,7 +565,9 @@ class CallController:
     def _do_PlayQueueMusic(self, a: A.PlayQueueMusic) -> None:
         call = self.calls[a.key]
         call.music_name = a.music
-        call.start_music(a.message, a.music)
+        key = a.key
+        on_key = (lambda digit: self.feed(E.CallerKeyed(key, digit))) if a.listen else None
+        call.start_music(a.message, a.music, on_key)
 
     def _do_StopQueueMusic(self, a: A.StopQueueMusic) -> None:
         call = self.calls.get(a.key)
@@ -574,7 +576,42 @@ class CallController:
 
     def _do_Announce(self, a: A.Announce) -> None:
         call = self.calls[a.key]
-        call.announce(a.position, a.estimated_wait, call.music_name)
+        extra = ("callback-offer",) if a.offer_callback else ()
+        call.announce(a.position, a.estimated_wait, call.music_name, extra)
+
+    def _do_StopDialogue(self, a: A.StopDialogue) -> None:
+        call = self.calls.get(a.key)
+        if call is not None and call.dialogue is not None:
+            call.dialogue.cancel()
+            call.dialogue = None
+
+    def _do_BriefAgent(self, a: A.BriefAgent) -> None:
+        agent_leg = self._agent_leg(a.key, a.agent)
+        if agent_leg is None or agent_leg.leg is None:
+            return
+        self._spawn(self._brief(a, agent_leg.leg), f"brief-{a.agent}-{a.key}")
+
+    async def _brief(self, a: A.BriefAgent, leg: MediaLeg) -> None:
+        call = self.calls.get(a.key)
+        if call is None:
+            return
+        lang = call.language
+        items = self.prompts.resolve_all(list(a.prompts), lang)
+        for digit in a.digits:
+            if digit.isdigit():
+                items += self.prompts.number(int(digit), lang)
+        try:
+            await leg.play(items)
+        except MediaError:
+            return
+        self.feed(E.AgentBriefed(a.key, a.agent))
+
+    def _do_BridgeAgents(self, a: A.BridgeAgents) -> None:
+        call = self.calls[a.key]
+        first, second = call.agents[a.a], call.agents[a.b]
+        assert first.leg is not None and second.leg is not None
+        call.bridge = self.media.bridge(first.leg, second.leg)
+        log_event(log, "call.bridged", call_id=a.key, agent=a.a, other=a.b)
 
     def _do_Unbridge(self, a: A.Unbridge) -> None:
         call = self.calls.get(a.key)
@@ -648,7 +685,27 @@ class CallController:
         return self.dialer.leg_of(key, agent)
 
     def _do_RingAgent(self, a: A.RingAgent) -> None:
+        self._runtime(a.key)  # a callback attempt has no caller leg, so no runtime yet
         self.dialer.ring(a)
+
+    def _runtime(self, key: str) -> InboundCall:
+        call = self.calls.get(key)
+        if call is None:
+            call = InboundCall(
+                state=self.core.calls[key],
+                prompts=self.prompts,
+                note=self._note_for(key),
+            )
+            self.calls[key] = call
+        return call
+
+    def _note_for(self, key: str) -> Callable[[str, dict[str, Any]], None]:
+        """How a dialogue of call ``key`` reports a step for the call log."""
+
+        def note(kind: str, data: dict[str, Any]) -> None:
+            self.feed(E.Note(key, kind, data))
+
+        return note
 
     def _do_PromptAgent(self, a: A.PromptAgent) -> None:
         self.dialer.prompt(a)
@@ -703,6 +760,9 @@ class CallController:
     def _do_AcdOfferFailed(self, a: A.AcdOfferFailed) -> None:
         method = self.acd.offer_rejected if a.rejected else self.acd.offer_failed
         self._acd_safely(method, a.call_id, a.agent, reason=a.reason)
+
+    def _do_AcdWithdrawn(self, a: A.AcdWithdrawn) -> None:
+        self._acd_safely(self.acd.call_withdrawn, a.call_id, reason=a.reason)
 
     def _do_AcdAbandoned(self, a: A.AcdAbandoned) -> None:
         self._acd_safely(self.acd.call_abandoned, a.call_id)

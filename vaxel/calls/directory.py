@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy, normalize_number
-from callcore import QueueOptions, Target
-from config import NumberTarget, VaxelConfig
+from callcore import CallbackOptions, QueueOptions, Target
+from config import CallbackConfig, NumberTarget, VaxelConfig
 from ivr import SurveySettings
 
 # Device strings the ACD hands back in OfferCall: how to reach an agent.
@@ -62,6 +62,7 @@ class Directory:
             hold_music=activated(queue, "hold-music") or "hold-music",
             accept_message=activated(queue, "accept-call") or "accept-call",
             survey=q is not None and q.survey is not None,
+            callback=_callback(q.callback) if q is not None and q.callback else None,
         )
 
     def survey(self, queue: str | None) -> SurveySettings | None:
@@ -105,6 +106,16 @@ class Directory:
             if lang:
                 return lang
         return self.config.server.language
+
+
+def _callback(c: CallbackConfig) -> CallbackOptions:
+    return CallbackOptions(
+        key=c.key,
+        attempts=c.attempts,
+        retry_interval=c.retry_interval,
+        ring_timeout=c.ring_timeout,
+        offer_after=c.offer_after,
+    )
 
 
 def _queue(qid: str, config: VaxelConfig) -> QueueConfig:

@@ -55,6 +55,7 @@ class InboundCall:
     dialogue: asyncio.Task[Any] | None = None
     music: asyncio.Task[Any] | None = None
     music_name: str = "hold-music"
+    keys: asyncio.Task[Any] | None = None  # reports keys pressed while waiting
     released: bool = False
     outcome: str | None = None  # set by the phone services (voicemail, prompt recording)
 
@@ -136,12 +137,27 @@ class InboundCall:
         if self.music is not None:
             self.music.cancel()
             self.music = None
+        if self.keys is not None:
+            self.keys.cancel()
+            self.keys = None
         if self.leg is not None and not self.leg.closed:
             self.leg.stop_playback()
 
-    def start_music(self, message: str | None, music: str) -> None:
+    def start_music(
+        self, message: str | None, music: str, on_key: Callable[[str], None] | None = None
+    ) -> None:
         self.stop_music()
         self.music = asyncio.create_task(self._music(message, music), name=f"hold-{self.call_id}")
+        if on_key is not None:
+            self.keys = asyncio.create_task(self._watch_keys(on_key), name=f"keys-{self.call_id}")
+
+    async def _watch_keys(self, on_key: Callable[[str], None]) -> None:
+        while True:
+            got = await self._leg().collect_digits(1, 3600.0, 3600.0, None)
+            if got.reason == "hangup":
+                return
+            if got.digits:
+                on_key(got.digits)
 
     async def _music(self, message: str | None, music: str) -> None:
         if message is not None:
@@ -153,14 +169,23 @@ class InboundCall:
             track = self.prompts.resolve("hold-music", self.language)
         await self._leg().play([track], loop=True)
 
-    def announce(self, position: int, estimated_wait: float | None, music: str) -> None:
-        """Interrupt the music with position and estimated wait, then resume it."""
-        self.stop_music()
+    def announce(
+        self, position: int, estimated_wait: float | None, music: str, extra: Sequence[str] = ()
+    ) -> None:
+        """Interrupt the music with position and estimated wait (and ``extra`` prompts,
+        e.g. the callback offer), then resume it. Keys are still reported meanwhile."""
+        if self.music is not None:
+            self.music.cancel()
+        if self.leg is not None and not self.leg.closed:
+            self.leg.stop_playback()
         self.music = asyncio.create_task(
-            self._announce(position, estimated_wait, music), name=f"announce-{self.call_id}"
+            self._announce(position, estimated_wait, music, extra),
+            name=f"announce-{self.call_id}",
         )
 
-    async def _announce(self, position: int, estimated_wait: float | None, music: str) -> None:
+    async def _announce(
+        self, position: int, estimated_wait: float | None, music: str, extra: Sequence[str] = ()
+    ) -> None:
         lang = self.language
         items = self.prompts.resolve_all(["you-are-number"], lang)
         items += self.prompts.number(position, lang)
@@ -168,5 +193,6 @@ class InboundCall:
         if estimated_wait is not None and estimated_wait > 0:
             items += self.prompts.resolve_all(["estimated-wait"], lang)
             items += self.prompts.duration(max(60.0, round(estimated_wait / 60) * 60), lang)
+        items += self.prompts.resolve_all(list(extra), lang)
         await self._leg().play(items)
         await self._music(None, music)
