@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acd import Acd, AcdError, Command
-from callcore import CallCore
+from callcore import CUSTOMER, CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
@@ -652,6 +652,9 @@ class CallController:
         agent_leg = call.agents.get(connected) if connected else None
         if agent_leg is not None and agent_leg.leg is not None:
             rtp["agent"] = _rtp_counts(agent_leg.leg)
+        customer = call.agents.get(CUSTOMER)
+        if customer is not None and customer.leg is not None:  # a callback's far end
+            rtp["customer"] = _rtp_counts(customer.leg)
         closed = E.MediaClosed(a.key, rtp, mos, quality)
         dialogue = call.dialogue
         if dialogue is not None and not dialogue.done():

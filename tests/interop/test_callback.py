@@ -1,0 +1,84 @@
+"""Callback with real peers (SPEC S8): a SIPp caller waits, presses 5 and 1 and hangs up
+on the confirmation; later a SIPp agent is called first, then the customer (a SIPp UAS
+behind the trunk) is called and bridged, with RTP both ways."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+
+from tests.peers.sipp import Sipp
+from tests.support import free_port
+
+from .conftest import sipp_register, start_vaxel
+
+AUTH = {"Authorization": "Bearer demo-admin-token"}
+CALLBACK = """
+[queues.support.callback]
+key = "5"
+attempts = 2
+retry_interval = 10
+ring_timeout = 15
+"""
+
+
+def _pcaps(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    for name in ("dtmf_2833_5.pcap", "dtmf_2833_1.pcap", "g711a.pcap"):
+        (folder / name).symlink_to(f"/usr/share/sip-tester/{name}")
+
+
+async def test_a_booked_callback_calls_the_agent_first_then_the_customer(tmp_path: Path) -> None:
+    trunk_port = free_port()
+    vaxel = await start_vaxel(
+        tmp_path, replace={"port = 5080": f"port = {trunk_port}"}, extra=CALLBACK
+    )
+    try:
+        _pcaps(tmp_path / "uac" / "pcap")
+        caller = Sipp(tmp_path / "uac", scenario="callback_caller.xml", target=vaxel.sip_target,
+                      timeout=40)  # fmt: skip
+        booked = await caller.run_with("-s", "100")
+        assert booked.returncode == 0, booked.explain()
+        events = await vaxel.server.calllog.events()
+        (request,) = [e for e in events if e.kind == "callback_requested"]
+        assert request.data is not None and request.data["number"] == "0701234567", request.data
+        attempt = request.data["callback"]
+        assert [c.id for c in vaxel.stack.acd.waiting()] == [attempt]  # its place kept
+
+        # Now an agent comes: its phone (echoing RTP) rings first, then the customer's.
+        agent_port, echo_port = free_port(), free_port(both=False)
+        agent = Sipp(tmp_path / "agent", "-rtp_echo", builtin="uas", port=agent_port,
+                     timeout=40, media_port=echo_port)  # fmt: skip
+        _pcaps(tmp_path / "customer" / "pcap")
+        customer = Sipp(tmp_path / "customer", scenario="customer_answers.xml", port=trunk_port,
+                        timeout=40)  # fmt: skip
+        await agent.start()
+        await customer.start()
+        reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", agent_port)
+        assert reg.returncode == 0, reg.explain()
+        async with (
+            aiohttp.ClientSession(headers=AUTH) as http,
+            http.post(f"{vaxel.http}/api/agents/1001/login", json={"device": "sip"}) as r,
+        ):
+            assert r.status == 200, await r.text()
+        customer_res = await customer.wait()
+        assert customer_res.returncode == 0, customer_res.explain()
+        await asyncio.sleep(0.5)
+        await agent.stop()
+        events = await vaxel.server.calllog.events(call_id=attempt)
+        kinds = [e.kind for e in events]
+        assert kinds.index("answered") < kinds.index("callback_connected"), kinds
+        hangup = events[-1]
+        assert hangup.kind == "hangup" and hangup.data is not None
+        rtp = hangup.data["rtp"]
+        # Customer -> Vaxel -> agent (echoed) -> Vaxel -> customer.
+        assert rtp["customer"]["received"] > 50 and rtp["agent"]["received"] > 50, rtp
+        assert rtp["customer"]["sent"] > 50 and rtp["agent"]["sent"] > 50, rtp
+        assert "INVITE sip:0701234567@127.0.0.1" in customer_res.messages()
+        summaries = {s.call_id: s for s in await vaxel.server.calllog.calls()}
+        assert summaries[attempt].outcome == "answered" and summaries[attempt].agent == "1001"
+        assert summaries[request.call_id].outcome == "callback_requested"
+    finally:
+        await vaxel.server.stop()
