@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_calendar(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from .http.calendars_routes import UnknownCalendar, explain, find_calendar, format_explanation
+    from .services.calendars import UnknownCalendar, explain, find_calendar, format_explanation
 
     try:
         config, _ = _load(args.config)

@@ -18,6 +18,7 @@ from .events import EventHub
 from .http import create_app
 from .logs import log_event
 from .services import AuditLog, UserService
+from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
 
@@ -47,6 +48,7 @@ class VaxelServer:
         self.http_url = f"http://{config.http.host}:{config.http.port}"
         self.events = EventHub()
         self.calls: CallStack | None = None
+        self.ssh: SshConsole | None = None
         self.audit: AuditLog
         self.users: UserService
 
@@ -90,6 +92,8 @@ class VaxelServer:
 
         await self._start_calls()
         await self._start_http()
+        if self.config.ssh.enabled:
+            await self._start_ssh()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
 
@@ -109,6 +113,12 @@ class VaxelServer:
             raise bind_error(
                 "http.port", self.config.http.host, self.config.http.port, exc
             ) from None
+
+    async def _start_ssh(self) -> None:
+        """The SSH console for admins and managers (its host key is made on first start)."""
+        self.ssh = SshConsole(self)
+        await self.ssh.start()
+        self._closers.append(self.ssh.close)
 
     async def stop(self) -> None:
         """Stop accepting, end live calls, flush the call log, close the database."""
