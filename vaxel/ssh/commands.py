@@ -8,6 +8,7 @@ carries the lines over SSH.
 
 from __future__ import annotations
 
+import difflib
 import os.path
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
@@ -143,7 +144,7 @@ class Console:
         name, args = words[0], words[1:]
         command = COMMANDS.get(name)
         if command is None:
-            close = [c for c in COMMANDS if c.startswith(name[:3])]
+            close = difflib.get_close_matches(name, COMMANDS, n=2, cutoff=0.6)
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
             raise ConsoleError(f"{name}: unknown command{hint}; type help for the list")
         principal = self.actor.principal
@@ -209,8 +210,13 @@ class Console:
                 raise ConsoleError(
                     f"agent {agent_id} login: device {kind!r}: expected sip, pstn NUMBER or remote"
                 )
-            if kind == "pstn" and len(rest) != 2:
+            if kind == "pstn" and len(rest) == 1:
                 raise ConsoleError(f"agent {agent_id} login pstn: give the number to ring")
+            if kind == "pstn" and len(rest) > 2:
+                raise ConsoleError(
+                    f"agent {agent_id} login pstn: one number, got {' '.join(rest[1:])!r} "
+                    "(quote a number with spaces, or leave them out)"
+                )
             if kind != "pstn" and len(rest) > 1:
                 raise ConsoleError(f"agent {agent_id} login {kind}: takes no number")
             number = rest[1] if kind == "pstn" else None
