@@ -119,7 +119,8 @@ class SshConfig(_Strict):
     """The SSH console (docs/operations.md, "Console (SSH)"): admins and managers sign in
     with their password or a key from ``[users.NAME] ssh_keys``."""
 
-    enabled: bool = False
+    # Strict: "yes" or 1 is a typo here, not a way to say true.
+    enabled: Annotated[bool, Field(strict=True)] = False
     host: str = Field(default="127.0.0.1", min_length=1)
     port: Port = 2222
     # The server's own key; generated (ed25519) on first start if the file is missing.

@@ -163,3 +163,9 @@ async def test_interactive_session_completes_words_with_tab(console: Console) ->
     assert await term.close() == 0
     assert console.server.calls is not None
     assert console.server.calls.acd.agent_view("1001").pause_reason == "lunch"
+
+
+async def test_the_host_key_is_generated_under_the_data_dir(console: Console) -> None:
+    key = console.server.data_dir / "ssh_host_ed25519_key"
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+    assert key.with_name(key.name + ".pub").read_text().startswith("ssh-ed25519 ")
