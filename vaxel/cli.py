@@ -35,6 +35,13 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}"
         f"  (statistics: {_statistics_build()})",
         f"  HTTP  http://{config.http.host}:{config.http.port}/api/health",
+    ]
+    if config.ssh.enabled:
+        lines.append(
+            f"  SSH   ssh -p {config.ssh.port} admin@{config.ssh.host}"
+            "  (console for admins and managers)"
+        )
+    lines += [
         "  Numbers:",
     ]
     for number, target in config.numbers.items():

@@ -118,11 +118,13 @@ class VaxelServer:
         """The SSH console for admins and managers (its host key is made on first start)."""
         self.ssh = SshConsole(self)
         await self.ssh.start()
-        self._closers.append(self.ssh.close)
 
     async def stop(self) -> None:
         """Stop accepting, end live calls, flush the call log, close the database."""
         log_event(log, "server.stopping")
+        if self.ssh is not None:  # first: no console command runs into a stopping stack
+            await self.ssh.close()
+            self.ssh = None
         if self.calls is not None:
             await self.calls.shutdown()
         if self._runner is not None:

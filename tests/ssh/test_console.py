@@ -169,3 +169,11 @@ async def test_the_host_key_is_generated_under_the_data_dir(console: Console) ->
     key = console.server.data_dir / "ssh_host_ed25519_key"
     assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
     assert key.with_name(key.name + ".pub").read_text().startswith("ssh-ed25519 ")
+
+
+async def test_closing_the_console_ends_open_sessions(console: Console) -> None:
+    term = await Terminal.open(console, "admin", ADMIN_PASSWORD)
+    await term.expect(b"admin@vaxel> ")
+    assert console.server.ssh is not None
+    await console.server.ssh.close()
+    assert await term.close() != 0  # the client saw the connection close

@@ -59,17 +59,28 @@ def authorized_keys(host: ServerView) -> dict[str, set[bytes]]:
 
 
 class _Connection(asyncssh.SSHServer):
-    def __init__(self, host: ServerView, keys: dict[str, set[bytes]]) -> None:
+    def __init__(
+        self,
+        host: ServerView,
+        keys: dict[str, set[bytes]],
+        live: set[asyncssh.SSHServerConnection],
+    ) -> None:
         self._host = host
         self._keys = keys
+        self._live = live
         self._conn: asyncssh.SSHServerConnection | None = None
         self._source: str | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
+        self._live.add(conn)
         peer = conn.get_extra_info("peername")
         self._source = str(peer[0]) if peer else None
         conn.set_extra_info(**{_SOURCE: self._source})
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._conn is not None:
+            self._live.discard(self._conn)
 
     def begin_auth(self, username: str) -> bool:
         return True  # always ask: nobody gets in without a password or a key
@@ -113,6 +124,7 @@ class SshConsole:
     def __init__(self, host: ServerView) -> None:
         self.host = host
         self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._live: set[asyncssh.SSHServerConnection] = set()
 
     def key_path(self) -> Path:
         configured = self.host.config.ssh.host_key_path
@@ -127,7 +139,7 @@ class SshConsole:
         keys = authorized_keys(self.host)
         try:
             self._acceptor = await asyncssh.create_server(
-                lambda: _Connection(self.host, keys),
+                lambda: _Connection(self.host, keys, self._live),
                 cfg.host,
                 cfg.port,
                 server_host_keys=[key],
@@ -141,10 +153,15 @@ class SshConsole:
         log_event(log, "ssh.listening", host=cfg.host, port=cfg.port)
 
     async def close(self) -> None:
+        """Stop accepting and end the open sessions (asyncssh leaves them open)."""
         if self._acceptor is not None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
             self._acceptor = None
+        for conn in list(self._live):
+            conn.close()
+            await conn.wait_closed()
+        self._live.clear()
 
     async def _session(self, process: asyncssh.SSHServerProcess[Any]) -> None:
         try:
