@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Debian packages of the real peers the interop tests talk to (PostgreSQL: the
 # storage tests start a throwaway server of their own).
-PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql chromium
+# openssh-client and sshpass: the real client of the SSH console tests; chromium: the browser.
+PEER_PACKAGES := sip-tester baresip-core linphone-cli espeak-ng sox postgresql chromium openssh-client sshpass
 # The C compiler and Python headers for media/_rtpstats_core.c (optional: without them the
 # install goes on with the pure Python statistics; CI requires the compiled module).
 BUILD_PACKAGES := gcc libc6-dev python3-dev
@@ -63,6 +64,8 @@ peers:
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
+	command -v sshpass >/dev/null || missing="$$missing sshpass"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "test peers not found:$$missing"; \

@@ -116,6 +116,51 @@ class HttpConfig(_Strict):
     port: Port = 8080
 
 
+class SshConfig(_Strict):
+    """The SSH console (docs/operations.md, "Console (SSH)"): admins and managers sign in
+    with their password or a key from ``[users.NAME] ssh_keys``."""
+
+    # Strict: "yes" or 1 is a typo here, not a way to say true.
+    enabled: Annotated[bool, Field(strict=True)] = False
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: Port = 2222
+    # The server's own key; generated (ed25519) on first start if the file is missing.
+    # Relative paths are taken under server.data_dir. Default: <data_dir>/ssh_host_ed25519_key.
+    host_key_path: Annotated[str, Field(min_length=1)] | None = None
+
+
+_SSH_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+
+
+def ssh_public_key_problem(line: str) -> str | None:
+    """What is wrong with an OpenSSH public key line ("TYPE BASE64 [comment]"), or None."""
+    import base64
+    import binascii
+
+    parts = line.split()
+    if len(parts) < 2:
+        return "expected an OpenSSH public key line: TYPE BASE64 [comment] (the .pub file)"
+    kind, blob = parts[0], parts[1]
+    if kind not in _SSH_KEY_TYPES:
+        return f"unknown key type {kind!r} (expected one of {', '.join(_SSH_KEY_TYPES)})"
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError):
+        return f"the key data after {kind!r} is not base64"
+    size = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else -1
+    if size < 0 or raw[4 : 4 + size].decode("ascii", "replace") != kind:
+        return f"the key data does not hold a {kind!r} key (a truncated or mixed-up line?)"
+    return None
+
+
 class ApiConfig(_Strict):
     # Tokens that act as an admin (automation, the demo); users have their own (docs/access.md).
     tokens: list[Annotated[str, Field(min_length=8)]] = Field(min_length=1)
@@ -141,6 +186,17 @@ class UserConfig(_Strict):
     agent: Identifier | None = None
     email: EmailAddress | None = None
     statistics: bool | None = None
+    # Public keys that may sign in to the SSH console as this user (OpenSSH .pub lines).
+    ssh_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("ssh_keys")
+    @classmethod
+    def _ssh_keys(cls, keys: list[str]) -> list[str]:
+        for i, key in enumerate(keys):
+            problem = ssh_public_key_problem(key)
+            if problem is not None:
+                raise ValueError(f"key {i + 1} ({key[:24]!r}...): {problem}")
+        return [" ".join(k.split()) for k in keys]
 
     @model_validator(mode="after")
     def _credentials(self) -> UserConfig:
@@ -470,6 +526,7 @@ class VaxelConfig(_Strict):
     sip: SipConfig = Field(default_factory=SipConfig)
     rtp: RtpConfig = Field(default_factory=RtpConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    ssh: SshConfig = Field(default_factory=SshConfig)
     api: ApiConfig
     numbers: dict[PhoneNumber, NumberTarget] = Field(default_factory=dict)
     answer_groups: dict[Identifier, AnswerGroupConfig] = Field(default_factory=dict)

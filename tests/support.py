@@ -57,11 +57,12 @@ def demo_toml_with(
     tmp_path: Path, *, replace: dict[str, str] | None = None, extra: str = ""
 ) -> str:
     """The demo configuration with free ports, a data dir under tmp_path and edits applied."""
-    sip_port, http_port = free_port(), free_port()
+    sip_port, http_port, ssh_port = free_port(), free_port(), free_port()
     rtp_min, rtp_max = free_port_range()
     text = DEMO_CONFIG.read_text()
     text = text.replace("port = 5060", f"port = {sip_port}")
     text = text.replace("port = 8080", f"port = {http_port}")
+    text = text.replace("port = 2222", f"port = {ssh_port}")
     text = text.replace("port_min = 20000", f"port_min = {rtp_min}")
     text = text.replace("port_max = 20999", f"port_max = {rtp_max}")
     text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"')

@@ -35,6 +35,13 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}"
         f"  (statistics: {_statistics_build()})",
         f"  HTTP  http://{config.http.host}:{config.http.port}/api/health",
+    ]
+    if config.ssh.enabled:
+        lines.append(
+            f"  SSH   ssh -p {config.ssh.port} admin@{config.ssh.host}"
+            "  (console for admins and managers)"
+        )
+    lines += [
         "  Numbers:",
     ]
     for number, target in config.numbers.items():
@@ -107,7 +114,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_calendar(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from .http.calendars_routes import UnknownCalendar, explain, find_calendar, format_explanation
+    from .services.calendars import UnknownCalendar, explain, find_calendar, format_explanation
 
     try:
         config, _ = _load(args.config)

@@ -19,6 +19,7 @@ from .events import EventHub
 from .http import create_app
 from .logs import log_event
 from .services import AuditLog, ReportCentre, UserService
+from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
 
@@ -48,6 +49,7 @@ class VaxelServer:
         self.http_url = f"http://{config.http.host}:{config.http.port}"
         self.events = EventHub()
         self.calls: CallStack | None = None
+        self.ssh: SshConsole | None = None
         self.audit: AuditLog
         self.users: UserService
         self.reports: ReportCentre | None = None
@@ -100,6 +102,8 @@ class VaxelServer:
         await self._start_calls()
         await self._start_http()
         await self.reports.start_scheduler()
+        if self.config.ssh.enabled:
+            await self._start_ssh()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
 
@@ -120,9 +124,17 @@ class VaxelServer:
                 "http.port", self.config.http.host, self.config.http.port, exc
             ) from None
 
+    async def _start_ssh(self) -> None:
+        """The SSH console for admins and managers (its host key is made on first start)."""
+        self.ssh = SshConsole(self)
+        await self.ssh.start()
+
     async def stop(self) -> None:
         """Stop accepting, end live calls, flush the call log, close the database."""
         log_event(log, "server.stopping")
+        if self.ssh is not None:  # first: no console command runs into a stopping stack
+            await self.ssh.close()
+            self.ssh = None
         if self.calls is not None:
             await self.calls.shutdown()
         if self._runner is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -11,6 +10,7 @@ from aiohttp import web
 from acd import AcdError, AgentState
 from vaxel.services import AgentService
 from vaxel.services.agents import DEVICE_KINDS
+from vaxel.services.live import agent_json, device_kind, iso
 
 from .auth import actor_of
 from .body import json_object, shown
@@ -18,19 +18,17 @@ from .context import server_of
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from acd import Acd
     from vaxel.calls.wiring import CallStack
 
 from .openapi import operation, path_param, ref
 
 routes = web.RouteTableDef()
 
+# Re-exported for the other routes (the views themselves live in vaxel/services/live.py).
+__all__ = ["agent_json", "call_stack", "device_kind", "iso", "json_object", "routes"]
+
 
 # ---------------------------------------------------------------------- shared helpers
-
-
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def call_stack(request: web.Request) -> CallStack:
@@ -47,52 +45,6 @@ def optional_str(body: dict[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, f"field {name!r}: expected a non-empty string, got {shown(value)}")
     return value.strip()
-
-
-def device_kind(device: str | None, remote_number: str | None) -> str | None:
-    """How a logged-in agent is reached: "sip", "remote" or "pstn" (None: logged out)."""
-    if device is None:
-        return None
-    if device.startswith("sip:"):
-        return "sip"
-    number = device.removeprefix("tel:")
-    return "remote" if remote_number and number == remote_number else "pstn"
-
-
-def agent_json(stack: CallStack, agent_id: str, now: float | None = None) -> dict[str, Any]:
-    """One agent as the API shows it: configuration, ACD state and registered phones."""
-    now = time.time() if now is None else now
-    acd: Acd = stack.acd
-    cfg = acd.agent_config(agent_id)
-    view = acd.agent_view(agent_id)
-    contacts = [
-        {
-            "contact": b.contact,
-            "transport": b.transport,
-            "source": f"{b.source[0]}:{b.source[1]}",
-            "expires_in": b.remaining(now),
-            "user_agent": b.user_agent,
-        }
-        for b in stack.registrar.bindings(agent_id, now)
-    ]
-    return {
-        "id": cfg.id,
-        "name": cfg.name,
-        "state": view.state.value,
-        "device": view.device,
-        "device_kind": device_kind(view.device, cfg.remote_number),
-        "groups": sorted(view.groups),
-        "member_of": list(cfg.groups),
-        "preselected_groups": list(cfg.preselected_groups),
-        "call_id": view.call_id,
-        "calls_answered": view.calls_answered,
-        "unanswered_in_row": view.unanswered_in_row,
-        "pause_reason": view.pause_reason,
-        "idle_since": iso(view.idle_since) if view.state is AgentState.READY else None,
-        "wrap_up_until": iso(view.wrap_up_until),
-        "remote_number": cfg.remote_number,
-        "registered_contacts": contacts,
-    }
 
 
 def _service(request: web.Request) -> tuple[AgentService, CallStack]:

@@ -26,6 +26,7 @@ SERVICE_STATUS = {
     "not_found": 404,
     "conflict": 409,
     "locked": 423,
+    "unprocessable": 422,
 }
 
 

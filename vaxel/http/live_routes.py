@@ -3,81 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from .agents_routes import call_stack, iso
+from vaxel.services.live import live_call_json, live_calls
 
-if TYPE_CHECKING:
-    from acd import CallView
-    from callcore import CallState
+from .agents_routes import call_stack
 
+__all__ = ["live_call_json", "routes"]
 from .openapi import operation, ref
 
 routes = web.RouteTableDef()
 
 
-def _seconds(value: float | None) -> float | None:
-    return None if value is None else round(max(0.0, value), 1)
-
-
-def live_call_json(
-    call: CallState,
-    acd_view: CallView | None,
-    now: float,
-    quality: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """``state``: ``ivr`` (prompts/menus, not queued), ``waiting``, ``ringing``, ``connected``;
-    ``quality``: the latest interval MOS per leg (docs/mos.md)."""
-    if call.connected_at is not None:
-        state = "connected"
-    elif acd_view is not None:
-        state = acd_view.state
-    elif call.in_acd:
-        state = "waiting"
-    else:
-        state = "ivr"
-    if call.agent is not None:
-        agent: str | None = call.agent
-    elif acd_view is not None and acd_view.state == "connected" and acd_view.agents:
-        agent = acd_view.agents[0]
-    else:
-        agent = None
-    ringing = list(acd_view.agents) if acd_view is not None and state == "ringing" else []
-    wait_end = call.connected_at if call.connected_at is not None else now
-    return {
-        "call_id": call.key,
-        "a_number": call.a_number,
-        "b_number": call.b_number,
-        "queue": acd_view.call.queue if acd_view is not None else call.queue,
-        "agent": agent,
-        "ringing_agents": ringing,
-        "state": state,
-        "started_at": iso(call.started_at),
-        "enqueued_at": iso(call.enqueued_at),
-        "connected_at": iso(call.connected_at),
-        "duration_seconds": _seconds(now - call.started_at),
-        "wait_seconds": _seconds(wait_end - call.enqueued_at) if call.enqueued_at else None,
-        "talk_seconds": _seconds(now - call.connected_at) if call.connected_at else None,
-        "quality": quality or {},
-    }
-
-
 @routes.get("/api/calls")
-async def live_calls(request: web.Request) -> web.Response:
-    stack = call_stack(request)
-    now = time.time()
-    views = {v.call.id: v for v in stack.acd.calls()}
-    calls = sorted(stack.controller.core.calls.values(), key=lambda c: c.started_at)
-    return web.json_response(
-        {
-            "calls": [
-                live_call_json(c, views.get(c.key), now, stack.controller.live_quality(c.key))
-                for c in calls
-            ]
-        }
-    )
+async def live_calls_route(request: web.Request) -> web.Response:
+    return web.json_response({"calls": live_calls(call_stack(request), time.time())})
 
 
 # ---------------------------------------------------------------------- OpenAPI

@@ -7,12 +7,12 @@ The body is streamed and refused with 413 as soon as the file passes 5 MB.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from prompts import ALL_QUEUES, MAX_PROMPT_BYTES, STANDARD_PROMPTS, PromptFileError, PromptTooLarge
+from vaxel.services.prompts import PromptService
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import (
     QUEUE_PROMPT_SLOTS,
@@ -21,6 +21,7 @@ from vaxel.storage.prompt_store import (
     PromptStore,
 )
 
+from .auth import actor_of
 from .body import read_json
 from .context import server_of
 from .errors import ApiError
@@ -280,79 +281,36 @@ async def reset_slot(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------- hot prompts
 
 
-def _hot_queue(request: web.Request, body: dict[str, Any]) -> str:
-    queue = body.get("queue", ALL_QUEUES)
-    if queue != ALL_QUEUES and queue not in server_of(request).config.queues:
-        raise ApiError(400, f'field "queue": no queue {queue!r} (use a queue id or "*")')
-    return queue
-
-
-def _until(body: dict[str, Any], now: datetime) -> datetime | None:
-    raw = body.get("until")
-    if raw is None or raw == "":
-        return None
-    try:
-        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(
-            400, f'field "until": expected an ISO 8601 time or null, got {raw!r}'
-        ) from None
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    if value <= now:
-        # Accepting it would store a hot prompt that never plays: almost always a typo
-        # (a wrong date or offset), so say so instead of answering 201.
-        raise ApiError(
-            422,
-            f'field "until": {raw!r} is in the past (now {now.isoformat(timespec="seconds")}); '
-            "give a later time, or null to play until deactivated",
-            field="until",
-        )
-    return value
+def _hot_service(request: web.Request) -> PromptService:
+    calls = _calls(request)
+    config = server_of(request).config
+    return PromptService(
+        _store(request),
+        _activations(request),
+        calls.hot_prompts,
+        lambda: config.queues,
+        server_of(request).audit,
+    )
 
 
 @routes.get("/api/hot-prompts")
 async def list_hot(request: web.Request) -> web.Response:
-    now = datetime.now(UTC)
-    items = [
-        {
-            "prompt": h.prompt,
-            "queue": h.queue,
-            "until": h.until.isoformat() if h.until else None,
-            "active": h.until is None or now < h.until,
-        }
-        for h in _calls(request).hot_prompts.all()
-    ]
-    return web.json_response({"hot_prompts": items})
+    return web.json_response({"hot_prompts": _hot_service(request).hot_prompts()})
 
 
 @routes.post("/api/hot-prompts")
 async def activate_hot(request: web.Request) -> web.Response:
     body = await _json_object(request)
-    prompt = await _known_prompt(request, body)
-    now = datetime.now(UTC)
-    queue, until = _hot_queue(request, body), _until(body, now)
-    await _activations(request).set_hot(prompt, queue, until)
-    _calls(request).hot_prompts.activate(prompt, queue, until)
-    active = until is None or datetime.now(UTC) < until
-    return web.json_response(
-        {
-            "prompt": prompt,
-            "queue": queue,
-            "until": until.isoformat() if until else None,
-            "active": active,
-        },
-        status=201,
+    hot = await _hot_service(request).hot_on(
+        actor_of(request), body.get("prompt"), body.get("queue", ALL_QUEUES), body.get("until")
     )
+    return web.json_response(hot, status=201)
 
 
 @routes.delete("/api/hot-prompts")
 async def deactivate_hot(request: web.Request) -> web.Response:
     body = await _json_object(request)
-    prompt = body.get("prompt")
-    queue = body.get("queue", ALL_QUEUES)
-    if not isinstance(prompt, str) or not isinstance(queue, str):
-        raise ApiError(400, 'expected {"prompt": name, "queue": id or "*"}')
-    await _activations(request).remove_hot(prompt, queue)
-    if not _calls(request).hot_prompts.deactivate(prompt, queue):
-        raise ApiError(404, f"no hot prompt {prompt!r} for queue {queue!r}")
-    return web.json_response({"prompt": prompt, "queue": queue, "active": False})
+    off = await _hot_service(request).hot_off(
+        actor_of(request), body.get("prompt"), body.get("queue", ALL_QUEUES)
+    )
+    return web.json_response(off)

@@ -3,106 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from acd import AcdError, AgentState, new_caller_wait
+from acd import AcdError
+from vaxel.services.live import queue_json
 
-from .agents_routes import call_stack, iso
+from .agents_routes import call_stack
 from .errors import ApiError
-
-if TYPE_CHECKING:
-    from vaxel.calls.wiring import CallStack
-
 from .openapi import operation, path_param, ref
 
 routes = web.RouteTableDef()
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-def queue_json(stack: CallStack, queue_id: str, now: float) -> dict[str, Any]:
-    acd = stack.acd
-    q = acd.queue_config(queue_id)
-    settings = stack.directory.config.queues[queue_id]
-    numbers = sorted(n for n, t in stack.directory.config.numbers.items() if t.queue == queue_id)
-
-    waiting: list[dict[str, Any]] = []
-    ringing = connected = 0
-    for cv in acd.calls():
-        if cv.call.queue != queue_id:
-            continue
-        if cv.state == "ringing":
-            ringing += 1
-        elif cv.state == "connected":
-            connected += 1
-        else:
-            arrived = cv.call.arrived_at if cv.call.arrived_at is not None else cv.entered_queue_at
-            waiting.append(
-                {
-                    "call_id": cv.call.id,
-                    "position": acd.position(cv.call.id),
-                    "priority": cv.call.priority,
-                    "effective_priority": q.priority + cv.call.priority,
-                    "a_number": cv.call.a_number,
-                    "channel": cv.call.channel.value,
-                    "wait_seconds": _rounded(now - arrived),
-                    "queue_wait_seconds": _rounded(now - cv.entered_queue_at),
-                    "estimated_wait_seconds": _rounded(acd.estimated_wait(cv.call.id)),
-                }
-            )
-    waiting.sort(key=lambda w: w["position"] or 0)
-
-    agents = []
-    for view in acd.agents():
-        if view.state is AgentState.OFFLINE or not view.groups & set(q.answer_groups):
-            continue
-        agents.append(
-            {
-                "id": view.id,
-                "name": acd.agent_config(view.id).name,
-                "state": view.state.value,
-                "groups": sorted(view.groups & set(q.answer_groups)),
-            }
-        )
-    ready = sum(1 for a in agents if a["state"] == AgentState.READY.value)
-    staffed = acd.staffed_agents(queue_id)
-    aht = acd.average_handle_time(queue_id)
-    return {
-        "id": q.id,
-        "name": q.name,
-        "numbers": numbers,
-        "answer_groups": list(q.answer_groups),
-        "strategy": q.strategy.value,
-        "priority": q.priority,
-        "ring_timeout": q.ring_timeout,
-        "wrap_up": q.wrap_up,
-        "service_level_seconds": q.service_level_seconds,
-        "announce_interval": q.announce_interval,
-        "max_wait": settings.max_wait,
-        "max_length": settings.max_length,
-        "overflow_queue": settings.overflow_queue,
-        "overflow_when_no_agents": settings.overflow_when_no_agents,
-        "calendar": settings.calendar,
-        "language": settings.language,
-        "live": {
-            "at": iso(now),
-            "waiting": waiting,
-            "waiting_count": len(waiting),
-            "ringing_count": ringing,
-            "connected_count": connected,
-            "estimated_wait_seconds": _rounded(new_caller_wait(len(waiting), ready, staffed, aht)),
-            "longest_wait_seconds": max((w["wait_seconds"] for w in waiting), default=None),
-            "average_handle_time_seconds": _rounded(aht),
-            "staffed_agents": staffed,
-            "agents_logged_in": len(agents),
-            "agents_ready": ready,
-            "agents": agents,
-        },
-    }
 
 
 @routes.get("/api/queues")

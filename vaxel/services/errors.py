@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-ErrorKind = Literal["invalid", "unauthenticated", "forbidden", "not_found", "conflict", "locked"]
+ErrorKind = Literal[
+    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "locked", "unprocessable"
+]
 
 
 class ServiceError(Exception):
     """An operation refused, with a message that says what is wrong and what to do.
 
-    ``kind`` is what HTTP shows as 400/401/403/404/409/423 and SSH as the message alone.
+    ``kind`` is what HTTP shows as 400/401/403/404/409/423/422 and SSH as the message alone.
     """
 
     def __init__(self, kind: ErrorKind, message: str, **details: object) -> None:

@@ -161,6 +161,49 @@ class UserService:
 
     async def login(self, name: str, password: str, actor: Actor) -> Session:
         """Check a password and open a session; refusals are audited and logged."""
+        row = await self._check_password(name, password, actor)
+        now = self._clock()
+        token = secrets.token_urlsafe(32)
+        expires = now + self.session_seconds
+        async with self._sessions.begin() as session:
+            session.add(
+                TokenRow(
+                    user_id=row.id,
+                    token_hash=token_digest(token),
+                    kind="session",
+                    label=f"login via {actor.via}",
+                    created_at=_dt(now),
+                    expires_at=_dt(expires),
+                )
+            )
+            # Sessions that ran out are of no use to anyone: drop them on the way.
+            await session.execute(
+                delete(TokenRow).where(TokenRow.kind == "session", TokenRow.expires_at < _dt(now))
+            )
+        return Session(token, expires, principal_of(row))
+
+    async def authenticate(self, name: str, password: str, actor: Actor) -> Principal:
+        """Check a password without opening a session (the SSH console signs in this way);
+        the lockout applies and refusals are audited, as for :meth:`login`."""
+        return principal_of(await self._check_password(name, password, actor))
+
+    async def key_login(self, name: str, actor: Actor) -> Principal:
+        """Who signs in with a public key already verified as ``name``'s (SSH console).
+
+        A locked account stays locked for keys too; a refusal is audited."""
+        now = self._clock()
+        async with self._sessions() as session:
+            row = (await session.execute(select(UserRow).where(UserRow.name == name))).scalar()
+        if row is None:
+            await self._refused(actor, name, "unknown user")
+            raise ServiceError("unauthenticated", f"unknown user {name!r}")
+        if check(LoginRecord(row.failed_logins, _ts(row.locked_until)), now) is None:
+            await self._refused(actor, name, "account locked")
+            raise ServiceError("locked", f"user {name!r} is locked")
+        log_event(log, "auth.login", user=name, via=actor.via, source=actor.source, key=True)
+        return principal_of(row)
+
+    async def _check_password(self, name: str, password: str, actor: Actor) -> UserRow:
         now = self._clock()
         async with self._sessions() as session:
             row = (await session.execute(select(UserRow).where(UserRow.name == name))).scalar()
@@ -200,25 +243,8 @@ class UserService:
             await self._refused(actor, name, "wrong password")
             raise ServiceError("unauthenticated", "wrong user name or password")
         await self._store_record(row.id, after_success(record))
-        token = secrets.token_urlsafe(32)
-        expires = now + self.session_seconds
-        async with self._sessions.begin() as session:
-            session.add(
-                TokenRow(
-                    user_id=row.id,
-                    token_hash=token_digest(token),
-                    kind="session",
-                    label=f"login via {actor.via}",
-                    created_at=_dt(now),
-                    expires_at=_dt(expires),
-                )
-            )
-            # Sessions that ran out are of no use to anyone: drop them on the way.
-            await session.execute(
-                delete(TokenRow).where(TokenRow.kind == "session", TokenRow.expires_at < _dt(now))
-            )
         log_event(log, "auth.login", user=name, via=actor.via, source=actor.source)
-        return Session(token, expires, principal_of(row))
+        return row
 
     async def _refused(self, actor: Actor, name: str, why: str) -> None:
         log_event(
