@@ -6,7 +6,7 @@ Events and ``now`` in, actions and the next deadline out; the asyncio executor i
 
 from . import actions, events
 from .core import ACCEPT_KEY, ACK_TIMEOUT, CUSTOMER, HANGUP_GRACE, CallCore
-from .state import Callback, CallState, Offer, OfferPhase, Phase
+from .state import Callback, CallState, Offer, OfferPhase, PendingCallback, Phase
 from .target import CallbackOptions, QueueOptions, Target
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "CallState",
     "Offer",
     "OfferPhase",
+    "PendingCallback",
     "Phase",
     "QueueOptions",
     "Target",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from acd import Call as AcdCall
 from calllog import CallEvent
 
+from .state import PendingCallback
+
 
 @dataclass(frozen=True, slots=True)
 class Respond:
@@ -175,6 +177,20 @@ class Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveCallback:
+    """Store a pending callback (before anything else happens to it)."""
+
+    pending: PendingCallback
+
+
+@dataclass(frozen=True, slots=True)
+class DropCallback:
+    """The callback is done (reached or failed): forget the stored one."""
+
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     """Append this event to the call log (the one writer)."""
 
@@ -240,5 +256,7 @@ Action = (
     | ReleaseMedia
     | Forget
     | Log
+    | SaveCallback
+    | DropCallback
     | AcdAction
 )

@@ -21,7 +21,7 @@ from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
 
 from . import actions as A
 from . import events as E
-from .state import Callback, CallState, Offer, OfferPhase, Phase
+from .state import Callback, CallState, Offer, OfferPhase, PendingCallback, Phase
 from .target import CallbackOptions, QueueOptions, Target
 
 # How long an answered call waits for its ACK while holding its media leg (the UA core
@@ -283,6 +283,7 @@ class CallCore:
             self._log(call, K.CALLBACK_CONNECTED, now, out)
             if call.callback is not None:
                 self.pending_callbacks.pop((call.queue or "", call.callback.number), None)
+                out.append(A.DropCallback(call.callback.origin))
             return
         waiting = call.phase in (Phase.QUEUED, Phase.BOOKING)
         if offer is None or offer.phase != OfferPhase.RINGING or not waiting:
@@ -434,6 +435,7 @@ class CallCore:
         )
         self.calls[key] = attempt
         self.pending_callbacks[(queue, cb.number)] = key
+        out.append(A.SaveCallback(PendingCallback(cb, queue, b_number, language)))
         self._log(attempt, K.CALLBACK_ATTEMPT, now, out, origin=cb.origin, number=cb.number,
                   attempt=cb.attempt)  # fmt: skip
         out.append(
@@ -478,9 +480,13 @@ class CallCore:
                 self._retries, (at, self._seq, nxt, call.queue, call.b_number, call.language)
             )
             self.pending_callbacks[(call.queue, cb.number)] = _attempt_key(nxt)
+            out.append(
+                A.SaveCallback(PendingCallback(nxt, call.queue, call.b_number, call.language, at))
+            )
         else:
             self._log(call, K.CALLBACK_FAILED, now, out, attempts=cb.attempt, reason=why)
             self.pending_callbacks.pop((call.queue, cb.number), None)
+            out.append(A.DropCallback(cb.origin))
         self._end(call, now, out, by="server", reason=why)
 
     # ------------------------------------------------------------------ ACD commands
@@ -597,6 +603,22 @@ class CallCore:
         out.append(A.Bridge(call.key, agent))
         self._log(call, K.BRIDGED, now, out)
 
+    def restore_callbacks(self, pending: list[PendingCallback], now: float) -> list[A.Action]:
+        """Callbacks stored before a restart (or a crash): each next attempt now or when due."""
+        out: list[A.Action] = []
+        for p in pending:
+            if p.next_at is not None and p.next_at > now:
+                self._seq += 1
+                heapq.heappush(
+                    self._retries, (p.next_at, self._seq, p.callback, p.queue, p.b_number,
+                                    p.language),
+                )  # fmt: skip
+                self.pending_callbacks[(p.queue, p.callback.number)] = _attempt_key(p.callback)
+            else:  # due, or it was under way when the server stopped: take it up again
+                cb = replace(p.callback, restarts=p.callback.restarts + 1)
+                self._callback_attempt(cb, p.queue, p.b_number, p.language, now, out)
+        return out
+
     # ------------------------------------------------------------------ shutdown
 
     def shutdown(self, now: float) -> list[A.Action]:
@@ -707,7 +729,8 @@ class CallCore:
 
 
 def _attempt_key(cb: Callback) -> str:
-    return f"{cb.origin};cb{cb.attempt}"
+    again = f".{cb.restarts}" if cb.restarts else ""
+    return f"{cb.origin};cb{cb.attempt}{again}"
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,18 @@ class Callback:
     attempt: int  # 1, 2, ...
     arrived_at: float  # the original call's arrival: the place in the queue
     priority: int
+    restarts: int = 0  # an attempt taken up again after a restart gets a fresh call id
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCallback:
+    """What must survive a restart: the next attempt, now (``next_at`` None) or later."""
+
+    callback: Callback
+    queue: str
+    b_number: str
+    language: str
+    next_at: float | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -123,3 +123,43 @@ def test_nothing_booked_puts_the_caller_back_to_waiting_in_the_same_place() -> N
     w.feed(E.CallbackBooked(key, None))
     assert w.core.calls[key].phase == "queued" and key in w.music
     assert [c.id for c in w.acd.waiting()] == [key]
+
+
+def test_a_pending_callback_is_stored_updated_for_its_retry_and_dropped_when_done() -> None:
+    w = World(options={"q": CB})
+    w.acd = make_acd(wrap_up=0)
+    origin, attempt = booked(w)
+    assert w.stored[origin].next_at is None and w.stored[origin].callback.attempt == 1
+    w.login("a0")
+    w.feed(E.AgentAnswered(attempt, "a0"))
+    w.feed(E.AgentBriefed(attempt, "a0"))
+    w.advance(21)
+    assert w.stored[origin].callback.attempt == 2 and w.stored[origin].next_at == w.now + 59
+    w.advance(60)
+    (second,) = [k for k, c in w.core.calls.items() if c.callback]
+    w.feed(E.AgentAnswered(second, "a0"))
+    w.feed(E.AgentBriefed(second, "a0"))
+    w.feed(E.AgentAnswered(second, CUSTOMER))
+    assert origin not in w.stored
+
+
+def test_callbacks_restored_after_a_restart_keep_their_place_and_their_retry_time() -> None:
+    before = World(options={"q": CB})
+    origin, _ = booked(before)
+    pending = before.stored[origin]
+    later = pending.__class__(pending.callback, "q", "100", "sv", next_at=before.now + 300)
+
+    after = World(options={"q": CB})
+    after.now = before.now + 60  # the server was down a minute
+    newcomer = after.queued_call()
+    after.run(after.core.restore_callbacks([pending], after.now))
+    (restored,) = [k for k, c in after.core.calls.items() if c.callback]
+    assert restored.endswith(";cb1.1")  # a fresh id: the old one is closed in the log
+    assert [c.id for c in after.acd.waiting()] == [restored, newcomer]  # its place kept
+
+    third = World(options={"q": CB})
+    third.now = before.now + 60
+    third.run(third.core.restore_callbacks([later], third.now))
+    assert not [k for k, c in third.core.calls.items() if c.callback]
+    third.advance(241)
+    assert [k for k, c in third.core.calls.items() if c.callback]

@@ -59,6 +59,7 @@ class World:
     music: dict[str, str | None] = field(default_factory=dict)
     announced: list[tuple[str, int]] = field(default_factory=list)
     briefed: list[tuple[str, str, str]] = field(default_factory=list)
+    stored: dict[str, Any] = field(default_factory=dict)  # pending callbacks kept
     hung_up: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     log: list[CallEvent] = field(default_factory=list)
@@ -187,6 +188,12 @@ class World:
         assert a.agent not in self.bridged.values(), f"{a.agent} bridged twice"
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
+
+    def _SaveCallback(self, a: A.SaveCallback) -> None:
+        self.stored[a.pending.callback.origin] = a.pending
+
+    def _DropCallback(self, a: A.DropCallback) -> None:
+        self.stored.pop(a.origin, None)
 
     def _BriefAgent(self, a: A.BriefAgent) -> None:
         self.briefed.append((a.key, a.agent, a.digits))

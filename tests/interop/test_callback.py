@@ -82,3 +82,49 @@ async def test_a_booked_callback_calls_the_agent_first_then_the_customer(tmp_pat
         assert summaries[request.call_id].outcome == "callback_requested"
     finally:
         await vaxel.server.stop()
+
+
+async def test_a_pending_callback_survives_kill_9_and_is_placed_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    import re
+    import signal
+    import sys
+
+    from config import parse_config
+    from tests.support import demo_toml_with
+    from vaxel.server import VaxelServer
+
+    text = demo_toml_with(tmp_path, extra=CALLBACK)
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(text)
+    sip_port = int(re.search(r"\[sip\][^\[]*?port = (\d+)", text, re.S).group(1))  # type: ignore[union-attr]
+    root = Path(__file__).resolve().parents[2]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "vaxel.cli", "serve", "--config", str(cfg),
+        cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)  # type: ignore[union-attr]
+        assert b"Vaxel" in line, line
+        await asyncio.sleep(0.3)
+        _pcaps(tmp_path / "uac" / "pcap")
+        caller = Sipp(tmp_path / "uac", scenario="callback_caller.xml",
+                      target=f"127.0.0.1:{sip_port}", timeout=40)  # fmt: skip
+        booked = await caller.run_with("-s", "100")
+        assert booked.returncode == 0, booked.explain()
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    server = VaxelServer(parse_config(text, source=str(cfg)), base_dir=tmp_path)
+    await server.start()
+    try:
+        assert server.calls is not None
+        waiting = [c for c in server.calls.acd.waiting()]
+        assert len(waiting) == 1 and waiting[0].channel.value == "callback", waiting
+        assert waiting[0].a_number == "0701234567"
+        assert waiting[0].id.endswith(";cb1.1")
+    finally:
+        await server.stop()

@@ -54,6 +54,7 @@ from sip import (
 )
 from vaxel.logs import log_event
 from vaxel.storage import CallLog
+from vaxel.storage.callbacks import CallbackStore
 
 from .acd_runner import AcdRunner
 from .agent_dialer import AgentDialer
@@ -99,6 +100,7 @@ class CallController:
         prompts: PromptResolver,
         services: FlowServicesImpl,
         phone_services: PhoneServices,
+        callbacks: CallbackStore,
         advertised_host: str,
         publish: Callable[[dict[str, Any]], None] = lambda e: None,
         clock: Callable[[], float] = time.time,
@@ -114,6 +116,7 @@ class CallController:
         self.prompts = prompts
         self.services = services
         self.phone_services = phone_services
+        self.callbacks = callbacks
         self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
         self.host = advertised_host
         self.publish = publish
@@ -763,6 +766,18 @@ class CallController:
     def _do_AcdOfferFailed(self, a: A.AcdOfferFailed) -> None:
         method = self.acd.offer_rejected if a.rejected else self.acd.offer_failed
         self._acd_safely(method, a.call_id, a.agent, reason=a.reason)
+
+    def _do_SaveCallback(self, a: A.SaveCallback) -> None:
+        self._spawn(self.callbacks.save(a.pending), f"save-callback-{a.pending.callback.origin}")
+
+    def _do_DropCallback(self, a: A.DropCallback) -> None:
+        self._spawn(self.callbacks.drop(a.origin), f"drop-callback-{a.origin}")
+
+    async def restore_callbacks(self) -> int:
+        """Callbacks stored before a restart or a crash go back in their places."""
+        pending = await self.callbacks.pending()
+        self._perform(self.core.restore_callbacks(pending, self.clock()))
+        return len(pending)
 
     def _do_AcdWithdrawn(self, a: A.AcdWithdrawn) -> None:
         self._acd_safely(self.acd.call_withdrawn, a.call_id, reason=a.reason)

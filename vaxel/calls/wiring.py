@@ -27,6 +27,7 @@ from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.services.schedules import ScheduleService
 from vaxel.startup import bind_error
+from vaxel.storage.callbacks import CallbackStore
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prompt_state
 from vaxel.voicemail import VoicemailService
@@ -149,6 +150,7 @@ class CallStack:
                 self.flow_services,
                 server.data_dir / "tmp",
             ),
+            callbacks=CallbackStore(sessions),
             advertised_host=config.sip.advertised_host or config.sip.host,
             publish=server.events.publish,
         )
@@ -272,6 +274,10 @@ class CallStack:
         # Scheduled logins after the restored ones: a start missed while down applies now.
         await self.schedules.load()
         self.schedule_runner.start()
+        # Pending callbacks, in their places, once the agents are back.
+        restored = await self.controller.restore_callbacks()
+        if restored:
+            log_event(log, "callbacks.restored", count=restored)
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:

@@ -228,4 +228,22 @@ class ReportSendRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class CallbackRow(Base):
+    """A pending callback: the next attempt (now, or at ``next_at``); deleted once the
+    customer was reached or the callback failed."""
+
+    __tablename__ = "callbacks"
+
+    origin: Mapped[str] = mapped_column(String(128), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64))
+    b_number: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[int] = mapped_column(Integer)
+    arrived_at: Mapped[float] = mapped_column(Float)
+    attempt: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
