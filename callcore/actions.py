@@ -177,6 +177,16 @@ class Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class SendSms:
+    """Text ``to``; reply ``SmsResult``."""
+
+    key: str
+    agent: str
+    to: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SaveCallback:
     """Store a pending callback (before anything else happens to it)."""
 
@@ -256,6 +266,7 @@ Action = (
     | ReleaseMedia
     | Forget
     | Log
+    | SendSms
     | SaveCallback
     | DropCallback
     | AcdAction

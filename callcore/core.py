@@ -465,6 +465,22 @@ class CallCore:
         out.append(A.RingAgent(call.key, CUSTOMER, device))
         self._arm(call, now + opts.ring_timeout)
 
+    def _by_sms(self, call: CallState) -> bool:
+        opts = self.queue_options(call.queue or "").callback
+        return opts is not None and opts.sms_to_phone_agents
+
+    def _sms_result(
+        self, call: CallState, ev: E.SmsResult, now: float, out: list[A.Action]
+    ) -> None:
+        offer = call.offers.get(ev.agent)
+        if offer is None or call.phase != Phase.QUEUED:
+            return
+        if ev.error is None:
+            out.append(A.AcdAnswered(call.key, ev.agent))
+            return
+        del call.offers[ev.agent]
+        out.append(A.AcdOfferFailed(call.key, ev.agent, f"failed: SMS: {ev.error}"))
+
     def _attempt_failed(self, call: CallState, now: float, out: list[A.Action], why: str) -> None:
         """The customer was not reached: the next attempt later, or the callback failed."""
         cb = call.callback
@@ -549,6 +565,21 @@ class CallCore:
             out.append(A.AcdOfferFailed(cmd.call.id, cmd.agent, "call gone"))
             return
         call.offers[cmd.agent] = Offer(cmd.agent, cmd.device)
+        cb = call.callback
+        opts = self.queue_options(call.queue or "").callback
+        if (
+            cb is not None
+            and cmd.device.startswith(TEL_DEVICE)
+            and opts
+            and opts.sms_to_phone_agents
+        ):
+            # An agent on a phone number gets the number by SMS and calls back themselves.
+            call.offers[cmd.agent].phase = OfferPhase.CLAIMED
+            text = _SMS_TEXT.get(call.language, _SMS_TEXT["en"]).format(
+                queue=call.queue, number=cb.number
+            )
+            out.append(A.SendSms(call.key, cmd.agent, cmd.device[len(TEL_DEVICE) :], text))
+            return
         out.append(A.RingAgent(call.key, cmd.agent, cmd.device))
 
     def _overflow(self, cmd: Overflow, now: float, out: list[A.Action]) -> None:
@@ -591,6 +622,13 @@ class CallCore:
         offer.phase = OfferPhase.CONNECTED
         call.agent = agent
         call.connected_at = now
+        if call.callback is not None and offer.device.startswith(TEL_DEVICE) and self._by_sms(call):
+            call.phase = Phase.CONNECTED
+            self._log(call, K.CALLBACK_SMS_SENT, now, out, agent=agent, to=offer.device)
+            self.pending_callbacks.pop((call.queue or "", call.callback.number), None)
+            out.append(A.DropCallback(call.callback.origin))
+            self._end(call, now, out, by="server", reason="the number was sent to the agent by SMS")
+            return
         if call.callback is not None:
             # The agent first, told it is a callback and the number; then the customer.
             call.phase = Phase.BRIEFING
@@ -728,6 +766,12 @@ class CallCore:
         )
 
 
+_SMS_TEXT = {
+    "sv": "Återuppringning från kön {queue}: ring {number}",
+    "en": "Callback from queue {queue}: call {number}",
+}
+
+
 def _attempt_key(cb: Callback) -> str:
     again = f".{cb.restarts}" if cb.restarts else ""
     return f"{cb.origin};cb{cb.attempt}{again}"
@@ -763,4 +807,5 @@ _HANDLERS: dict[type, _Handler] = {
     E.CallerKeyed: CallCore._caller_keyed,
     E.CallbackBooked: CallCore._callback_booked,
     E.AgentBriefed: CallCore._agent_briefed,
+    E.SmsResult: CallCore._sms_result,
 }

@@ -153,6 +153,15 @@ class AgentBriefed:
 
 
 @dataclass(frozen=True, slots=True)
+class SmsResult:
+    """The gateway took the message (``error`` None) or not."""
+
+    key: str
+    agent: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A dialogue (flow step, service) reports a step of the call for the call log."""
 
@@ -178,4 +187,5 @@ CallInput = (
     | CallerKeyed
     | CallbackBooked
     | AgentBriefed
+    | SmsResult
 )

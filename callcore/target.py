@@ -22,6 +22,7 @@ class CallbackOptions:
     retry_interval: float = 120.0  # seconds before the next attempt
     ring_timeout: float = 30.0  # how long the customer's phone rings
     offer_after: float | None = None  # offer it once the estimated wait passes this
+    sms_to_phone_agents: bool = True  # agents on a phone number get the number by SMS
 
 
 @dataclass(frozen=True, slots=True)

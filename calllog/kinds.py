@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     CALLBACK_REQUESTED = "callback_requested"  # data: number, callback (first attempt's id)
     CALLBACK_ATTEMPT = "callback_attempt"  # data: origin, number, attempt
     CALLBACK_CONNECTED = "callback_connected"
+    CALLBACK_SMS_SENT = "callback_sms_sent"  # the number went to a phone agent by SMS
     CALLBACK_RETRY = "callback_retry"  # data: attempt, reason, next_at
     CALLBACK_FAILED = "callback_failed"  # data: attempts, reason
     HANGUP = "hangup"  # the last event of every call: the summary is made from here

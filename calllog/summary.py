@@ -78,7 +78,8 @@ def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
     cause = (end.data or {}).get("cause")
     if cause == Outcome.SERVER_STOPPED:  # an anomaly to see, even for an answered call
         return Outcome.SERVER_STOPPED
-    if K.CALLBACK_ATTEMPT in kinds and K.CALLBACK_CONNECTED not in kinds:
+    reached = K.CALLBACK_CONNECTED in kinds or K.CALLBACK_SMS_SENT in kinds
+    if K.CALLBACK_ATTEMPT in kinds and not reached:
         return Outcome.CALLBACK  # an attempt that did not reach the customer
     if K.ANSWERED in kinds:
         return Outcome.ANSWERED

@@ -272,6 +272,9 @@ class CallbackConfig(_Strict):
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
     retry_interval: Annotated[float, Field(ge=10, le=86400)] = 120.0
     ring_timeout: Annotated[float, Field(ge=5, le=120)] = 30.0
+    # An agent reached on a phone number gets the customer's number by SMS and calls
+    # back themselves, instead of being called first and bridged.
+    sms_to_phone_agents: bool = True
 
 
 class SurveyConfig(_Strict):
@@ -381,6 +384,25 @@ class SmtpConfig(_Strict):
     sender: str = "vaxel@localhost"
     # Seconds one send may take (connect, STARTTLS, transfer) before it counts as failed.
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+
+class SmsConfig(_Strict):
+    """Where text messages go (a callback's number to an agent on a phone number).
+
+    ``log``: written to the log only (the demo). ``http``: POSTed as JSON ``{"from", "to",
+    "text"}`` to ``url`` (with ``Authorization: Bearer token`` if given); any 2xx is sent."""
+
+    driver: Literal["log", "http"] = "log"
+    url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    token: str | None = None
+    sender: str = "Vaxel"
+    timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+    @model_validator(mode="after")
+    def _url_for_http(self) -> SmsConfig:
+        if self.driver == "http" and self.url is None:
+            raise ValueError("url: required with driver = \"http\" (the gateway's address)")
+        return self
 
 
 # Seconds before the 2nd, 3rd ... attempt to mail a voicemail; then the mail is given up.
@@ -536,6 +558,7 @@ class VaxelConfig(_Strict):
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    sms: SmsConfig = Field(default_factory=SmsConfig)
     voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.

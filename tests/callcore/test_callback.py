@@ -163,3 +163,25 @@ def test_callbacks_restored_after_a_restart_keep_their_place_and_their_retry_tim
     assert not [k for k, c in third.core.calls.items() if c.callback]
     third.advance(241)
     assert [k for k, c in third.core.calls.items() if c.callback]
+
+
+def test_an_agent_on_a_phone_number_gets_the_number_by_sms_and_goes_to_wrap_up() -> None:
+    w = World(options={"q": CB})
+    w.acd = make_acd(wrap_up=30)
+    origin, attempt = booked(w, "0709000000")
+    w.login("a0", device="tel:0700111222")
+    assert w.sms == [("0700111222", "Återuppringning från kön q: ring 0709000000")]
+    assert not w.ringing  # no call to the agent, none to the customer
+    assert w.acd.agent_view("a0").state.value == "wrap_up"  # calling back is the agent's
+    assert "callback_sms_sent" in w.kinds(attempt) and origin not in w.stored
+    assert w.summaries[attempt].outcome == "answered"
+
+
+def test_a_refused_sms_tries_another_agent() -> None:
+    w = World(options={"q": CB})
+    w.sms_error = "gateway answered 503 Service Unavailable"
+    booked(w)
+    w.login("a0", device="tel:0700111222")
+    (failed,) = [e for e in w.log if e.kind == "offer_failed"]
+    assert failed.data is not None and "SMS" in failed.data["reason"]
+    assert w.acd.agent_view("a0").state.value == "ready"

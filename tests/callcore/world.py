@@ -60,6 +60,8 @@ class World:
     announced: list[tuple[str, int]] = field(default_factory=list)
     briefed: list[tuple[str, str, str]] = field(default_factory=list)
     stored: dict[str, Any] = field(default_factory=dict)  # pending callbacks kept
+    sms: list[tuple[str, str]] = field(default_factory=list)
+    sms_error: str | None = None
     hung_up: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     log: list[CallEvent] = field(default_factory=list)
@@ -188,6 +190,10 @@ class World:
         assert a.agent not in self.bridged.values(), f"{a.agent} bridged twice"
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
+
+    def _SendSms(self, a: A.SendSms) -> None:
+        self.sms.append((a.to, a.text))
+        self.feed(E.SmsResult(a.key, a.agent, self.sms_error))
 
     def _SaveCallback(self, a: A.SaveCallback) -> None:
         self.stored[a.pending.callback.origin] = a.pending

@@ -128,3 +128,49 @@ async def test_a_pending_callback_survives_kill_9_and_is_placed_after_the_restar
         assert waiting[0].id.endswith(";cb1.1")
     finally:
         await server.stop()
+
+
+async def test_a_phone_agent_gets_the_callback_number_by_sms_through_the_http_gateway(
+    tmp_path: Path,
+) -> None:
+    from aiohttp import web
+
+    received: list[dict] = []
+
+    async def gateway(request: web.Request) -> web.Response:
+        assert request.headers.get("Authorization") == "Bearer sms-token"
+        received.append(await request.json())
+        return web.json_response({"id": len(received)})
+
+    app = web.Application()
+    app.router.add_post("/sms", gateway)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port(both=False)
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    sms = f'\n[sms]\ndriver = "http"\nurl = "http://127.0.0.1:{port}/sms"\ntoken = "sms-token"\n'
+    vaxel = await start_vaxel(tmp_path, extra=CALLBACK + sms)
+    try:
+        _pcaps(tmp_path / "uac" / "pcap")
+        caller = Sipp(tmp_path / "uac", scenario="callback_caller.xml", target=vaxel.sip_target,
+                      timeout=40)  # fmt: skip
+        booked = await caller.run_with("-s", "100")
+        assert booked.returncode == 0, booked.explain()
+        async with (
+            aiohttp.ClientSession(headers=AUTH) as http,
+            http.post(f"{vaxel.http}/api/agents/1001/login", json={"device": "remote"}) as r,
+        ):
+            assert r.status == 200, await r.text()
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        (message,) = received
+        assert message["to"] == "0701001001" and "0701234567" in message["text"], message
+        assert vaxel.stack.acd.agent_view("1001").state.value == "wrap_up"
+        await asyncio.sleep(0.3)
+        kinds = [e.kind for e in await vaxel.server.calllog.events()]
+        assert "callback_sms_sent" in kinds
+    finally:
+        await vaxel.server.stop()
+        await runner.cleanup()

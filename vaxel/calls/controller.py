@@ -53,6 +53,7 @@ from sip import (
     parse_uri,
 )
 from vaxel.logs import log_event
+from vaxel.sms import SmsError, SmsGateway
 from vaxel.storage import CallLog
 from vaxel.storage.callbacks import CallbackStore
 
@@ -101,6 +102,7 @@ class CallController:
         services: FlowServicesImpl,
         phone_services: PhoneServices,
         callbacks: CallbackStore,
+        sms: SmsGateway,
         advertised_host: str,
         publish: Callable[[dict[str, Any]], None] = lambda e: None,
         clock: Callable[[], float] = time.time,
@@ -117,6 +119,7 @@ class CallController:
         self.services = services
         self.phone_services = phone_services
         self.callbacks = callbacks
+        self.sms = sms
         self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
         self.host = advertised_host
         self.publish = publish
@@ -766,6 +769,18 @@ class CallController:
     def _do_AcdOfferFailed(self, a: A.AcdOfferFailed) -> None:
         method = self.acd.offer_rejected if a.rejected else self.acd.offer_failed
         self._acd_safely(method, a.call_id, a.agent, reason=a.reason)
+
+    def _do_SendSms(self, a: A.SendSms) -> None:
+        self._spawn(self._send_sms(a), f"sms-{a.key}")
+
+    async def _send_sms(self, a: A.SendSms) -> None:
+        try:
+            await self.sms.send(a.to, a.text)
+        except SmsError as exc:
+            log_event(log, "sms.failed", level=logging.WARNING, to=a.to, reason=str(exc))
+            self.feed(E.SmsResult(a.key, a.agent, str(exc)))
+            return
+        self.feed(E.SmsResult(a.key, a.agent))
 
     def _do_SaveCallback(self, a: A.SaveCallback) -> None:
         self._spawn(self.callbacks.save(a.pending), f"save-callback-{a.pending.callback.origin}")

@@ -115,6 +115,7 @@ def _callback(c: CallbackConfig) -> CallbackOptions:
         retry_interval=c.retry_interval,
         ring_timeout=c.ring_timeout,
         offer_after=c.offer_after,
+        sms_to_phone_agents=c.sms_to_phone_agents,
     )
 
 

@@ -26,6 +26,7 @@ from sip import (
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.services.schedules import ScheduleService
+from vaxel.sms import sms_gateway
 from vaxel.startup import bind_error
 from vaxel.storage.callbacks import CallbackStore
 from vaxel.storage.database import sessionmaker
@@ -151,6 +152,7 @@ class CallStack:
                 server.data_dir / "tmp",
             ),
             callbacks=CallbackStore(sessions),
+            sms=sms_gateway(config.sms),
             advertised_host=config.sip.advertised_host or config.sip.host,
             publish=server.events.publish,
         )
