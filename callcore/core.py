@@ -51,9 +51,12 @@ class CallCore:
         queue_options: Callable[[str], QueueOptions] = lambda q: QueueOptions(),
         hangup_grace: float = HANGUP_GRACE,
         ack_timeout: float = ACK_TIMEOUT,
+        next_open: Callable[[str, float], float | None] = lambda queue, now: now,
     ) -> None:
         self.route = route
         self.queue_options = queue_options
+        # When the queue is (or next becomes) open, from its calendar: ``now`` if open now.
+        self.next_open = next_open
         self.hangup_grace = hangup_grace
         self.ack_timeout = ack_timeout
         self.calls: dict[str, CallState] = {}
@@ -415,6 +418,8 @@ class CallCore:
         out: list[A.Action],
     ) -> None:  # fmt: skip
         """A callback attempt enters the queue in the place of the call that booked it."""
+        if self._closed_for(cb, queue, b_number, language, now, out):
+            return
         key = _attempt_key(cb)
         attempt = CallState(
             key=key,
@@ -465,6 +470,31 @@ class CallCore:
         out.append(A.RingAgent(call.key, CUSTOMER, device))
         self._arm(call, now + opts.ring_timeout)
 
+    def _closed_for(
+        self, cb: Callback, queue: str, b_number: str, language: str, now: float,
+        out: list[A.Action],
+    ) -> bool:  # fmt: skip
+        """While the queue is closed a callback is held until it opens (or cancelled)."""
+        opens = self.next_open(queue, now)
+        if opens is not None and opens <= now:
+            return False
+        opts = self.queue_options(queue).callback or CallbackOptions()
+        event = CallEvent(
+            cb.origin, K.CALLBACK_HELD, at=_at(now), queue=queue, a_number=cb.number,
+            b_number=b_number, data={"until": opens, "attempt": cb.attempt},
+        )  # fmt: skip
+        if opts.when_closed == "cancel" or opens is None:
+            out.append(A.Log(replace(event, kind=K.CALLBACK_CANCELLED, data={"why": "closed"})))
+            self.pending_callbacks.pop((queue, cb.number), None)
+            out.append(A.DropCallback(cb.origin))
+            return True
+        out.append(A.Log(event))
+        self._seq += 1
+        heapq.heappush(self._retries, (opens, self._seq, cb, queue, b_number, language))
+        self.pending_callbacks[(queue, cb.number)] = _attempt_key(cb)
+        out.append(A.SaveCallback(PendingCallback(cb, queue, b_number, language, opens)))
+        return True
+
     def _by_sms(self, call: CallState) -> bool:
         opts = self.queue_options(call.queue or "").callback
         return opts is not None and opts.sms_to_phone_agents
@@ -514,7 +544,7 @@ class CallCore:
             if isinstance(cmd, LogEvent):
                 self._acd_log(cmd, out)
             elif isinstance(cmd, OfferCall):
-                self._offer(cmd, out)
+                self._offer(cmd, now, out)
             elif isinstance(cmd, CancelOffer):
                 call = self.calls.get(cmd.call.id)
                 offer = call.offers.get(cmd.agent) if call is not None else None
@@ -559,13 +589,22 @@ class CallCore:
         if call is not None and cmd.kind == K.ANSWERED and cmd.agent is not None:
             self._connect(call, cmd.agent, cmd.at, out)
 
-    def _offer(self, cmd: OfferCall, out: list[A.Action]) -> None:
+    def _offer(self, cmd: OfferCall, now: float, out: list[A.Action]) -> None:
         call = self.calls.get(cmd.call.id)
         if call is None or call.phase not in (Phase.QUEUED, Phase.BOOKING):
             out.append(A.AcdOfferFailed(cmd.call.id, cmd.agent, "call gone"))
             return
-        call.offers[cmd.agent] = Offer(cmd.agent, cmd.device)
         cb = call.callback
+        if cb is not None and call.queue is not None:
+            opens = self.next_open(call.queue, now)
+            if opens is None or opens > now:  # the queue closed while it waited
+                call.in_acd = False  # withdrawing it also ends the ACD's offer to the agent
+                out.append(A.AcdWithdrawn(call.key, "queue closed"))
+                held = replace(cb, restarts=cb.restarts + 1)
+                self._closed_for(held, call.queue, call.b_number, call.language, now, out)
+                self._end(call, now, out, by="server", reason="queue closed: callback held")
+                return
+        call.offers[cmd.agent] = Offer(cmd.agent, cmd.device)
         opts = self.queue_options(call.queue or "").callback
         if (
             cb is not None

@@ -23,6 +23,7 @@ class CallbackOptions:
     ring_timeout: float = 30.0  # how long the customer's phone rings
     offer_after: float | None = None  # offer it once the estimated wait passes this
     sms_to_phone_agents: bool = True  # agents on a phone number get the number by SMS
+    when_closed: str = "hold"  # "hold" until the queue opens, or "cancel"
 
 
 @dataclass(frozen=True, slots=True)

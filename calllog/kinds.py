@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     CALLBACK_SMS_SENT = "callback_sms_sent"  # the number went to a phone agent by SMS
     CALLBACK_RETRY = "callback_retry"  # data: attempt, reason, next_at
     CALLBACK_FAILED = "callback_failed"  # data: attempts, reason
+    CALLBACK_HELD = "callback_held"  # the queue is closed: data until (when it opens)
+    CALLBACK_CANCELLED = "callback_cancelled"  # the queue is closed and cancels them
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"

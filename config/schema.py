@@ -275,6 +275,9 @@ class CallbackConfig(_Strict):
     # An agent reached on a phone number gets the customer's number by SMS and calls
     # back themselves, instead of being called first and bridged.
     sms_to_phone_agents: bool = True
+    # While the queue is closed (its calendar): "hold" its callbacks until it opens, or
+    # "cancel" them.
+    when_closed: Literal["hold", "cancel"] = "hold"
 
 
 class SurveyConfig(_Strict):
@@ -401,7 +404,7 @@ class SmsConfig(_Strict):
     @model_validator(mode="after")
     def _url_for_http(self) -> SmsConfig:
         if self.driver == "http" and self.url is None:
-            raise ValueError("url: required with driver = \"http\" (the gateway's address)")
+            raise ValueError('url: required with driver = "http" (the gateway\'s address)')
         return self
 
 

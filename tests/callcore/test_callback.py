@@ -185,3 +185,29 @@ def test_a_refused_sms_tries_another_agent() -> None:
     (failed,) = [e for e in w.log if e.kind == "offer_failed"]
     assert failed.data is not None and "SMS" in failed.data["reason"]
     assert w.acd.agent_view("a0").state.value == "ready"
+
+
+def test_a_closed_queue_holds_its_callbacks_until_it_opens() -> None:
+    w = World(options={"q": CB})
+    origin, attempt = booked(w)
+    w.closed_until["q"] = w.now + 3600  # closes (e.g. the evening) before anyone is free
+    w.login("a0")
+    assert not w.ringing and attempt not in w.core.calls  # not offered while closed
+    assert w.stored[origin].next_at == w.now + 3600
+    (held,) = [e for e in w.log if e.kind == "callback_held"]
+    assert held.data is not None and held.data["until"] == w.now + 3600
+    w.advance(3601)  # it opens: the callback is back, in its old place, and offered
+    (again,) = [k for k, c in w.core.calls.items() if c.callback]
+    assert again != attempt and (again, "a0") in w.ringing
+
+
+def test_a_queue_that_cancels_on_closing_drops_its_callbacks() -> None:
+    from dataclasses import replace
+
+    opts = QueueOptions(callback=replace(CB.callback, when_closed="cancel"))  # type: ignore[arg-type]
+    w = World(options={"q": opts})
+    origin, _ = booked(w)
+    w.closed_until["q"] = None
+    w.login("a0")
+    assert [e.kind for e in w.log if e.kind.startswith("callback_c")] == ["callback_cancelled"]
+    assert origin not in w.stored and not w.core.pending_callbacks

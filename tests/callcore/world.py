@@ -68,9 +68,20 @@ class World:
     summaries: dict[str, CallSummary] = field(default_factory=dict)
     actions: list[A.Action] = field(default_factory=list)
 
+    # Queues closed until a time (None: closed for good); others are open.
+    closed_until: dict[str, float | None] = field(default_factory=dict)
+
+    def _next_open(self, queue: str, now: float) -> float | None:
+        if queue not in self.closed_until:
+            return now
+        until = self.closed_until[queue]
+        return now if until is not None and until <= now else until
+
     def __post_init__(self) -> None:
         self.core = CallCore(
-            route=PLAN.get, queue_options=lambda q: self.options.get(q, QueueOptions())
+            route=PLAN.get,
+            queue_options=lambda q: self.options.get(q, QueueOptions()),
+            next_open=self._next_open,
         )
         self.fold = SummaryFold()
         self._todo: deque[A.Action] = deque()

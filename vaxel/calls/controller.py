@@ -103,6 +103,7 @@ class CallController:
         phone_services: PhoneServices,
         callbacks: CallbackStore,
         sms: SmsGateway,
+        next_open: Callable[[str, float], float | None],
         advertised_host: str,
         publish: Callable[[dict[str, Any]], None] = lambda e: None,
         clock: Callable[[], float] = time.time,
@@ -128,6 +129,7 @@ class CallController:
             route=directory.target,
             queue_options=self._queue_options,
             ack_timeout=self.config.sip.ack_timeout,
+            next_open=next_open,
         )
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key

@@ -116,6 +116,7 @@ def _callback(c: CallbackConfig) -> CallbackOptions:
         ring_timeout=c.ring_timeout,
         offer_after=c.offer_after,
         sms_to_phone_agents=c.sms_to_phone_agents,
+        when_closed=c.when_closed,
     )
 
 

@@ -153,6 +153,7 @@ class CallStack:
             ),
             callbacks=CallbackStore(sessions),
             sms=sms_gateway(config.sms),
+            next_open=self._next_open,
             advertised_host=config.sip.advertised_host or config.sip.host,
             publish=server.events.publish,
         )
@@ -249,6 +250,14 @@ class CallStack:
                 continue
             for info in infos:
                 self.guard.trust(str(info[4][0]))
+
+    def _next_open(self, queue: str, now: float) -> float | None:
+        """When ``queue`` is open (now) or opens next, by its calendar; None: never."""
+        calendar = self.calendars.for_queue(queue)
+        if calendar.is_open(now):
+            return now
+        change = calendar.next_change(now)
+        return change.timestamp() if change is not None else None
 
     async def _on_sip_event(self, ev: object) -> None:
         for reg in self.trunk_registrations:
