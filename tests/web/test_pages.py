@@ -1,0 +1,119 @@
+"""The pages in real Chromium: sign in per role, the agent client, the wallboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from acd import AgentState
+
+from .conftest import Site, sign_in
+
+
+async def test_an_agent_signs_in_and_lands_on_the_agent_client(page: Page, site: Site) -> None:
+    await sign_in(page, site, "1001")
+    await expect(page).to_have_url(site.url("/agent"))
+    await expect(page.locator("#agent-name")).to_have_text("1001")
+    await expect(page.locator("#state")).to_have_text("Offline")
+    await expect(page.locator("#conn")).to_have_text("connected")
+
+
+@pytest.mark.parametrize("user", ["manager", "admin"])
+async def test_managers_and_admins_sign_in_to_the_wallboard(
+    page: Page, site: Site, user: str
+) -> None:
+    await sign_in(page, site, user)
+    await expect(page).to_have_url(site.url("/wallboard"))
+    await expect(page.locator("#who")).to_contain_text(user)
+
+
+async def test_a_wrong_password_shows_the_apis_message(page: Page, site: Site) -> None:
+    status, body = await site.api("POST", "/api/login", {"user": "1001", "password": "nope"})
+    assert status == 401
+    await sign_in(page, site, "1001", "wrong-password")
+    error = page.locator("#error")
+    await expect(error).to_be_visible()
+    await expect(error).to_have_text(body["error"]["message"])
+    await expect(page).to_have_url(site.url("/login"))
+
+
+async def test_a_signed_in_tab_going_to_the_root_is_sent_home(page: Page, site: Site) -> None:
+    await sign_in(page, site, "manager")
+    await expect(page).to_have_url(site.url("/wallboard"))
+    await page.goto(site.url("/"))
+    await expect(page).to_have_url(site.url("/wallboard"))
+
+
+async def test_a_page_without_a_session_goes_to_the_login(page: Page, site: Site) -> None:
+    await page.goto(site.url("/agent"))
+    await expect(page).to_have_url(site.url("/login"))
+
+
+async def test_the_agent_logs_in_pauses_and_goes_ready_by_clicking(page: Page, site: Site) -> None:
+    acd = site.server.calls.acd
+    await sign_in(page, site, "1001")
+    await expect(page.locator("#login")).to_be_enabled()
+    await expect(page.locator("#ready")).to_be_disabled()
+
+    await page.click("#login")
+    # No phone is registered for 1001 in this test: the API's warning is shown.
+    await expect(page.locator("#message")).to_contain_text(re.compile("regist", re.I))
+    await expect(page.locator("#state")).not_to_have_text("Offline")
+    assert acd.agent_view("1001").state is not AgentState.OFFLINE
+
+    await page.fill("#reason", "lunch")
+    await page.click("#pause")
+    await expect(page.locator("#state")).to_have_text("Paused: lunch")
+    assert acd.agent_view("1001").state is AgentState.PAUSED
+    assert acd.agent_view("1001").pause_reason == "lunch"
+
+    await page.click("#ready")
+    await expect(page.locator("#state")).to_have_text("Ready")
+    assert acd.agent_view("1001").state is AgentState.READY
+
+    await page.click("#logout")
+    await expect(page.locator("#state")).to_have_text("Offline")
+    assert acd.agent_view("1001").state is AgentState.OFFLINE
+
+
+async def test_the_agent_client_follows_a_change_made_elsewhere(page: Page, site: Site) -> None:
+    await sign_in(page, site, "1001")
+    await expect(page.locator("#conn")).to_have_text("connected")
+    status, _ = await site.api("POST", "/api/agents/1001/login", {"device": "sip"})
+    assert status == 200
+    status, _ = await site.api("POST", "/api/agents/1001/pause", {"reason": "meeting"})
+    assert status == 200
+    await expect(page.locator("#state")).to_have_text("Paused: meeting")
+
+
+async def test_the_wallboard_shows_the_queues_and_follows_an_agent_login(
+    page: Page, site: Site
+) -> None:
+    await sign_in(page, site, "manager")
+    await expect(page).to_have_url(site.url("/wallboard"))
+    support = page.locator('#queues tr[data-queue="support"]')
+    await expect(support).to_be_visible()
+    await expect(support.locator("td").nth(1)).to_have_text("0")  # waiting
+    await expect(support.locator("td").nth(6)).to_have_text("0")  # agents ready
+    agent = page.locator('#agents tr[data-agent="1001"]')
+    await expect(agent).to_have_attribute("data-state", "offline")
+    await expect(page.locator("#calls-note")).to_have_text("No calls right now.")
+
+    status, _ = await site.api("POST", "/api/agents/1001/login", {"device": "sip"})
+    assert status == 200
+    status, _ = await site.api("POST", "/api/agents/1001/ready")
+    assert status == 200
+    await expect(agent).to_have_attribute("data-state", "ready")
+    await expect(agent.locator("td").nth(1)).to_have_text("Ready")
+    # queue_figures come at most once a second per queue
+    await expect(support.locator("td").nth(6)).to_have_text("1", timeout=5000)
+
+
+async def test_an_agent_on_the_wallboard_sees_no_live_calls(page: Page, site: Site) -> None:
+    await sign_in(page, site, "1001")
+    await expect(page).to_have_url(site.url("/agent"))
+    await page.goto(site.url("/wallboard"))
+    await expect(page.locator('#queues tr[data-queue="support"]')).to_be_visible()
+    await expect(page.locator("#calls-note")).to_contain_text("managers and admins")
