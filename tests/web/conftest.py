@@ -9,10 +9,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from config import parse_config
 from tests.support import demo_toml_with, require_tool
+from vaxel.http.events_routes import _SOCKETS
 from vaxel.server import VaxelServer
 
 CHROMIUM_ARGS = [
@@ -41,6 +43,12 @@ class Site:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def server_sockets(self) -> set[web.WebSocketResponse]:
+        """The event streams open right now (the API keeps them to close them on shutdown)."""
+        runner = self.server._runner
+        assert runner is not None
+        return runner.app[_SOCKETS]
 
     async def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """One API call as the demo admin token (what a script beside the page would do)."""

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from acd import AgentState
+from acd import AgentState, Call
 
 from .conftest import Site, sign_in
 
@@ -117,3 +117,60 @@ async def test_an_agent_on_the_wallboard_sees_no_live_calls(page: Page, site: Si
     await page.goto(site.url("/wallboard"))
     await expect(page.locator('#queues tr[data-queue="support"]')).to_be_visible()
     await expect(page.locator("#calls-note")).to_contain_text("managers and admins")
+
+
+async def test_the_agent_client_shows_the_offer_quality_warnings_and_a_forced_logout(
+    page: Page, site: Site
+) -> None:
+    stack = site.server.calls
+    # The ACD's commands are not carried out (no phone rings): the page sees only the events.
+    stack.runner.sink = lambda commands: None
+    await sign_in(page, site, "1001")
+    await expect(page.locator("#conn")).to_have_text("connected")
+    await page.click("#login")  # a login is ready at once
+    await expect(page.locator("#state")).to_have_text("Ready")
+
+    call = Call(id="web-call-1", queue="support", a_number="+46701234567")
+    stack.runner.run(stack.acd.call_arrived, call)
+    assert stack.acd.agent_view("1001").state is AgentState.RINGING
+    await expect(page.locator("#state")).to_have_text("Ringing")
+    await expect(page.locator("#offer")).to_be_visible()
+    await expect(page.locator("#offer-queue")).to_have_text("support")
+    await expect(page.locator("#offer-caller")).to_have_text("+46701234567")
+
+    quality = {"call_id": "web-call-1", "agent": "1001", "leg": "caller", "mos": 2.4}
+    site.server.events.publish({"type": "call_quality_warning", **quality})
+    await expect(page.locator("#quality")).to_have_text("Your call connection is having issues.")
+    site.server.events.publish({"type": "call_quality_recovered", **quality, "mos": 4.1})
+    await expect(page.locator("#quality")).to_have_text("Your call connection is fine again.")
+
+    # As the ACD says it after the configured number of unanswered offers.
+    site.server.events.publish(
+        {"type": "agent_logged_out", "agent": "1001", "reason": "3 unanswered offers in a row"}
+    )
+    await expect(page.locator("#notice")).to_have_text(
+        "You were logged out after 3 missed calls. Log in again when you are back."
+    )
+    # Another agent's events are not shown.
+    site.server.events.publish(
+        {"type": "call_quality_warning", **quality, "agent": "1002", "call_id": "other"}
+    )
+    await expect(page.locator("#quality")).to_have_text("Your call connection is fine again.")
+
+
+async def test_a_lost_event_stream_shows_disconnected_and_reconnects(
+    page: Page, site: Site
+) -> None:
+    await sign_in(page, site, "1001")
+    await page.click("#login")
+    await expect(page.locator("#conn")).to_have_text("connected")
+    # Close the server's side of every open stream, as a restart or a network cut would.
+    for ws in list(site.server_sockets()):
+        await ws.close()
+    await expect(page.locator("#conn")).to_have_text("disconnected")
+    await expect(page.locator("#conn")).to_have_text("connected", timeout=10000)
+    # Still logged in: the page does not log the agent out when its stream drops.
+    assert site.server.calls.acd.agent_view("1001").state is not AgentState.OFFLINE
+    status, _ = await site.api("POST", "/api/agents/1001/pause", {"reason": "coffee"})
+    assert status == 200
+    await expect(page.locator("#state")).to_have_text("Paused: coffee")
