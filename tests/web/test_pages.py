@@ -174,3 +174,24 @@ async def test_a_lost_event_stream_shows_disconnected_and_reconnects(
     status, _ = await site.api("POST", "/api/agents/1001/pause", {"reason": "coffee"})
     assert status == 200
     await expect(page.locator("#state")).to_have_text("Paused: coffee")
+
+
+async def test_the_admin_page_explains_a_calendar_at_the_chosen_time(
+    page: Page, site: Site
+) -> None:
+    status, _ = await site.api("POST", "/api/agents/1002/login", {"device": "sip"})
+    assert status == 200
+    await sign_in(page, site, "admin")
+    await expect(page).to_have_url(site.url("/wallboard"))
+    await page.goto(site.url("/admin"))
+    await expect(page.locator("#audit tbody tr").first).to_contain_text("agent.login")
+    for local in ("2026-01-05T10:00", "2026-01-04T03:00"):  # a Monday morning, a Sunday night
+        await page.fill("#at", local)
+        await page.click("#explain-form button")
+        at = await page.evaluate("(v) => new Date(v).toISOString()", local)
+        status, want = await site.api("GET", f"/api/calendars/base/status?at={at}")
+        assert status == 200
+        await expect(page.locator('#explain dd[data-field="open"]')).to_have_text(
+            "open" if want["open"] else "closed"
+        )
+        await expect(page.locator('#explain dd[data-field="rule"]')).to_contain_text(want["rule"])
