@@ -22,6 +22,7 @@ from .services import AuditLog, ReportCentre, UserService
 from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
+from .web import add_web_routes
 
 log = logging.getLogger("vaxel.server")
 
@@ -114,6 +115,7 @@ class VaxelServer:
 
     async def _start_http(self) -> None:
         app = create_app(self)
+        add_web_routes(app)  # the pages: the API's app does not know the web front door
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
