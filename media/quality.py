@@ -268,7 +268,9 @@ class QualityMonitor:
         figures = leg.stats.figures_since(_mark_at(marks, now - self.window))
         # The longer evidence never reaches back before the last recovery (a past episode).
         since = max(now - self.evidence_window, leg.evidence_since)
-        long = leg.stats.figures_since(_mark_at(marks, since)) if since < now - self.window else None
+        long = (
+            leg.stats.figures_since(_mark_at(marks, since)) if since < now - self.window else None
+        )
         marks.append((now, leg.stats.mark()))
         jitter_ms = leg.stats.jitter_ms
         leg.jitter_sum += jitter_ms

@@ -40,7 +40,7 @@ from sip import (
 from vaxel.logs import log_event
 
 from .directory import SIP_DEVICE, TEL_DEVICE
-from .media_sdp import apply_sdp
+from .media_sdp import apply_sdp, endpoint_hints
 from .resolve import ResolveError, resolve_host
 from .session import AgentLeg, InboundCall
 from .sip_port import SipPort
@@ -216,7 +216,10 @@ class AgentDialer:
                 self._by_dialog[ev.dialog_id] = (key, agent)
             try:
                 assert agent_leg.offer_sdp is not None and agent_leg.leg is not None
-                apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, parse_sdp(resp.body)))
+                answer = parse_sdp(resp.body)
+                ua = resp.headers.get("User-Agent") or resp.headers.get("Server")
+                agent_leg.hints = endpoint_hints(ua, answer)
+                apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, answer))
             except SdpError as exc:
                 log_event(
                     log,
