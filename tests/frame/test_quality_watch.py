@@ -40,9 +40,7 @@ def test_g711_is_rated_as_concealed_by_default_and_the_configuration_overrides()
     assert quality_codec("PCMU", None, EndpointHints(user_agent="SIPp/3.7")) == "PCMU-NOPLC"
 
 
-def test_the_caller_leg_is_rated_for_the_agent_phone_once_bridged_and_the_record_says_why() -> (
-    None
-):
+def test_the_caller_leg_is_rated_for_the_agent_phone_once_bridged_and_the_record_says_why() -> None:
     watch = CallQualityWatch("c7", interval=1.0)
     caller = ReceiveStats()
     watch.add_leg("caller", caller, 0.0)
