@@ -98,11 +98,12 @@ class RtpConfig(_Strict):
     no_rtp_timeout: Seconds = 30.0
     # Voice quality (docs/mos.md): a leg whose interval MOS falls below mos_warning raises a
     # call_quality_warning event; an estimate is made every mos_interval seconds over the
-    # last two intervals. mos_plc: assume the listener's side conceals lost packets (G.113
-    # Bpl 25.1 instead of 4.3); Vaxel's bridge does not, hence false.
+    # last two intervals. mos_plc: whether the endpoint that plays a leg's audio conceals lost
+    # G.711 packets: "auto" decides per leg from its User-Agent and SDP, with a calibrated
+    # default that it does (media/concealment.py); true / false force it.
     mos_warning: Annotated[float, Field(ge=1.0, le=4.5)] = 3.1
     mos_interval: Annotated[float, Field(ge=0.5, le=60.0)] = 5.0
-    mos_plc: bool = False
+    mos_plc: bool | Literal["auto"] = "auto"
 
     @model_validator(mode="after")
     def _range(self) -> RtpConfig:

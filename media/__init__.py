@@ -14,6 +14,7 @@ Typical use::
 """
 
 from .clock import MediaClock
+from .concealment import Concealment, EndpointHints, choose_concealment
 from .dtmf_detect import DtmfDetector, dtmf_tone
 from .engine import Bridge, MediaEngine, MediaError, MediaLeg, PortAllocator
 from .events import (
@@ -37,6 +38,9 @@ from .stream import OutboundStream, Player
 
 __all__ = [
     "CallQualityWatch",
+    "Concealment",
+    "EndpointHints",
+    "choose_concealment",
     "run_watch",
     "COMPILED",
     "Bridge",

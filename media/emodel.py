@@ -45,6 +45,9 @@ class CodecImpairment:
         packet-loss concealment named in ``plc``.
     frame_ms, lookahead_ms: codec frame and look-ahead (the codec's own
         Recommendation), used for the codec part of the one-way delay.
+    burst_weight: exponent applied to the measured BurstR before G.107 uses
+        it (1: G.107 as written; below 1 for a concealment that a listening
+        test shows to be less sensitive to bursts, see docs/mos.md).
     """
 
     name: str
@@ -53,6 +56,7 @@ class CodecImpairment:
     frame_ms: float
     lookahead_ms: float
     plc: str
+    burst_weight: float = 1.0
 
 
 # Sources: G.113 Appendix I, Table I.1 (Ie) and Table I.3 (Bpl). Only
@@ -61,12 +65,28 @@ class CodecImpairment:
 # (G.711 10 ms, G.729A 20 ms, G.723.1 30 ms).
 _G711_PLC = CodecImpairment("G.711 with G.711 App. I PLC", 0.0, 25.1, 0.125, 0.0, "G.711 App. I")
 _G711_NOPLC = CodecImpairment("G.711 without PLC", 0.0, 4.3, 0.125, 0.0, "none")
+# Calibrated, not from G.113: G.711 played by a receiver that conceals a lost
+# frame by repeating the last one, fading 6 dB per further lost frame (the
+# least a phone or browser does). Bpl and burst_weight fitted so that the
+# stored per-call MOS matches PESQ MOS-LQO on bench/mos_validation.py
+# (random and Gilbert loss 0-20 %; docs/mos.md "Calibration").
+_G711_CONCEAL = CodecImpairment(
+    "G.711 with receiver concealment (calibrated)",
+    0.0,
+    12.0,
+    0.125,
+    0.0,
+    "repeat and fade (calibrated against PESQ)",
+    burst_weight=0.1,
+)
 CODECS: dict[str, CodecImpairment] = {
-    # Plain PCMU/PCMA: "with PLC" (endpoints talking directly conceal losses).
-    # Vaxel's live legs use the -NOPLC entries unless [rtp] mos_plc: its bridge
-    # relays a loss as silence the far phone cannot conceal (docs/mos.md).
+    # Plain PCMU/PCMA: G.113's "with PLC" (G.711 Appendix I concealment).
+    # Live legs use -CONCEAL (a receiver that conceals, the calibrated default)
+    # or -NOPLC (one known not to); media/concealment.py decides per leg.
     "PCMU": _G711_PLC,
     "PCMA": _G711_PLC,
+    "PCMU-CONCEAL": _G711_CONCEAL,
+    "PCMA-CONCEAL": _G711_CONCEAL,
     "PCMU-NOPLC": _G711_NOPLC,
     "PCMA-NOPLC": _G711_NOPLC,
     "G729": CodecImpairment("G.729A + VAD", 11.0, 19.0, 10.0, 5.0, "codec built-in"),

@@ -7,9 +7,15 @@ events:
 
 - ``IntervalMos`` every ``interval`` seconds, computed with the G.107
   E-model over the last ``window`` seconds (sliding window);
-- ``QualityWarning`` once when that MOS falls below ``warn_below``;
-- ``QualityRecovered`` when it is back at ``warn_below + recover_margin`` or
-  above for one interval (after which a new warning can follow).
+- ``QualityWarning`` once when the window gives *evidence* that the
+  connection is below ``warn_below``: the MOS of the connection alone (the
+  leg's codec rated without listener concealment) at the one-sided lower
+  confidence bound (Wilson, ``evidence_z``) of the window's loss rate is
+  below the threshold. Chance clusters of a few losses on a good call do
+  not warn; a bad call does within one or two intervals (docs/mos.md);
+- ``QualityRecovered`` when the connection's MOS at the measured loss is
+  back at ``warn_below + recover_margin`` or above for one interval (after
+  which a new warning can follow).
 
 ``summary()`` gives the whole-call figures per leg for the call record.
 Inputs of the E-model per window: packet loss = lost + discarded by the
@@ -20,9 +26,11 @@ packetization + codec look-ahead, codec Ie/Bpl from G.113 Appendix I.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
+from media.concealment import connection_codec
 from media.emodel import (
     CodecImpairment,
     codec_impairment,
@@ -60,15 +68,22 @@ class IntervalMos:
     rtt_ms: float | None
     burst_ratio: float
     at: float
+    connection_mos: float | None = None
+    evidence_mos: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class QualityWarning:
-    """The leg's interval MOS fell below the threshold (sent once)."""
+    """The window gave evidence the leg's connection is below the threshold (sent once).
+
+    mos: the interval (listener) MOS; evidence_mos: the connection's MOS at the
+    lower confidence bound of the loss rate, which was below the threshold.
+    """
 
     leg: str
     mos: float
     at: float
+    evidence_mos: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +139,11 @@ class _Leg:
     remote: RemoteStats | None
     codec_name: str
     codec: CodecImpairment
+    connection: CodecImpairment
     start: StatsMark
     next_at: float
     marks: deque[tuple[float, StatsMark]]
+    evidence_since: float = 0.0
     warned: bool = False
     warnings: int = 0
     intervals: int = 0
@@ -150,7 +167,11 @@ class QualityMonitor:
     interval: seconds between ``IntervalMos`` events; warn_below: MOS
     threshold of ``QualityWarning`` (SPEC S10: 3.1); window: seconds of
     history each interval MOS covers (default: two intervals, so one bad
-    packet burst does not flip the warning on its own).
+    packet burst does not flip the warning on its own); evidence_z: the
+    one-sided normal quantile of the loss-rate bound a warning needs
+    (2.33: 99 %); evidence_window: seconds of history the bound also looks
+    at besides the window (default three windows), so a bad call that one
+    short window did not prove is caught at the next interval.
     """
 
     def __init__(
@@ -160,6 +181,8 @@ class QualityMonitor:
         warn_below: float = 3.1,
         window: float | None = None,
         recover_margin: float = 0.1,
+        evidence_z: float = 2.33,
+        evidence_window: float | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"QualityMonitor: interval must be > 0 seconds, got {interval}")
@@ -178,6 +201,15 @@ class QualityMonitor:
         self.window = window
         self.warn_below = warn_below
         self.recover_margin = recover_margin
+        if evidence_z < 0:
+            raise ValueError(f"QualityMonitor: evidence_z must be >= 0, got {evidence_z}")
+        self.evidence_z = evidence_z
+        self.evidence_window = 3.0 * window if evidence_window is None else evidence_window
+        if self.evidence_window < window:
+            raise ValueError(
+                f"QualityMonitor: evidence_window ({self.evidence_window} s) must be at least "
+                f"the window ({window} s)"
+            )
         self._legs: dict[str, _Leg] = {}
 
     def add_leg(
@@ -200,15 +232,18 @@ class QualityMonitor:
             remote=remote,
             codec_name=name,
             codec=impairment,
+            connection=codec_impairment(connection_codec(name)),
             start=start,
             next_at=now + self.interval,
             marks=deque([(now, start)]),
+            evidence_since=now,
         )
 
     def set_codec(self, leg: str, codec: str) -> None:
         """The leg switched codec (re-INVITE): later estimates use its values."""
         state = self._leg(leg)
         state.codec = codec_impairment(codec)
+        state.connection = codec_impairment(connection_codec(codec))
         state.codec_name = codec
 
     def next_deadline(self) -> float | None:
@@ -228,9 +263,14 @@ class QualityMonitor:
 
     def _interval(self, name: str, leg: _Leg, now: float) -> list[QualityEvent]:
         marks = leg.marks
-        while len(marks) > 1 and marks[1][0] <= now - self.window:
+        while len(marks) > 1 and marks[1][0] <= now - self.evidence_window:
             marks.popleft()
-        figures = leg.stats.figures_since(marks[0][1])
+        figures = leg.stats.figures_since(_mark_at(marks, now - self.window))
+        # The longer evidence never reaches back before the last recovery (a past episode).
+        since = max(now - self.evidence_window, leg.evidence_since)
+        long = (
+            leg.stats.figures_since(_mark_at(marks, since)) if since < now - self.window else None
+        )
         marks.append((now, leg.stats.mark()))
         jitter_ms = leg.stats.jitter_ms
         leg.jitter_sum += jitter_ms
@@ -243,6 +283,14 @@ class QualityMonitor:
         if figures.decided == 0:
             return []  # nothing received in the window (hold, silence suppression)
         est = self._estimate(leg, figures, rtt_ms)
+        connection = self._estimate(leg, figures, rtt_ms, codec=leg.connection)
+        lower = _wilson_lower(figures.effective_loss, figures.decided, self.evidence_z)
+        evidence = self._estimate(leg, figures, rtt_ms, codec=leg.connection, loss=lower)
+        if long is not None and long.decided > figures.decided:
+            lower = _wilson_lower(long.effective_loss, long.decided, self.evidence_z)
+            longer = self._estimate(leg, long, rtt_ms, codec=leg.connection, loss=lower)
+            if longer.mos < evidence.mos:
+                evidence = longer
         leg.min_mos = est.mos if leg.min_mos is None else min(leg.min_mos, est.mos)
         events: list[QualityEvent] = [
             IntervalMos(
@@ -254,29 +302,44 @@ class QualityMonitor:
                 rtt_ms=rtt_ms,
                 burst_ratio=figures.burst.burst_ratio,
                 at=now,
+                connection_mos=connection.mos,
+                evidence_mos=evidence.mos,
             )
         ]
-        if not leg.warned and est.mos < self.warn_below:
+        if not leg.warned and evidence.mos < self.warn_below:
             leg.warned = True
             leg.warnings += 1
-            events.append(QualityWarning(name, est.mos, now))
-        elif leg.warned and est.mos >= self.warn_below + self.recover_margin:
+            events.append(QualityWarning(name, est.mos, now, evidence.mos))
+        elif leg.warned and connection.mos >= self.warn_below + self.recover_margin:
             leg.warned = False
+            leg.evidence_since = now
             events.append(QualityRecovered(name, est.mos, now))
         return events
 
-    def _estimate(self, leg: _Leg, figures: ReceiveFigures, rtt_ms: float | None) -> _Estimate:
+    def _estimate(
+        self,
+        leg: _Leg,
+        figures: ReceiveFigures,
+        rtt_ms: float | None,
+        *,
+        codec: CodecImpairment | None = None,
+        loss: float | None = None,
+    ) -> _Estimate:
+        """E-model R and MOS of a window: the leg's rating unless ``codec``, measured loss
+        unless ``loss`` (fraction)."""
+        codec = leg.codec if codec is None else codec
+        loss = figures.effective_loss if loss is None else loss
         ta = one_way_delay_ms(
             rtt_ms=rtt_ms,
             jitter_buffer_ms=leg.stats.playout_delay * 1000.0,
-            codec=leg.codec,
+            codec=codec,
             packet_ms=figures.packet_ms,
         )
         details = r_factor_details(
-            ie=leg.codec.ie,
-            bpl=leg.codec.bpl,
-            ppl=min(100.0, figures.effective_loss * 100.0),
-            burst_r=figures.burst.burst_ratio,
+            ie=codec.ie,
+            bpl=codec.bpl,
+            ppl=min(100.0, max(0.0, loss) * 100.0),
+            burst_r=figures.burst.burst_ratio**codec.burst_weight,
             ta=ta,
         )
         return _Estimate(details.r, mos_from_r(details.r))
@@ -321,3 +384,23 @@ class QualityMonitor:
             return self._legs[leg]
         except KeyError:
             raise ValueError(f"QualityMonitor: no leg named {leg!r}") from None
+
+
+def _wilson_lower(rate: float, n: int, z: float) -> float:
+    """One-sided Wilson score lower bound of a proportion observed as ``rate`` in ``n`` trials."""
+    if n <= 0 or rate <= 0.0:
+        return 0.0
+    z2 = z * z
+    centre = rate + z2 / (2.0 * n)
+    spread = z * math.sqrt(rate * (1.0 - rate) / n + z2 / (4.0 * n * n))
+    return max(0.0, (centre - spread) / (1.0 + z2 / n))
+
+
+def _mark_at(marks: deque[tuple[float, StatsMark]], since: float) -> StatsMark:
+    """The latest mark taken at or before ``since`` (the oldest one if none is that old)."""
+    found = marks[0][1]
+    for at, mark in marks:
+        if at > since:
+            break
+        found = mark
+    return found

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from media.concealment import Concealment, EndpointHints, choose_concealment, rating_codec
 from media.quality import IntervalMos, QualityMonitor, QualityRecovered, QualityWarning
 from media.rtpstats import ReceiveStats, RemoteStats
 
@@ -22,16 +23,13 @@ RECOVERED = "call_quality_recovered"
 MAX_SERIES = 720  # interval MOS values kept per leg on the call record (1 h at 5 s)
 
 
-def quality_codec(codec: str, plc: bool) -> str:
-    """The G.113 planning entry for what a leg receives.
+def quality_codec(codec: str, plc: bool | None, listener: EndpointHints | None = None) -> str:
+    """The ``media.emodel.CODECS`` entry a leg is rated with.
 
-    Without PLC by default: Vaxel's bridge relays a lost packet as a gap in its own
-    (gap-free numbered) stream, so the listening phone plays silence and never conceals it.
+    ``plc``: the ``[rtp] mos_plc`` override (None: decide from ``listener``, the
+    endpoint that plays the leg's audio; see ``media.concealment``).
     """
-    codec = codec.upper()
-    if plc or codec not in ("PCMU", "PCMA"):
-        return codec
-    return f"{codec}-NOPLC"
+    return rating_codec(codec, choose_concealment(codec, listener, override=plc))
 
 
 def _iso(ts: float) -> str:
@@ -62,7 +60,7 @@ class CallQualityWatch:
         *,
         interval: float = 5.0,
         warn_below: float = 3.1,
-        plc: bool = False,
+        plc: bool | None = None,
         agent: str | None = None,
     ) -> None:
         self.call_id = call_id
@@ -71,6 +69,8 @@ class CallQualityWatch:
         self.monitor = QualityMonitor(
             codec=quality_codec("PCMU", plc), interval=interval, warn_below=warn_below
         )
+        self._codec: dict[str, str] = {}
+        self._concealment: dict[str, Concealment] = {}
         self.latest: dict[str, IntervalMos] = {}
         self.series: dict[str, list[list[float]]] = {}
         self._started: dict[str, float] = {}
@@ -95,10 +95,13 @@ class CallQualityWatch:
         remote: RemoteStats | None = None,
         codec: str = "PCMU",
         on_mos: Callable[[float, float], None] | None = None,
+        listener: EndpointHints | None = None,
     ) -> None:
         """Start estimating a leg (the caller at once, the agent when bridged).
 
         ``on_mos(r, mos)`` gets each interval estimate (the leg puts it in its RTCP XR).
+        ``listener``: what is known of the endpoint that plays this leg's audio (None:
+        the calibrated default, a listener that conceals loss).
         """
         if leg in self.series:
             return  # one leg per name for the whole call
@@ -106,9 +109,21 @@ class CallQualityWatch:
             self._on_mos[leg] = on_mos
         if remote is not None:
             self._remote[leg] = remote
-        self.monitor.add_leg(leg, stats, now, remote=remote, codec=quality_codec(codec, self.plc))
+        decision = choose_concealment(codec, listener, override=self.plc)
+        self._codec[leg] = codec
+        self._concealment[leg] = decision
+        self.monitor.add_leg(leg, stats, now, remote=remote, codec=rating_codec(codec, decision))
         self.series[leg] = []
         self._started[leg] = now
+
+    def set_listener(self, leg: str, listener: EndpointHints | None) -> None:
+        """The endpoint that plays ``leg``'s audio is now known (e.g. the agent's phone once
+        bridged): later estimates and the whole-call figures use its concealment."""
+        if leg not in self._codec:
+            return
+        decision = choose_concealment(self._codec[leg], listener, override=self.plc)
+        self._concealment[leg] = decision
+        self.monitor.set_codec(leg, rating_codec(self._codec[leg], decision))
 
     def next_deadline(self) -> float | None:
         return self.monitor.next_deadline()
@@ -155,6 +170,7 @@ class CallQualityWatch:
             **_figures(m),
             "threshold": self.warn_below,
             "burst_ratio": round(m.burst_ratio, 2),
+            "evidence_mos": _r(m.evidence_mos),
             "at": _iso(wall),
         }
 
@@ -167,6 +183,9 @@ class CallQualityWatch:
         for name, fig in legs.items():
             fig["interval_mos"] = self.series.get(name, [])
             fig["far_end"] = far_end(self._remote.get(name))
+            decision = self._concealment.get(name)
+            if decision is not None:
+                fig["concealment"] = {"conceals": decision.conceals, "reason": decision.reason}
         values = [float(f["mos"]) for f in legs.values() if f["mos"] is not None]  # type: ignore[arg-type]
         mos = min(values) if values else None
         return mos, {"legs": legs, "interval_s": self.interval, "warn_below": self.warn_below}

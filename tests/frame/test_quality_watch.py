@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from media import EndpointHints
 from media.quality_watch import RECOVERED, WARNING, CallQualityWatch, quality_codec
 from media.rtpstats import ReceiveStats, RemoteStats
 
@@ -32,10 +33,29 @@ def feed(
     return events
 
 
-def test_g711_is_rated_without_concealment_unless_configured() -> None:
-    assert quality_codec("PCMU", plc=False) == "PCMU-NOPLC"
+def test_g711_is_rated_as_concealed_by_default_and_the_configuration_overrides() -> None:
+    assert quality_codec("PCMU", plc=None) == "PCMU-CONCEAL"
     assert quality_codec("pcma", plc=False) == "PCMA-NOPLC"
-    assert quality_codec("PCMU", plc=True) == "PCMU"
+    assert quality_codec("PCMU", plc=True) == "PCMU-CONCEAL"
+    assert quality_codec("PCMU", None, EndpointHints(user_agent="SIPp/3.7")) == "PCMU-NOPLC"
+
+
+def test_the_caller_leg_is_rated_for_the_agent_phone_once_bridged_and_the_record_says_why() -> None:
+    watch = CallQualityWatch("c7", interval=1.0)
+    caller = ReceiveStats()
+    watch.add_leg("caller", caller, 0.0)
+    feed(watch, {"caller": caller}, 0.0, 3.0, {"caller": 0.03})
+    _, quality = watch.summary()
+    assert quality["legs"]["caller"]["codec"] == "PCMU-CONCEAL"
+    assert quality["legs"]["caller"]["concealment"]["reason"].startswith("default")
+    concealed = quality["legs"]["caller"]["mos"]
+    watch.set_listener("caller", EndpointHints(user_agent="SIPp/v3.7.1"))
+    mos, quality = watch.summary()
+    leg = quality["legs"]["caller"]
+    assert leg["codec"] == "PCMU-NOPLC" and leg["concealment"]["conceals"] is False
+    assert "SIPp" in leg["concealment"]["reason"] and mos is not None and mos < concealed
+    watch.set_listener("caller", EndpointHints(user_agent="Yealink SIP-T54W 96.86.0.70"))
+    assert watch.summary()[1]["legs"]["caller"]["codec"] == "PCMU-CONCEAL"
 
 
 def test_clean_call_raises_no_event_and_stores_high_mos() -> None:
@@ -144,7 +164,10 @@ def test_quality_settings_are_validated_naming_the_key(tmp_path) -> None:
 
     text = demo_toml_with(tmp_path)
     ok = parse_config(text.replace("[rtp]\n", "[rtp]\nmos_warning = 3.5\nmos_interval = 1\n"))
-    assert (ok.rtp.mos_warning, ok.rtp.mos_interval, ok.rtp.mos_plc) == (3.5, 1.0, False)
+    assert (ok.rtp.mos_warning, ok.rtp.mos_interval, ok.rtp.mos_plc) == (3.5, 1.0, "auto")
+    for value, parsed in (("true", True), ("false", False), ('"auto"', "auto")):
+        cfg = parse_config(text.replace("[rtp]\n", f"[rtp]\nmos_plc = {value}\n"))
+        assert cfg.rtp.mos_plc == parsed
     assert parse_config(text).rtp.mos_warning == 3.1  # SPEC S10's threshold by default
     for bad in ("mos_warning = 5.0", "mos_interval = 0", "mos_plc = 'maybe'"):
         with pytest.raises(ConfigError, match=f"rtp.{bad.split()[0]}"):

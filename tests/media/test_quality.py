@@ -66,10 +66,10 @@ def test_mos_just_above_threshold_does_not_count_as_recovered() -> None:
     # A warned leg needs warn_below + 0.1: feed an interval whose MOS is 3.1..3.2.
     from media.quality import _Estimate
 
-    monitor._estimate = lambda *_: _Estimate(r=60.0, mos=3.15)  # type: ignore[method-assign]
+    monitor._estimate = lambda *_, **__: _Estimate(r=60.0, mos=3.15)  # type: ignore[method-assign]
     events = run(monitor, stats, 6.0)
     assert not any(isinstance(e, QualityRecovered) for e in events)
-    monitor._estimate = lambda *_: _Estimate(r=62.0, mos=3.25)  # type: ignore[method-assign]
+    monitor._estimate = lambda *_, **__: _Estimate(r=62.0, mos=3.25)  # type: ignore[method-assign]
     events = run(monitor, stats, 6.0, start=300)
     assert any(isinstance(e, QualityRecovered) for e in events)
 

@@ -40,7 +40,7 @@ from sip import (
 from vaxel.logs import log_event
 
 from .directory import SIP_DEVICE, TEL_DEVICE
-from .media_sdp import apply_sdp
+from .media_sdp import apply_sdp, endpoint_hints
 from .resolve import ResolveError, resolve_host
 from .session import AgentLeg, InboundCall
 from .sip_port import SipPort
@@ -137,6 +137,16 @@ class AgentDialer:
             return [(uri, (host, trunk.port), trunk.transport.upper())]
         return []
 
+    def _registered_user_agent(self, agent_leg: AgentLeg) -> str | None:
+        """The User-Agent the rung phone registered with (its 2xx may not say)."""
+        if not agent_leg.device.startswith(SIP_DEVICE):
+            return None
+        user = agent_leg.device[len(SIP_DEVICE) :]
+        for b in self.registrar.bindings(user, time.time()):
+            if b.contact.strip("<>") == agent_leg.target_uri:
+                return b.user_agent
+        return None
+
     async def _ring(self, call: InboundCall, agent_leg: AgentLeg) -> None:
         key, agent = call.call_id, agent_leg.agent
         try:
@@ -216,7 +226,11 @@ class AgentDialer:
                 self._by_dialog[ev.dialog_id] = (key, agent)
             try:
                 assert agent_leg.offer_sdp is not None and agent_leg.leg is not None
-                apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, parse_sdp(resp.body)))
+                answer = parse_sdp(resp.body)
+                ua = resp.headers.get("User-Agent") or resp.headers.get("Server")
+                ua = ua or self._registered_user_agent(agent_leg)
+                agent_leg.hints = endpoint_hints(ua, answer)
+                apply_sdp(agent_leg.leg, parse_answer(agent_leg.offer_sdp, answer))
             except SdpError as exc:
                 log_event(
                     log,

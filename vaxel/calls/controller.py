@@ -24,7 +24,14 @@ from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
 from ivr import FlowPlan, FlowState, book_callback, run_survey
-from media import CallQualityWatch, MediaEngine, MediaError, MediaLeg, run_watch
+from media import (
+    CallQualityWatch,
+    EndpointHints,
+    MediaEngine,
+    MediaError,
+    MediaLeg,
+    run_watch,
+)
 from prompts import PromptResolver
 from sip import (
     AckReceived,
@@ -61,7 +68,7 @@ from .acd_runner import AcdRunner
 from .agent_dialer import AgentDialer
 from .directory import TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
-from .media_sdp import apply_sdp
+from .media_sdp import apply_sdp, endpoint_hints
 from .phone_services import PhoneServices
 from .session import AgentLeg, InboundCall
 from .sip_port import SipPort
@@ -135,6 +142,7 @@ class CallController:
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
         self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
         self._offers: dict[str, Any] = {}  # request id -> the caller's parsed SDP offer
+        self._hints: dict[str, EndpointHints] = {}  # request id -> the caller's endpoint
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quality: dict[str, tuple[CallQualityWatch, asyncio.Task[None]]] = {}
         self._actions: deque[A.Action] = deque()
@@ -315,6 +323,7 @@ class CallController:
         if target is None:
             log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
         self._offers[ev.request_id] = offer
+        self._hints[ev.request_id] = endpoint_hints(req.headers.get("User-Agent"), offer)
         invite = E.Invite(
             request_id=ev.request_id,
             sip_call_id=req.call_id or f"vaxel-{secrets.token_hex(8)}",
@@ -327,6 +336,7 @@ class CallController:
         actions = self.core.invite(invite, self.clock())
         if not any(isinstance(a, A.OpenCallerLeg) for a in actions):
             self._offers.pop(ev.request_id, None)
+            self._hints.pop(ev.request_id, None)
         self._perform(actions)
 
     def _dialog_established(self, ev: DialogEstablished) -> None:
@@ -442,6 +452,7 @@ class CallController:
         call = self._runtime(a.key)
         self._by_request[state.request_id] = a.key
         offer = self._offers.pop(state.request_id, None)
+        call.hints = self._hints.pop(state.request_id, None)
         self._spawn(self._open_caller_leg(call, offer), f"leg-{a.key}")
 
     async def _open_caller_leg(self, call: InboundCall, offer: SessionDescription | None) -> None:
@@ -732,7 +743,9 @@ class CallController:
         log_event(log, "call.bridged", call_id=a.key, agent=a.agent)
         watched = self._quality.get(a.key)
         if watched is not None:
+            # Each leg is rated for the phone that plays it: the caller's audio for the agent's.
             watched[0].agent = a.agent
+            watched[0].set_listener("caller", agent_leg.hints)
             leg = agent_leg.leg
             watched[0].add_leg(
                 "agent",
@@ -740,6 +753,7 @@ class CallController:
                 self._loop_now(),
                 remote=leg.remote_stats,
                 on_mos=leg.set_quality,
+                listener=call.hints,
             )
 
     # ------------------------------------------------------------------ call log and ACD
@@ -811,7 +825,10 @@ class CallController:
         """MOS of the caller's leg from now on (the agent's leg joins when bridged)."""
         rtp = self.config.rtp
         watch = CallQualityWatch(
-            call.call_id, interval=rtp.mos_interval, warn_below=rtp.mos_warning, plc=rtp.mos_plc
+            call.call_id,
+            interval=rtp.mos_interval,
+            warn_below=rtp.mos_warning,
+            plc=None if rtp.mos_plc == "auto" else rtp.mos_plc,
         )
         leg = call.leg
         assert leg is not None

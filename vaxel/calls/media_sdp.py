@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from media import MediaLeg
-from sip import Negotiated
+from media import EndpointHints, MediaLeg
+from sip import Negotiated, SessionDescription
 
 
 def apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:
@@ -14,4 +14,17 @@ def apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:
         neg.codec.name,
         neg.codec.payload_type,
         neg.telephone_event_pt,
+    )
+
+
+def endpoint_hints(user_agent: str | None, sdp: SessionDescription | None) -> EndpointHints:
+    """What an endpoint's signalling says about its loss concealment (media.concealment)."""
+    attrs = list(sdp.attributes) if sdp is not None else []
+    webrtc = False
+    for m in sdp.media if sdp is not None else []:
+        if m.media == "audio":
+            attrs += m.attributes
+            webrtc = webrtc or "SAVPF" in m.proto.upper()
+    return EndpointHints(
+        user_agent=user_agent, rtcp_xr=any(name == "rtcp-xr" for name, _ in attrs), webrtc=webrtc
     )

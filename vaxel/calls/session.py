@@ -14,7 +14,7 @@ from typing import Any
 
 from callcore import CallState
 from ivr import DigitResult
-from media import Bridge, MediaLeg, Prompt
+from media import Bridge, EndpointHints, MediaLeg, Prompt
 from prompts import PromptError, PromptResolver
 from sip import SessionDescription
 
@@ -29,6 +29,7 @@ class AgentLeg:
     handle: str | None = None
     dialog_id: str | None = None
     offer_sdp: SessionDescription | None = None
+    hints: EndpointHints | None = None  # the agent's phone, from its 2xx (MOS concealment)
     auth_tries: int = 0
     target_uri: str = ""
     destination: tuple[str, int] = ("", 0)
@@ -48,6 +49,7 @@ class InboundCall:
     leg: MediaLeg | None = None
     answer_body: bytes | None = None
     late_offer: SessionDescription | None = None
+    hints: EndpointHints | None = None  # the caller's endpoint, from the INVITE
     dialog_id: str | None = None
     acked: bool = False
     agents: dict[str, AgentLeg] = field(default_factory=dict)
