@@ -44,8 +44,11 @@ class Simulation:
         *,
         handle_time: Callable[[], float],
         answer_delay: float = 0.0,
+        observe: Callable[[Command], None] | None = None,
     ) -> None:
         self.acd = acd
+        # Sees every command the ACD returns, in order (e.g. to feed statistics).
+        self._observe = observe
         self.now = 0.0
         self.result = SimulationResult()
         self._handle_time = handle_time
@@ -82,6 +85,8 @@ class Simulation:
         events = self.result.events
         answers: list[OfferCall] = []
         for c in commands:
+            if self._observe is not None:
+                self._observe(c)
             if isinstance(c, OfferCall):
                 if self._answer_delay > 0:
                     self.at(self.now + self._answer_delay, self._answer, c.call.id, c.agent)
@@ -125,6 +130,7 @@ def simulate_mmn(
     calls: int,
     seed: int = 1,
     strategy: str = "longest_idle",
+    observe: Callable[[Command], None] | None = None,
 ) -> SimulationResult:
     """M/M/N in the ACD: one queue, ``agents`` agents answering at once, no wrap-up.
 
@@ -143,7 +149,7 @@ def simulate_mmn(
         [AnswerGroup("g")],
         [AgentConfig(id=f"a{i}", memberships=(GroupMembership("g"),)) for i in range(agents)],
     )
-    sim = Simulation(acd, handle_time=lambda: rng.expovariate(1.0 / aht))
+    sim = Simulation(acd, handle_time=lambda: rng.expovariate(1.0 / aht), observe=observe)
     for i in range(agents):
         sim._apply(acd.agent_login(f"a{i}", f"sip:a{i}@sim", now=0.0))
     sim.poisson_arrivals("q", load / aht, calls, rng)
