@@ -32,6 +32,20 @@ def free_port(kind: int = socket.SOCK_STREAM, *, both: bool = True) -> int:
     raise RuntimeError("no free port")
 
 
+def free_port_with_next() -> int:
+    """A port free for TCP and UDP whose next port is free for TCP too: baresip listens
+    for SIP over TLS on the port after its sip_listen one."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair")
+
+
 def free_port_range(size: int = 200) -> tuple[int, int]:
     """A block of UDP ports that is free right now (for an RTP range)."""
     for _ in range(50):

@@ -11,7 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from tests.peers import quit_console
-from tests.support import free_port, free_port_range, require_tool
+from tests.support import free_port, free_port_range, free_port_with_next, require_tool
 
 
 def _config(
@@ -54,7 +54,7 @@ class Baresip:
         self.dir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.listen, self.ctrl, self.cons = (
-            free_port(),
+            free_port_with_next(),
             free_port(both=False),
             free_port(both=False),
         )
