@@ -97,7 +97,10 @@ async def test_500_invites_a_second_ban_the_flooder_a_caller_elsewhere_is_answer
         assert all(status == 200 for status, _ in answers), answers
         assert max(took for _, took in answers) < 1.0, answers
         (ban,) = (await _bans(vaxel))["bans"]
-        assert ban["address"] == "127.0.0.2" and "INVITE rate" in ban["reason"]
+        # Banned for its rate, or (on a loaded machine, the burst's INVITEs still unanswered)
+        # for holding more than 20 early dialogs: either strike is the flood's.
+        assert ban["address"] == "127.0.0.2", ban
+        assert "INVITE rate" in ban["reason"] or "early dialogs" in ban["reason"], ban
         # Answered only within the burst; after the ban nothing at all comes back.
         # (about 30 INVITEs of the burst, each answered 100 and 200 with its retransmissions)
         assert flooder.received < 400, flooder.received
