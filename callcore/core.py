@@ -17,7 +17,7 @@ from typing import Any
 
 from acd import AnnouncePosition, CancelOffer, Channel, LogEvent, OfferCall, Overflow
 from acd import Call as AcdCall
-from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
+from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome, jsonable
 
 from . import actions as A
 from . import events as E
@@ -582,7 +582,7 @@ class CallCore:
                     agent=cmd.agent,
                     a_number=call.a_number if call else None,
                     b_number=call.b_number if call else None,
-                    data=_jsonable(cmd.data),
+                    data=jsonable(cmd.data),
                 )
             )
         )
@@ -799,7 +799,7 @@ class CallCore:
                     agent=agent,
                     a_number=call.a_number,
                     b_number=call.b_number,
-                    data=_jsonable(data) or None,
+                    data=jsonable(data) or None,
                 )
             )
         )
@@ -814,18 +814,6 @@ _SMS_TEXT = {
 def _attempt_key(cb: Callback) -> str:
     again = f".{cb.restarts}" if cb.restarts else ""
     return f"{cb.origin};cb{cb.attempt}{again}"
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if isinstance(v, str | int | float | bool | dict) or v is None:
-            out[k] = v
-        elif isinstance(v, list | tuple):
-            out[k] = [x if isinstance(x, str | int | float | bool) else str(x) for x in v]
-        else:
-            out[k] = str(v)
-    return out
 
 
 _Handler = Callable[[CallCore, CallState, Any, float, list[A.Action]], None]

@@ -3,7 +3,7 @@ summary computed from a call's events. Pure: no storage, no clock; the one write
 ``vaxel/storage/calllog.py`` and everything that happens to a call reaches it as these
 events (from the call core and the ACD)."""
 
-from .event import AGENT_CALL_ID, CallEvent
+from .event import AGENT_CALL_ID, CallEvent, jsonable
 from .kinds import TERMINAL_KINDS, EventKind, Outcome
 from .recovery import close_interrupted
 from .summary import CallSummary, SummaryFold, summarize
@@ -17,5 +17,6 @@ __all__ = [
     "Outcome",
     "SummaryFold",
     "close_interrupted",
+    "jsonable",
     "summarize",
 ]

@@ -34,3 +34,16 @@ class CallEvent:
             "b_number": self.b_number,
             "data": self.data,
         }
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every value JSON can store: other objects become their text."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, str | int | float | bool | dict) or v is None:
+            out[k] = v
+        elif isinstance(v, list | tuple):
+            out[k] = [x if isinstance(x, str | int | float | bool) else str(x) for x in v]
+        else:
+            out[k] = str(v)
+    return out

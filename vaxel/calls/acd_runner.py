@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd import Acd, AcdError, AgentLoggedOut, AgentStateChanged, Command, LogEvent
+from calllog import jsonable
 from vaxel.logs import log_event
 
 log = logging.getLogger("vaxel.acd")
@@ -133,17 +134,5 @@ def _event_json(cmd: LogEvent) -> dict[str, Any]:
         "queue": cmd.queue,
         "agent": cmd.agent,
         "at": _iso(cmd.at),
-        "data": _jsonable(cmd.data),
+        "data": jsonable(cmd.data),
     }
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if isinstance(v, str | int | float | bool) or v is None:
-            out[k] = v
-        elif isinstance(v, list | tuple):
-            out[k] = [x if isinstance(x, str | int | float | bool) else str(x) for x in v]
-        else:
-            out[k] = str(v)
-    return out
