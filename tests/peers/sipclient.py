@@ -129,8 +129,16 @@ class UdpClient:
         cid = secrets.token_hex(8)
         body = SDP.format(host=self.local[0], port=40000)
         start = time.monotonic()
-        self.send(request("INVITE", self.target, self.local, user=number, call_id=cid, body=body))
-        resp = await self.final(cid, timeout)
+        invite = request("INVITE", self.target, self.local, user=number, call_id=cid, body=body)
+        self.send(invite)
+        # As a phone does (RFC 3261 timer A): the same INVITE again after 0.5, 1, 2 ... s
+        # until anything answers (a datagram can be lost while the server is flooded).
+        resp, wait = None, 0.5
+        while resp is None and (left := timeout - (time.monotonic() - start)) > 0:
+            resp = await self.final(cid, min(wait, left))
+            if resp is None and not self.responses.get(cid):
+                self.send(invite)
+            wait *= 2
         took = time.monotonic() - start
         if resp is None:
             return None, took
