@@ -530,7 +530,9 @@ class CallCore:
                 A.SaveCallback(PendingCallback(nxt, call.queue, call.b_number, call.language, at))
             )
         else:
-            self._log(call, K.CALLBACK_FAILED, now, out, attempts=cb.attempt, reason=why)
+            self._log(
+                call, K.CALLBACK_FAILED, now, out, attempts=cb.attempt, reason=why, origin=cb.origin
+            )
             self.pending_callbacks.pop((call.queue, cb.number), None)
             out.append(A.DropCallback(cb.origin))
         self._end(call, now, out, by="server", reason=why)

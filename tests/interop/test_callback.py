@@ -174,3 +174,64 @@ async def test_a_phone_agent_gets_the_callback_number_by_sms_through_the_http_ga
     finally:
         await vaxel.server.stop()
         await runner.cleanup()
+
+
+async def test_a_busy_customer_is_retried_per_policy_then_the_callback_is_listed_as_failed(
+    tmp_path: Path,
+) -> None:
+    """Two attempts (the policy), 10 s apart, each: the agent answers first and hears the
+    briefing, the customer is busy (486). Then the callback is failed, in the call log and
+    in the supervisors' list of GET /api/callbacks."""
+    trunk_port = free_port()
+    vaxel = await start_vaxel(
+        tmp_path, replace={"port = 5080": f"port = {trunk_port}"}, extra=CALLBACK
+    )
+    try:
+        _pcaps(tmp_path / "uac" / "pcap")
+        caller = Sipp(tmp_path / "uac", scenario="callback_caller.xml", target=vaxel.sip_target,
+                      timeout=40)  # fmt: skip
+        booked = await caller.run_with("-s", "100")
+        assert booked.returncode == 0, booked.explain()
+        agent_port, echo_port = free_port(), free_port(both=False)
+        agent = Sipp(tmp_path / "agent", "-rtp_echo", builtin="uas", port=agent_port, calls=2,
+                     timeout=60, media_port=echo_port)  # fmt: skip
+        customer = Sipp(tmp_path / "customer", scenario="customer_busy.xml", port=trunk_port,
+                        calls=2, timeout=60)  # fmt: skip
+        await agent.start()
+        await customer.start()
+        reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", agent_port)
+        assert reg.returncode == 0, reg.explain()
+        async with aiohttp.ClientSession(headers=AUTH) as http:
+            async with http.post(
+                f"{vaxel.http}/api/agents/1001/login", json={"device": "sip"}
+            ) as r:
+                assert r.status == 200, await r.text()
+            async with http.get(f"{vaxel.http}/api/callbacks?status=pending") as r:
+                pending = (await r.json())["callbacks"]
+            assert [p["number"] for p in pending] == ["0701234567"], pending
+            customer_res = await customer.wait()
+            assert customer_res.returncode == 0, customer_res.explain()
+            assert customer_res.messages().count("INVITE sip:0701234567@127.0.0.1") == 2
+            failed: list[dict[str, object]] = []
+            for _ in range(100):  # the failure is logged as the second attempt ends
+                async with http.get(f"{vaxel.http}/api/callbacks?status=failed") as r:
+                    assert r.status == 200, await r.text()
+                    failed = (await r.json())["callbacks"]
+                if failed:
+                    break
+                await asyncio.sleep(0.1)
+            async with http.get(f"{vaxel.http}/api/callbacks?status=pending") as r:
+                assert (await r.json())["callbacks"] == []
+        await agent.stop()
+        assert len(failed) == 1, failed
+        assert failed[0]["number"] == "0701234567" and failed[0]["attempts"] == 2, failed
+        assert failed[0]["queue"] == "support" and "486" in str(failed[0]["reason"]), failed
+        events = await vaxel.server.calllog.events()
+        kinds = [e.kind for e in events]
+        assert kinds.count("callback_attempt") == 2 and kinds.count("callback_retry") == 1, kinds
+        (retry,) = [e for e in events if e.kind == "callback_retry"]
+        (second,) = [e for e in events if e.kind == "callback_attempt"][1:]
+        gap = (second.at - retry.at).total_seconds()
+        assert 9.5 <= gap <= 20, gap  # retry_interval = 10
+    finally:
+        await vaxel.server.stop()

@@ -11,6 +11,7 @@ from . import (
     audit_routes,
     auth_routes,
     calendars_routes,
+    callbacks_routes,
     calllog_routes,
     events_routes,
     health_routes,
@@ -44,6 +45,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(users_routes.routes)
     app.add_routes(audit_routes.routes)
     app.add_routes(calllog_routes.routes)
+    app.add_routes(callbacks_routes.routes)
     prompts_routes.setup(app)
     app.add_routes(calendars_routes.routes)
     app.add_routes(agents_routes.routes)

@@ -50,6 +50,7 @@ RULES: dict[tuple[str, str], Action] = {
     ("DELETE", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     # supervision
     ("GET", "/api/calls"): Action.VIEW_CALLS,
+    ("GET", "/api/callbacks"): Action.VIEW_CALLS,
     ("GET", "/api/calllog/events"): Action.STATISTICS,
     ("GET", "/api/calllog/calls"): Action.STATISTICS,
     ("GET", "/api/surveys"): Action.STATISTICS,
