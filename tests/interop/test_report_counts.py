@@ -15,7 +15,7 @@ import aiohttp
 from tests.peers.sipp import Sipp
 from tests.support import free_port
 
-from .conftest import RunningVaxel, sipp_register
+from .conftest import RunningVaxel, sipp_register, start_vaxel
 
 HEADERS = {"Authorization": "Bearer demo-admin-token"}
 
@@ -94,3 +94,76 @@ async def test_answered_abandoned_and_short_abandoned_calls_are_the_hours_counts
     assert row["service_level"] == 0.5, row  # 1 within 20 s / (3 offered - 1 short)
     assert 5 <= row["longest_wait"] < 20, row  # the caller who gave up waited ~12 s
     assert row["talk"] > 10, row
+
+
+async def test_abandoned_while_ringing_and_an_overflow_are_the_hours_counts(
+    tmp_path: Path,
+) -> None:
+    """A caller on 100 hangs up while agent 1001's phone (SIPp: 180, never answers) rings;
+    then a caller on 101 (sales: nobody staffs it, max_wait 3 s) overflows to support, is
+    offered to the same phone and hangs up while it rings. The hour's report: sales 1
+    offered, 1 overflowed out; support 2 offered (1 of them overflowed in), 2 abandoned,
+    none answered; the agent 2 offers, no no-answer (the ring timeout never passed), the
+    ringing time of both offers."""
+    vaxel = await start_vaxel(tmp_path, replace={"max_wait = 300": "max_wait = 3"})
+    try:
+        zone = ZoneInfo(vaxel.config.server.time_zone)
+        now = datetime.now(zone)
+        if now.minute == 59 and now.second > 20:  # keep the calls inside one hour
+            await asyncio.sleep(61 - now.second)
+        hour = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
+        uas_port = free_port()
+        phone = Sipp(tmp_path / "agent", scenario="ring_no_answer.xml", port=uas_port,
+                     calls=2, timeout=60)  # fmt: skip
+        await phone.start()
+        reg = await sipp_register(vaxel, tmp_path / "reg", "1001", "secret1001", uas_port)
+        assert reg.returncode == 0, reg.explain()
+        async with aiohttp.ClientSession(headers=HEADERS) as http:
+            async with http.post(
+                f"{vaxel.http}/api/agents/1001/login", json={"device": "sip"}
+            ) as r:
+                assert r.status == 200, await r.text()
+            first = caller(vaxel, tmp_path, "ringing", 8_000, "0704444444")
+            res = await first.run()
+            assert res.returncode == 0, res.explain()
+            await wait_kind(vaxel, "hangup", 1)
+            second = caller(vaxel, tmp_path, "overflowed", 14_000, "0705555555")
+            second.cmd[second.cmd.index("100")] = "101"
+            res = await second.run()
+            assert res.returncode == 0, res.explain()
+            await wait_kind(vaxel, "hangup", 2)
+            phone_res = await phone.wait()
+            assert phone_res.returncode == 0, phone_res.explain()
+            await asyncio.sleep(0.5)
+            end = hour.replace(minute=59, second=59)
+            params = {"from": hour.isoformat(), "to": end.isoformat(), "interval": "hour"}
+            async with http.get(
+                f"{vaxel.http}/api/reports/key_figures",
+                params={**params, "queues": "support,sales"},
+            ) as r:
+                queues = await r.json()
+                assert r.status == 200, queues
+            async with http.get(
+                f"{vaxel.http}/api/reports/agents", params={**params, "agents": "1001"}
+            ) as r:
+                agents = await r.json()
+                assert r.status == 200, agents
+        rows = {row["queue"]: row for row in queues["rows"]}
+        sales, support = rows["sales"], rows["support"]
+        print("report:", sales, support, agents["rows"], sep="\n  ")
+        assert sales["offered"] == 1 and sales["overflow_out"] == 1, sales
+        assert sales["abandoned"] == 0 and sales["answered"] == 0, sales
+        assert 2.5 <= sales["longest_wait"] < 6, sales  # max_wait = 3
+        assert support["offered"] == 2 and support["overflow_in"] == 1, support
+        assert support["abandoned"] == 2 and support["abandoned_short"] == 0, support
+        assert support["answered"] == 0 and support["service_level"] == 0.0, support
+        assert support["abandoned_within"] == 2, support
+        assert 6 <= support["average_abandon_wait"] < 10, support
+        # The overflowed caller waited ~14 s - 1.7 s welcome - 3 s in sales in support.
+        assert 7 <= support["longest_wait"] < 12, support
+        (agent,) = agents["rows"]
+        assert agent["offers"] == 2 and agent["answered"] == 0, agent
+        assert agent["no_answers"] == 0 and agent["declined"] == 0, agent
+        assert 11 < agent["ringing"] < 20, agent  # ~6 s + ~9 s
+    finally:
+        await vaxel.server.stop()
