@@ -107,10 +107,16 @@ class PromptAgent:
 
 @dataclass(frozen=True, slots=True)
 class DropAgent:
-    """Stop ringing (CANCEL) or hang up (BYE) the agent's leg and release it."""
+    """Stop ringing (CANCEL) or hang up (BYE) the agent's leg and release it.
+
+    With ``classify`` (the caller hung up on an agent reached on a phone number, whose
+    queue classifies calls) the agent is first asked for the code by keypad: the key is
+    the code's position in ``classify``; then the leg is hung up."""
 
     key: str
     agent: str
+    classify: tuple[str, ...] = ()
+    classify_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -779,13 +779,26 @@ class CallCore:
         if not call.caller_gone:
             out.append(A.HangUpCaller(call.key))
             call.caller_gone = True
+        talking = call.agent if call.phase == Phase.CONNECTED else None
         call.phase = Phase.RELEASING
         self._arm(call, None)
         # The media figures (both legs) are read before the agent's leg goes.
         out.append(A.ReleaseMedia(call.key))
         for agent in list(call.offers):
-            out.append(A.DropAgent(call.key, agent))
+            out.append(self._drop_after_end(call, agent, by, talking))
         call.offers.clear()
+
+    def _drop_after_end(
+        self, call: CallState, agent: str, by: str, talking: str | None
+    ) -> A.DropAgent:
+        """The agent's leg after the call: an agent on a phone number whom the caller left
+        on the line is asked for the classification by keypad first (SPEC S4)."""
+        offer = call.offers[agent]
+        if by == "caller" and agent == talking and offer.device.startswith("tel:"):
+            opts = self.queue_options(call.queue or "")
+            if opts.keypad_codes:
+                return A.DropAgent(call.key, agent, opts.keypad_codes, opts.keypad_timeout)
+        return A.DropAgent(call.key, agent)
 
     def _log(
         self, call: CallState, kind: str, now: float, out: list[A.Action], **data: Any

@@ -39,3 +39,7 @@ class QueueOptions:
     accept_message: str = "accept-call"  # what the agent hears on the accept prompt
     survey: bool = False  # the caller is asked the NKI survey when the agent hangs up first
     callback: CallbackOptions | None = None
+    # The queue's classification codes, keyed by position (1 = the first) by an agent on a
+    # phone number who is still on the line when the caller hangs up. Empty: not asked.
+    keypad_codes: tuple[str, ...] = ()
+    keypad_timeout: float = 10.0  # seconds for the key after the question

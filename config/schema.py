@@ -254,6 +254,10 @@ class ClassificationProfileConfig(_Strict):
         min_length=1, max_length=9
     )
     required: bool = True  # wrap-up waits for a code (at most classification_timeout)
+    # Agents on a phone number still on the line when the caller hangs up are asked for
+    # the code by keypad (the code's position); False: they give it through the API only.
+    keypad: bool = True
+    keypad_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
     @model_validator(mode="after")
     def _unique(self) -> ClassificationProfileConfig:

@@ -246,6 +246,14 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
             "en": "A call from the queue. Press 1 to take the call.",
         },
     ),
+    "classify-call": (
+        "Asked of an agent on a phone number after the caller hung up, when the queue "
+        "classifies its calls: the key is the code's position in the profile",
+        {
+            "sv": "Kunden har lagt på. Tryck siffran för samtalets klassificering.",
+            "en": "The caller has hung up. Press the number of the call's classification.",
+        },
+    ),
     "connection-warning": (
         "Told to a caller whose media path shows poor quality",
         {

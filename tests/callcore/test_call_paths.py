@@ -375,3 +375,46 @@ def test_without_a_survey_the_agent_hanging_up_ends_the_call() -> None:
     w.feed(E.AgentAnswered(key, "a0"))
     w.feed(E.AgentGone(key, "a0", "hangup"))
     assert key not in w.services and key in w.summaries
+
+
+CODES = ("order", "question", "complaint")
+
+
+def _connected_tel_call(w: World) -> str:
+    w.login("a0", device="tel:0700")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    w.feed(E.AgentKeyed(key, "a0", "1"))
+    assert w.bridged == {key: "a0"}
+    return key
+
+
+def _drops(w: World) -> list[A.DropAgent]:
+    return [a for a in w.actions if isinstance(a, A.DropAgent)]
+
+
+def test_a_tel_agent_left_on_the_line_by_the_caller_is_asked_for_the_code_by_keypad() -> None:
+    w = World(options={"q": QueueOptions(keypad_codes=CODES, keypad_timeout=7)})
+    key = _connected_tel_call(w)
+    w.feed(E.CallerGone(key, "hangup"))
+    assert _drops(w) == [A.DropAgent(key, "a0", CODES, 7)]
+
+
+def test_no_keypad_question_when_the_agent_hangs_up_or_is_on_a_sip_phone() -> None:
+    w = World(options={"q": QueueOptions(keypad_codes=CODES)})
+    key = _connected_tel_call(w)
+    w.feed(E.AgentGone(key, "a0", "hangup"))
+    assert _drops(w) == [A.DropAgent(key, "a0")]  # the agent's phone is gone
+    w = World(options={"q": QueueOptions(keypad_codes=CODES)})
+    w.login("a0")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    w.feed(E.CallerGone(key, "hangup"))
+    assert _drops(w) == [A.DropAgent(key, "a0")]  # a SIP phone: the API or the web client
+
+
+def test_no_keypad_question_for_a_queue_without_codes() -> None:
+    w = World()
+    key = _connected_tel_call(w)
+    w.feed(E.CallerGone(key, "hangup"))
+    assert _drops(w) == [A.DropAgent(key, "a0")]

@@ -79,6 +79,7 @@ class AgentDialer:
         feed: Callable[[E.CallInput], None],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         session_version: Callable[[], int],
+        classified: Callable[[str, str, str], None] = lambda key, agent, code: None,
     ) -> None:
         self.sip = sip
         self.media = media
@@ -92,6 +93,9 @@ class AgentDialer:
         self.feed = feed
         self._spawn = spawn
         self._session_version = session_version
+        self._classified = classified  # (call key, agent, code): to the ACD
+        # Agent legs kept after their call ended, asking for the classification by keypad.
+        self.classifying: dict[tuple[str, str], AgentLeg] = {}
 
     @property
     def ua(self) -> UserAgent:
@@ -332,8 +336,55 @@ class AgentDialer:
         agent_leg = self.leg_of(a.key, a.agent)
         if agent_leg is None:
             return
-        del self.calls[a.key].agents[a.agent]
+        call = self.calls[a.key]
+        del call.agents[a.agent]
+        if a.classify and agent_leg.leg is not None and agent_leg.dialog_id is not None:
+            self.classifying[(a.key, a.agent)] = agent_leg
+            agent_leg.task = self._spawn(
+                self._classify(a, agent_leg, agent_leg.leg, call.language),
+                f"classify-{a.agent}-{a.key}",
+            )
+            return
         self.release(agent_leg)
+
+    async def _classify(
+        self, a: A.DropAgent, agent_leg: AgentLeg, leg: MediaLeg, lang: str
+    ) -> None:
+        """Ask the agent left on the line for the call's classification: one key, the
+        code's position; a wrong key is asked again once. Then hang up the leg."""
+        try:
+            question = self.prompts.resolve_all(["classify-call"], lang)
+            invalid = self.prompts.resolve_all(["invalid-choice"], lang)
+            beep = self.prompts.resolve_all(["beep"], lang)
+            leg.flush_digits()
+            for attempt in range(2):
+                played = await leg.play(question if attempt == 0 else invalid + question,
+                                        interrupt_digits=DIGITS)  # fmt: skip
+                if played.reason == "hangup":
+                    return
+                got = await leg.collect_digits(1, a.classify_timeout, a.classify_timeout, None)
+                if not got.digits:
+                    return  # no key: the code can still come by the API until wrap-up ends
+                position = int(got.digits) if got.digits.isdigit() else 0
+                if 1 <= position <= len(a.classify):
+                    self._classified(a.key, a.agent, a.classify[position - 1])
+                    await leg.play(beep)
+                    return
+        except (MediaError, PromptError) as exc:
+            log_event(log, "call.classify_failed", call_id=a.key, agent=a.agent, reason=str(exc))
+        finally:
+            self.classifying.pop((a.key, a.agent), None)
+            self.release(agent_leg)
+
+    def classify_gone(self, dialog_id: str) -> bool:
+        """The agent hung up while asked for the classification: stop asking."""
+        for agent_leg in self.classifying.values():
+            if agent_leg.dialog_id == dialog_id:
+                agent_leg.dialog_id = None  # nothing to BYE any more
+                if agent_leg.task is not None:
+                    agent_leg.task.cancel()
+                return True
+        return False
 
     def release(self, agent_leg: AgentLeg) -> None:
         """Stop ringing (CANCEL) or hang up (BYE) an agent leg and close it; idempotent."""

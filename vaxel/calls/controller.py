@@ -161,6 +161,7 @@ class CallController:
             feed=self.feed,
             spawn=self._spawn,
             session_version=self._session_version,
+            classified=self._classified_by_keypad,
         )
         runner.sink = self.on_acd_commands
 
@@ -374,6 +375,8 @@ class CallController:
     def _dialog_gone(self, dialog_id: str, reason: str) -> None:
         owner = self._by_dialog.pop(dialog_id, None)
         if owner is None:
+            return
+        if self.dialer.classify_gone(dialog_id):
             return
         key, agent = owner
         call = self.calls.get(key)
@@ -818,6 +821,9 @@ class CallController:
 
     def _do_AcdEnded(self, a: A.AcdEnded) -> None:
         self._acd_safely(self.acd.call_ended, a.call_id, reason=a.reason)
+
+    def _classified_by_keypad(self, key: str, agent: str, code: str) -> None:
+        self._acd_safely(self.acd.classification_given, agent, code, call_id=key)
 
     # ------------------------------------------------------------------ voice quality
 

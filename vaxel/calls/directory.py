@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from acd import AgentConfig, AnswerGroup, GroupMembership, QueueConfig, Strategy, normalize_number
 from callcore import CallbackOptions, QueueOptions, Target
@@ -63,7 +64,16 @@ class Directory:
             accept_message=activated(queue, "accept-call") or "accept-call",
             survey=q is not None and q.survey is not None,
             callback=_callback(q.callback) if q is not None and q.callback else None,
+            **self._keypad(q.classification_profile if q is not None else None),
         )
+
+    def _keypad(self, profile_name: str | None) -> dict[str, Any]:
+        """The classification asked by keypad of agents on phone numbers (none: no profile,
+        or the profile says ``keypad = false``)."""
+        profile = self.config.classification_profiles.get(profile_name or "")
+        if profile is None or not profile.keypad:
+            return {}
+        return {"keypad_codes": tuple(profile.codes), "keypad_timeout": profile.keypad_timeout}
 
     def survey(self, queue: str | None) -> SurveySettings | None:
         """The queue's NKI survey, or None when it has none."""
