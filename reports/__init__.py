@@ -6,8 +6,10 @@ formats the figures. The formulas are in ``docs/statistics.md``; the standard re
 (``centre``) and the subscription due times (``schedule``) in ``docs/reports.md``.
 """
 
+from .assembled import Assembled, Piece, day_pieces, piece_interval
 from .centre import (
     REPORT_END,
+    FigureSource,
     NkiFigures,
     NkiRollup,
     ParamError,
@@ -30,11 +32,14 @@ __all__ = [
     "REPORT_END",
     "SETTLE_SECONDS",
     "AgentFigures",
+    "Assembled",
     "Due",
+    "FigureSource",
     "Interval",
     "NkiFigures",
     "NkiRollup",
     "ParamError",
+    "Piece",
     "PeriodFeed",
     "Periodicity",
     "Periods",
@@ -46,7 +51,9 @@ __all__ = [
     "Schedule",
     "Table",
     "build_table",
+    "day_pieces",
     "parse_params",
     "periodicity_of",
+    "piece_interval",
     "to_csv",
 ]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from calllog import AGENT_CALL_ID, CallEvent, CallSummary, EventKind
@@ -204,7 +204,9 @@ class PeriodFeed:
             out.append(event)
             return out
         if rollup.live_calls() == 0 and self._marked:
-            return None
+            # Nothing more is needed; but a marker made just now must still be fed (else
+            # the agents' time from their last event to the end would be lost).
+            return out or None
         if event.call_id in self._calls:
             out.append(event)
         return out
@@ -420,10 +422,24 @@ def calls_table(calls: Iterable[CallSummary], params: ReportParams) -> Table:
     return Table("Call detail", CALL_COLUMNS, tuple(rows))
 
 
+class FigureSource(Protocol):
+    """What a table is built from: a ``Rollup``, or days summed (``Assembled``)."""
+
+    def queue_figures(
+        self, queues: Iterable[str] | None = None, *, group_by: Mapping[str, str] | None = None
+    ) -> list[QueueFigures]: ...
+
+    def agent_figures(self, agents: Iterable[str] | None = None) -> list[AgentFigures]: ...
+
+
+class NkiSource(Protocol):
+    def figures(self) -> list[NkiFigures]: ...
+
+
 def build_table(
     params: ReportParams,
-    rollup: Rollup | None = None,
-    nki: NkiRollup | None = None,
+    rollup: FigureSource | None = None,
+    nki: NkiSource | None = None,
     calls: Sequence[CallSummary] = (),
 ) -> Table:
     """The table of ``params.report`` from what the caller fed."""

@@ -86,7 +86,7 @@ class VaxelServer:
         self.calllog = CallLog(self._engine)
         self.calllog.start()
         # Calls a crashed process left live get their end (and summary) before new ones.
-        await self.calllog.close_interrupted()
+        interrupted = await self.calllog.close_interrupted()
         sessions = sessionmaker(self._engine)
         self.audit = AuditLog(sessions)
         self.users = UserService(
@@ -98,6 +98,8 @@ class VaxelServer:
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
         )
         self._closers.append(self.reports.close)
+        if interrupted:
+            await self.reports.forget_days_of(interrupted)
         await self.reports.start_live()
 
         await self._start_calls()

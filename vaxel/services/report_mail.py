@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from reports import AgentFigures, QueueFigures, Rollup
+from reports import AgentFigures, FigureSource, QueueFigures
 
 from .reports import ReportRun
 
@@ -142,7 +142,7 @@ def _fmt(value: float | None, pct: bool = False) -> str:
     return f"{100 * value:.1f} %" if pct else f"{value:.0f} s"
 
 
-def _summary_rows(rollup: Rollup | None, run: ReportRun) -> list[QueueFigures]:
+def _summary_rows(rollup: FigureSource | None, run: ReportRun) -> list[QueueFigures]:
     if rollup is None:
         return []
     totals: dict[str, QueueFigures] = defaultdict(lambda: QueueFigures("", run.params.start,

@@ -8,29 +8,37 @@ calls, whatever the period) and renders the tables as JSON, CSV or XLSX.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from config import VaxelConfig
 from reports import (
+    Assembled,
     NkiRollup,
     ParamError,
     PeriodFeed,
+    Piece,
     QueueRules,
     ReportKind,
     ReportParams,
     Rollup,
     Table,
     build_table,
+    day_pieces,
     parse_params,
+    piece_interval,
     to_csv,
 )
 from vaxel.storage import CallLog
+
+if TYPE_CHECKING:
+    from vaxel.storage.report_pieces import ReportPieceStore
 
 # How far before a report's start reading begins at least (calls waiting at the start),
 # and at most (an agent logged in for weeks without a logout is read from here).
@@ -38,6 +46,10 @@ LEAD = timedelta(hours=1)
 MAX_LEAD = timedelta(days=31)
 # How far past a report's end reading goes at most for the calls that arrived in it.
 TAIL = timedelta(hours=6)
+# A day's figures are kept once nothing can change them: its calls have been read up to
+# TAIL past its end, and a late event of the day (a crash's closing rows) is rare and
+# drops the kept days it touches (``forget_from``).
+SETTLE = TAIL + timedelta(minutes=10)
 
 FORMATS = ("json", "csv", "xlsx")
 CONTENT_TYPES = {
@@ -60,18 +72,24 @@ class ReportRun:
 
     params: ReportParams
     table: Table
-    rollup: Rollup | None
+    rollup: Assembled | None
 
 
 class ReportService:
     """Reports over the call log of one server."""
 
     def __init__(
-        self, calllog: CallLog, config: VaxelConfig, *, clock: Callable[[], float] = time.time
+        self,
+        calllog: CallLog,
+        config: VaxelConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        pieces: ReportPieceStore | None = None,
     ) -> None:
         self.calllog = calllog
         self.config = config
         self.clock = clock
+        self.pieces = pieces  # finished days kept (None: every report recounts)
 
     # ------------------------------------------------------------------ parameters
 
@@ -80,6 +98,16 @@ class ReportService:
             qid: QueueRules(service_level_seconds=q.service_level_seconds)
             for qid, q in self.config.queues.items()
         }
+
+    def rules_key(self) -> str:
+        """Identifies the thresholds kept days were computed with (a change: new days)."""
+        text = json.dumps(
+            sorted(
+                (q, r.service_level_seconds, r.short_abandon_seconds)
+                for q, r in self.rules().items()
+            )  # fmt: skip
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def params(self, values: Mapping[str, Any], report: str | None = None) -> ReportParams:
         """Parse report parameters (raises ``reports.ParamError`` naming the parameter)."""
@@ -102,19 +130,70 @@ class ReportService:
     # ------------------------------------------------------------------ running
 
     async def run(self, params: ReportParams, *, rollup_for_charts: bool = False) -> ReportRun:
-        """The report's table; with ``rollup_for_charts`` the queue/agent rollup too."""
+        """The report's table; with ``rollup_for_charts`` the queue/agent figures too."""
         if params.report is ReportKind.CALLS:
             calls = [
                 c async for c in self.calllog.stream_calls(since=params.start, until=params.end)
             ]
             table = build_table(params, calls=calls)
-            rollup = await self.rollup(params) if rollup_for_charts else None
-            return ReportRun(params, table, rollup)
-        rollup, nki = await self._feed(params)
-        return ReportRun(params, build_table(params, rollup, nki), rollup)
+            figures = await self.rollup(params) if rollup_for_charts else None
+            return ReportRun(params, table, figures)
+        figures = await self.rollup(params)
+        return ReportRun(params, build_table(params, figures, figures), figures)
 
-    async def rollup(self, params: ReportParams) -> Rollup:
-        return (await self._feed(params))[0]
+    async def rollup(self, params: ReportParams) -> Assembled:
+        """The report's figures: its days summed, each finished day kept once computed."""
+        out = Assembled(params.zone, params.interval)
+        for lo, hi, day in day_pieces(params.start, params.end, params.zone):
+            out.add(await self._piece(params, lo, hi, day))
+        return out
+
+    async def _piece(
+        self, params: ReportParams, lo: datetime, hi: datetime, day: date | None
+    ) -> Piece:
+        interval = piece_interval(params.interval)
+        keep = (
+            self.pieces is not None
+            and day is not None
+            and hi + SETTLE <= datetime.fromtimestamp(self.clock(), hi.tzinfo)
+        )
+        rules = self.rules_key()
+        if keep:
+            assert self.pieces is not None and day is not None
+            kept = await self.pieces.get(params.zone, interval.value, day, rules)
+            if kept is not None:
+                return kept
+        part = replace(params, start=lo, end=hi, interval=interval, queues=None, agents=None)
+        rollup, nki = await self._feed(part)
+        piece = Piece.from_rollup(rollup, nki, lo, hi)
+        if keep:
+            assert self.pieces is not None and day is not None
+            await self.pieces.put(params.zone, interval.value, day, rules, piece)
+        return piece
+
+    async def settle(self, zone: str, *, days: int = 35, interval: str = "day") -> int:
+        """Compute and keep the finished days of the last ``days`` not kept yet (run in
+        the background, so that the first month report after midnight is quick)."""
+        if self.pieces is None:
+            return 0
+        now = datetime.fromtimestamp(self.clock(), tz=None).astimezone()
+        params = self.params(
+            {
+                "from": (now - timedelta(days=days)).isoformat(),
+                "to": now.isoformat(),
+                "interval": interval,
+                "time_zone": zone,
+            },  # fmt: skip
+            ReportKind.KEY_FIGURES.value,
+        )
+        have = await self.pieces.days(zone, piece_interval(interval).value, self.rules_key())
+        made = 0
+        for lo, hi, day in day_pieces(params.start, params.end, zone):
+            if day is None or day in have or hi + SETTLE > now:
+                continue
+            await self._piece(params, lo, hi, day)
+            made += 1
+        return made
 
     async def _feed(self, params: ReportParams) -> tuple[Rollup, NkiRollup]:
         rollup = Rollup(params.zone, params.interval, rules=self.rules())

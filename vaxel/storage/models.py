@@ -247,3 +247,18 @@ class CallbackRow(Base):
 
 
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
+
+
+class ReportPieceRow(Base):
+    """One finished day's report figures in one zone and interval length (reports.Piece
+    as JSON), kept so that a month report sums days instead of recounting the call log.
+    ``rules`` identifies the queues' thresholds the figures were computed with."""
+
+    __tablename__ = "report_pieces"
+
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, local
+    rules: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
