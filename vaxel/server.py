@@ -12,16 +12,19 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from config import VaxelConfig
+from acd import AcdConfigError
+from config import ConfigError, VaxelConfig
 
 from .calls.wiring import CallStack, build_call_stack
 from .events import EventHub
 from .http import create_app
 from .logs import log_event
-from .services import AuditLog, ReportCentre, UserService
+from .services import AuditLog, ReportCentre, ServiceError, UserService
+from .services.administration import ConfigAdmin
 from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
+from .storage.config_store import ConfigStore
 from .web import add_web_routes
 
 log = logging.getLogger("vaxel.server")
@@ -53,6 +56,7 @@ class VaxelServer:
         self.ssh: SshConsole | None = None
         self.audit: AuditLog
         self.users: UserService
+        self.admin: ConfigAdmin
         self.reports: ReportCentre | None = None
         # The report centre's clock (subscription due times, live figures); tests move it.
         self.clock: Callable[[], float] = time.time
@@ -89,11 +93,24 @@ class VaxelServer:
         await self.calllog.close_interrupted()
         sessions = sessionmaker(self._engine)
         self.audit = AuditLog(sessions)
+        # The file seeds an empty database; from then on the database holds the agents,
+        # queues, numbers ... (administered at run time, docs/operations.md).
+        self.admin = ConfigAdmin(
+            ConfigStore(sessions),
+            self.audit,
+            current=lambda: self.config,
+            apply=self._apply_config,
+            in_use=lambda kind, key: self.calls.in_use(kind, key) if self.calls else [],
+        )
         self.users = UserService(
             sessions, self.config.api, self.audit, known_agents=lambda: self.config.agents
         )
         # The file seeds an empty database; from then on the database holds the users.
         await self.users.seed(self.config.users)
+        try:
+            self.config = await self.admin.start(self.config)
+        except ConfigError as exc:
+            raise StartupError(str(exc)) from None
         self.reports = ReportCentre(
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
         )
@@ -107,6 +124,16 @@ class VaxelServer:
             await self._start_ssh()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
+
+    def _apply_config(self, config: VaxelConfig) -> None:
+        """A change stored by the administration: the call stack first (it may refuse a
+        removal still in use), then everything that reads ``self.config``."""
+        if self.calls is not None:
+            try:
+                self.calls.reconfigure(config)
+            except AcdConfigError as exc:
+                raise ServiceError("conflict", str(exc)) from None
+        self.config = config
 
     async def _start_calls(self) -> None:
         """Media engine, ACD, registrar, call controller and the SIP endpoint."""

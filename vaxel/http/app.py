@@ -12,6 +12,7 @@ from . import (
     auth_routes,
     calendars_routes,
     calllog_routes,
+    config_routes,
     events_routes,
     health_routes,
     live_routes,
@@ -46,6 +47,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(calllog_routes.routes)
     prompts_routes.setup(app)
     app.add_routes(calendars_routes.routes)
+    app.add_routes(config_routes.routes)
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
     app.add_routes(schedules_routes.routes)

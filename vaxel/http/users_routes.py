@@ -16,7 +16,7 @@ from .openapi import operation, path_param, ref
 
 routes = web.RouteTableDef()
 
-_FIELDS = frozenset({"role", "password", "agent", "email", "statistics"})
+_FIELDS = frozenset({"role", "password", "agent", "email", "statistics", "ssh_keys"})
 
 
 @routes.get("/api/users")
