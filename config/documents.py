@@ -108,8 +108,8 @@ def to_toml(config: VaxelConfig) -> str:
     then the managed ones. Deterministic: the same configuration gives the same bytes."""
     data = file_sections(config)
     for section, entities in documents_of(config).items():
-        if entities:
-            data[section] = entities
+        if entities:  # sorted: the database keeps no order, the export must be stable
+            data[section] = dict(sorted(entities.items()))
     header = (
         "# Vaxel configuration exported by `vaxel config export`.\n"
         "# Users are not included: they live in the database (GET /api/users).\n\n"

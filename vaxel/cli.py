@@ -1,4 +1,5 @@
-"""Command line: ``vaxel serve``, ``vaxel check-config``, ``vaxel calendar``.
+"""Command line: ``vaxel serve``, ``vaxel check-config``, ``vaxel calendar``,
+``vaxel config export|import``.
 
 Exit codes: 0 success, 2 bad configuration or a port that cannot be bound, 1 anything else.
 """
@@ -156,6 +157,76 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_for(config: VaxelConfig):  # noqa: ANN202 - AsyncEngine, imported lazily
+    from .server import resolve_database_url
+    from .storage import create_engine
+
+    return create_engine(resolve_database_url(config, Path.cwd()))
+
+
+def cmd_config_export(args: argparse.Namespace) -> int:
+    """The running configuration as TOML: the file's sections and the stored documents."""
+    from .services.config_transfer import export_config
+
+    try:
+        config, _ = _load(args.config)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def run() -> str:
+        engine = _engine_for(config)
+        try:
+            return await export_config(config, engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        text = asyncio.run(run())
+    except ConfigError as exc:
+        print(f"the stored configuration does not fit the file:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_config_import(args: argparse.Namespace) -> int:
+    """Replace the stored agents, queues, numbers ... with FILE's, all or nothing."""
+    from .services.config_transfer import import_config
+
+    try:
+        config, _ = _load(args.config)
+        text = Path(args.file).read_text(encoding="utf-8")
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def run():  # noqa: ANN202
+        engine = _engine_for(config)
+        try:
+            return await import_config(config, engine, text, source=args.file)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except ConfigError as exc:
+        print(f"nothing imported, the file has errors:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    counts = ", ".join(f"{n} {section}" for section, n in result.counts.items())
+    print(f"{args.file}: imported {counts}")
+    for section in result.ignored:
+        print(f"  [{section}] not imported: users are kept in the database (/api/users)")
+    print("  a running server reads them at its next start (or change it live: /api/config)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxel", description="Vaxel call-center server")
     parser.add_argument("--version", action="version", version=f"vaxel {__version__}")
@@ -180,6 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-password", help="print an argon2 hash for [users.NAME] password_hash"
     )
     hashpw.set_defaults(func=cmd_hash_password)
+
+    cfg = sub.add_parser("config", help="export or import the administered configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    export = cfg_sub.add_parser("export", help="the configuration the server runs with, as TOML")
+    export.add_argument("--config", help="TOML file (default: the demo configuration)")
+    export.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    export.set_defaults(func=cmd_config_export)
+    imp = cfg_sub.add_parser(
+        "import", help="replace the stored agents, queues, numbers ... (all or nothing)"
+    )
+    imp.add_argument("file", help="TOML file, e.g. from vaxel config export")
+    imp.add_argument("--config", help="TOML file (default: the demo configuration)")
+    imp.set_defaults(func=cmd_config_import)
     return parser
 
 
