@@ -22,6 +22,7 @@ from vaxel.storage.callbacks import CallbackStore
 from vaxel.storage.config_store import ConfigStore, VersionMismatch
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x"
 
 
 async def _call(
@@ -79,7 +80,7 @@ async def test_every_new_table_on_postgresql(tmp_path: Path) -> None:
                 )
                 assert status == 200, body
                 # a user's SSH key (users.ssh_keys)
-                key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x"
+                key = KEY
                 status, body, _ = await _call(
                     http, server, "PATCH", "/api/users/manager", {"ssh_keys": [key]}
                 )
@@ -142,7 +143,7 @@ async def test_every_new_table_on_postgresql(tmp_path: Path) -> None:
             assert server.calls is not None
             assert server.calls.acd.is_logged_in("1001")
             assert [p.callback.origin for p in await callbacks_of(server)] == ["pg-cb"]
-            assert await server.users.ssh_keys("manager") == [key]
+            assert await server.users.ssh_keys("manager") == [KEY]
             async with aiohttp.ClientSession() as http:
                 _, body, _ = await _call(http, server, "GET", "/api/schedules")
                 assert [s["agent"] for s in body["schedules"]] == ["1002"]

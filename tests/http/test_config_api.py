@@ -127,3 +127,17 @@ async def test_the_database_wins_over_the_file_after_a_restart(tmp_path: Path) -
         assert server.calls is not None and server.calls.acd.queue_config("sales").priority == 9
     finally:
         await server.stop()
+
+
+async def test_voicemail_mail_follows_the_queue_language_changed_at_run_time(api: Api) -> None:
+    assert api.server.calls is not None
+    locales = api.server.calls.voicemail.mailbox_locales
+    # The demo: server.language sv, the base calendar in Europe/Stockholm.
+    assert locales[("support", None)] == ("sv", "Europe/Stockholm")
+    _, _, tag = await req(api, "GET", "/api/config/queues/support")
+    status, body, _ = await req(
+        api, "PATCH", "/api/config/queues/support", {"language": "en"}, if_match=tag
+    )
+    assert status == 200, body
+    locales = api.server.calls.voicemail.mailbox_locales
+    assert locales[("support", None)] == ("en", "Europe/Stockholm")

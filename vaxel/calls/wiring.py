@@ -121,6 +121,7 @@ class CallStack:
             mailbox_names=_mailbox_names(config),
             retry_delays=tuple(config.voicemail.mail_retry_delays),
         )
+        self._set_mail_locales(config)
         # The endpoint's events go to the controller built just below.
         self.endpoint = SipEndpoint(
             self._on_sip_event,
@@ -176,6 +177,17 @@ class CallStack:
         self.calendars.base, self.calendars.own = fresh.base, fresh.own
         self.controller.reconfigured(config)
         self.voicemail.mailbox_names = _mailbox_names(config)
+        self._set_mail_locales(config)
+
+    def _set_mail_locales(self, config: VaxelConfig) -> None:
+        """Voicemail mails in the mailbox's language, times in its calendar's zone."""
+        lang = config.server.language
+        base_zone = self.calendars.base.config.timezone
+        self.voicemail.default_locale = (lang, base_zone)
+        self.voicemail.mailbox_locales = {
+            (qid, None): (q.language or lang, self.calendars.for_queue(qid).config.timezone)
+            for qid, q in config.queues.items()
+        }
 
     def in_use(self, kind: str, key: str) -> list[str]:
         """What deleting this entity would break now (refused with 409 naming them)."""
