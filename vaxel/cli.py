@@ -27,7 +27,15 @@ def _statistics_build() -> str:
     return "compiled" if COMPILED else "pure Python: build media/_rtpstats_core.c for speed"
 
 
-def _banner(config: VaxelConfig, config_path: Path) -> str:
+def _banner(
+    config: VaxelConfig,
+    config_path: Path,
+    *,
+    from_database: bool = False,
+    seed_users: VaxelConfig | None = None,
+) -> str:
+    """What ``serve`` prints once started; ``seed_users``: the file's config (its users
+    seeded the database: the demo's passwords are shown from there)."""
     sip = config.sip
     lines = [
         f"Vaxel {__version__} serving {config.server.name!r} (config: {config_path})",
@@ -41,6 +49,12 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         lines.append(
             f"  SSH   ssh -p {config.ssh.port} admin@{config.ssh.host}"
             "  (console for admins and managers)"
+        )
+    if from_database:
+        lines.append(
+            "  Config: agents, queues, numbers, groups, calendars, profiles and pause reasons"
+            " come from the database (the file seeded it when it was empty; change them with"
+            " /api/config or the console, export with `vaxel config export`)"
         )
     lines += [
         "  Numbers:",
@@ -56,7 +70,8 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
         lines.append(f"    API token: {config.api.tokens[0]} (acts as an admin)")
-        users = [f"{n}/{u.password}" for n, u in config.users.items() if u.password]
+        seeded = (seed_users or config).users
+        users = [f"{n}/{u.password}" for n, u in seeded.items() if u.password]
         if users:
             lines.append(f"    API users (POST /api/login): {', '.join(users)}")
         for aid, agent in config.agents.items():
@@ -105,7 +120,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or config.server.log_level)
     server = VaxelServer(config)
     try:
-        asyncio.run(run_until_signalled(server, _banner(config, file)))
+        # The banner is made once started: the numbers are the database's by then.
+        banner = lambda: _banner(  # noqa: E731
+            server.config, file, from_database=True, seed_users=config
+        )
+        asyncio.run(run_until_signalled(server, banner))
     except StartupError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -183,8 +183,11 @@ class VaxelServer:
         log_event(log, "server.stopped")
 
 
-async def run_until_signalled(server: VaxelServer, ready_message: str | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; a second signal forces exit without the clean shutdown."""
+async def run_until_signalled(
+    server: VaxelServer, ready_message: str | Callable[[], str] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM; a second signal forces exit without the clean shutdown.
+    ``ready_message`` is printed once started (a callable: made then, from what runs)."""
     import os
     import signal
     import sys
@@ -207,7 +210,8 @@ async def run_until_signalled(server: VaxelServer, ready_message: str | None = N
         loop.add_signal_handler(sig, on_signal, sig)
     await server.start()
     if ready_message:
-        print(ready_message, flush=True)
+        text = ready_message() if callable(ready_message) else ready_message
+        print(text, flush=True)
     try:
         await stop.wait()
     finally:
