@@ -141,3 +141,22 @@ async def test_voicemail_mail_follows_the_queue_language_changed_at_run_time(api
     assert status == 200, body
     locales = api.server.calls.voicemail.mailbox_locales
     assert locales[("support", None)] == ("en", "Europe/Stockholm")
+
+
+async def test_bad_keys_and_types_are_refused_naming_the_field(api: Api) -> None:
+    status, body, _ = await req(
+        api, "PUT", "/api/config/queues/bad%20id", {"answer_groups": ["support"]}
+    )
+    assert status == 400 and "queues.bad id" in body["error"]["message"], body
+    status, body, _ = await req(
+        api, "PUT", "/api/config/agents/2002", {"name": "X", "sip_password": "s", "pin": 12}
+    )
+    assert status == 400, body
+    fields = {p["field"] for p in body["error"]["problems"]}
+    assert fields == {"agents.2002.sip_password", "agents.2002.pin"}, body
+    status, body, _ = await req(api, "PUT", "/api/config/nonsense/x", {})
+    assert status == 404 and "unknown kind" in body["error"]["message"], body
+    status, body, _ = await req(api, "PUT", "/api/config/numbers/555", [1])
+    assert status == 400, body
+    # Nothing of it was stored.
+    assert "2002" not in api.server.config.agents
