@@ -88,6 +88,13 @@ async def test_create_and_delete_an_agent_and_a_pause_reason(api: Api) -> None:
     assert status == 201
     status, body, _ = await req(api, "GET", "/api/config/pause_reasons")
     assert body["items"]["lunch"]["document"] == {"name": "Lunch"}
+    # With pause reasons defined, a pause names one of them.
+    status, body, _ = await req(api, "POST", "/api/agents/1001/login", {"device": "sip"})
+    assert status == 200, body
+    status, body, _ = await req(api, "POST", "/api/agents/1001/pause", {"reason": "nap"})
+    assert status == 400 and "'nap' is not a pause reason (one of lunch)" in str(body), body
+    status, body, _ = await req(api, "POST", "/api/agents/1001/pause", {"reason": "lunch"})
+    assert status == 200 and body["agent"]["pause_reason"] == "lunch", body
 
 
 async def test_calendar_deviation_added_and_removed(api: Api) -> None:
