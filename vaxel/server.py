@@ -134,6 +134,11 @@ class VaxelServer:
             except AcdConfigError as exc:
                 raise ServiceError("conflict", str(exc)) from None
         self.config = config
+        if self.reports is not None:  # reports and the wallboard: queues, agents, levels
+            self.reports.service.config = config
+            self.reports.live.set_queues(
+                {qid: q.service_level_seconds for qid, q in config.queues.items()}
+            )
 
     async def _start_calls(self) -> None:
         """Media engine, ACD, registrar, call controller and the SIP endpoint."""

@@ -167,3 +167,23 @@ async def test_bad_keys_and_types_are_refused_naming_the_field(api: Api) -> None
     assert status == 400, body
     # Nothing of it was stored.
     assert "2002" not in api.server.config.agents
+
+
+async def test_a_new_queue_is_known_to_the_wallboard_and_reports_a_deleted_one_not(
+    api: Api,
+) -> None:
+    status, body, tag = await req(
+        api, "PUT", "/api/config/queues/billing", {"answer_groups": ["support"]}
+    )
+    assert status == 201, body
+    assert api.server.reports is not None
+    assert "billing" in api.server.reports.live.snapshots()
+    status, body, _ = await req(
+        api,
+        "GET",
+        "/api/reports/key_figures?from=2026-03-10T09:00&to=2026-03-10T10:00&queue=billing",
+    )
+    assert status == 200, body
+    status, body, _ = await req(api, "DELETE", "/api/config/queues/billing", if_match=tag)
+    assert status == 200, body
+    assert "billing" not in api.server.reports.live.snapshots()
