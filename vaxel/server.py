@@ -101,6 +101,7 @@ class VaxelServer:
             current=lambda: self.config,
             apply=self._apply_config,
             in_use=lambda kind, key: self.calls.in_use(kind, key) if self.calls else [],
+            agent_users=lambda agent: self.users.owners_of(agent),
         )
         self.users = UserService(
             sessions, self.config.api, self.audit, known_agents=lambda: self.config.agents

@@ -187,3 +187,10 @@ async def test_a_new_queue_is_known_to_the_wallboard_and_reports_a_deleted_one_n
     status, body, _ = await req(api, "DELETE", "/api/config/queues/billing", if_match=tag)
     assert status == 200, body
     assert "billing" not in api.server.reports.live.snapshots()
+
+
+async def test_an_agent_a_user_works_as_is_not_deleted(api: Api) -> None:
+    _, _, tag = await req(api, "GET", "/api/config/agents/1002")
+    status, body, _ = await req(api, "DELETE", "/api/config/agents/1002", if_match=tag)
+    assert status == 409 and "user 1002 (works as it)" in body["error"]["message"], body
+    assert "1002" in api.server.config.agents

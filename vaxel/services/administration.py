@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -105,12 +105,14 @@ class ConfigAdmin:
         current: Callable[[], VaxelConfig],
         apply: Callable[[VaxelConfig], None],
         in_use: Callable[[str, str], list[str]] = lambda kind, key: [],
+        agent_users: Callable[[str], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.store = store
         self.audit = audit
         self._current = current
         self._apply = apply
         self._in_use = in_use
+        self._agent_users = agent_users
         self._versions: dict[tuple[str, str], int] = {}
         self._lock = asyncio.Lock()  # one change at a time: validate, store, apply
 
@@ -224,7 +226,15 @@ class ConfigAdmin:
             doc = self._validated(kind, key, body)
             new = self._whole(config, kind, key, doc)
             version = await self._store(kind, key, doc, expected)
-            self._apply(new)
+            try:
+                self._apply(new)
+            except ServiceError:  # the running stack refused: the stored one goes back
+                if before is None:
+                    await self.store.delete(kind, key, version)
+                    self._versions.pop((kind, key), None)
+                else:
+                    self._versions[(kind, key)] = await self.store.put(kind, key, before, version)
+                raise
             action = f"config.{kind}.{'changed' if exists else 'created'}"
         await self.audit.record(
             actor, action, f"{kind}/{key}", before=_redacted(before), after=_redacted(doc)
@@ -241,6 +251,8 @@ class ConfigAdmin:
                 raise ServiceError("not_found", f"no {MANAGED[kind]} {key!r}")
             expected = self._version_for(kind, key, if_match, exists=True)
             busy = self._in_use(kind, key)
+            if kind == "agents" and self._agent_users is not None:
+                busy += [f"user {u} (works as it)" for u in await self._agent_users(key)]
             if busy:
                 raise ServiceError(
                     "conflict",

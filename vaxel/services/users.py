@@ -450,6 +450,12 @@ class UserService:
             keys = await session.scalar(select(UserRow.ssh_keys).where(UserRow.name == name))
         return list(keys or [])
 
+    async def owners_of(self, agent: str) -> list[str]:
+        """The users who work as ``agent`` (an agent with a user is not deleted)."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(UserRow.name).where(UserRow.agent == agent))
+        return [r[0] for r in rows]
+
     async def _agent_free(self, agent: str, name: str) -> None:
         async with self._sessions() as session:
             other = (
