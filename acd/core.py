@@ -181,6 +181,7 @@ class Acd:
         self._queues: dict[str, QueueConfig] = {}
         self._queue_groups: dict[str, frozenset[str]] = {}
         self._aht: dict[str, AhtTracker] = {}
+        self._aht_window = aht_window
         self._rr_last: dict[str, int] = {}
         for q in queues:
             if q.id in self._queues:
@@ -208,6 +209,82 @@ class Acd:
         self._seq = 0
         self._now = -math.inf
         self._schedule: list[tuple[float, int, str, str, str | None, tuple[str, ...] | None]] = []
+
+    # ------------------------------------------------------------ reconfiguring
+
+    def in_use(self, queue_id: str | None = None, agent_id: str | None = None) -> list[str]:
+        """What a removal of ``queue_id`` or ``agent_id`` would break: the calls waiting,
+        ringing or connected in that queue, agents in its wrap-up, or the agent's login."""
+        found: list[str] = []
+        if queue_id is not None:
+            found += [
+                f"call {r.call.id} ({r.state})"
+                for r in self._calls.values()
+                if r.call.queue == queue_id
+            ]
+            found += [
+                f"agent {a.config.id} (wrap-up)"
+                for a in self._agents.values()
+                if a.wrap is not None and a.wrap.queue == queue_id
+            ]
+        if agent_id is not None and agent_id in self._agents:
+            a = self._agents[agent_id]
+            if a.state is not AgentState.OFFLINE:
+                found.append(f"agent {agent_id} ({a.state.value})")
+        return found
+
+    def reconfigure(
+        self,
+        queues: Iterable[QueueConfig],
+        groups: Iterable[AnswerGroup],
+        agents: Iterable[AgentConfig],
+    ) -> None:
+        """Take a changed configuration while calls run. A queue's new settings apply from
+        the next offer on (an offer ringing now keeps its deadline); an agent's login keeps
+        only the groups it is still a member of. Removing a queue or an agent that
+        :meth:`in_use` reports is refused here too (the caller checks first)."""
+        new_groups = {g.id: g for g in groups}
+        new_queues = {q.id: q for q in queues}
+        new_agents = {a.id: a for a in agents}
+        for q in new_queues.values():
+            unknown = [g for g in q.answer_groups if g not in new_groups]
+            if unknown:
+                raise AcdConfigError(f"queue {q.id!r}: answer_groups: unknown groups {unknown}")
+        for a in new_agents.values():
+            unknown = [g for g in a.groups if g not in new_groups]
+            if unknown:
+                raise AcdConfigError(f"agent {a.id!r}: memberships: unknown groups {unknown}")
+        busy = [w for qid in self._queues if qid not in new_queues for w in self.in_use(qid)]
+        busy += [w for aid in self._agents if aid not in new_agents for w in self.in_use(None, aid)]
+        if busy:
+            raise AcdConfigError(f"still in use: {', '.join(busy)}")
+        self._groups = new_groups
+        for qid in list(self._queues):
+            if qid not in new_queues:
+                del self._queues[qid], self._queue_groups[qid], self._aht[qid]
+                self._rr_last.pop(qid, None)
+        for q in new_queues.values():
+            if q.id not in self._aht:
+                self._aht[q.id] = AhtTracker(q.default_aht, self._aht_window)
+            self._queues[q.id] = q
+            self._queue_groups[q.id] = frozenset(q.answer_groups)
+        self._any_no_agent_rule = any(q.no_agent_target is not None for q in self._queues.values())
+        for aid in list(self._agents):
+            if aid not in new_agents:
+                del self._agents[aid]
+        for a in new_agents.values():
+            rec = self._agents.get(a.id)
+            if rec is None:
+                self._agents[a.id] = _Agent(config=a, order=len(self._agents))
+                continue
+            rec.config = a
+            if rec.state is not AgentState.OFFLINE:
+                rec.groups = rec.groups & frozenset(a.groups)
+        # Waiting calls are re-sorted: a queue's priority may have changed.
+        for call in self._calls.values():
+            if call.state == WAITING:
+                self._remove_waiting(call)
+                self._insert_waiting(call)
 
     # ------------------------------------------------------------------ reading
 
@@ -1004,12 +1081,16 @@ class Acd:
         if not rec.offers:
             self._insert_waiting(rec)
 
-    def _count_unanswered(self, a: _Agent, now: float, out: list[Command]) -> None:
+    def _count_unanswered(self, a: _Agent, queue_id: str, now: float, out: list[Command]) -> None:
+        # The queue of the offer that went unanswered may set its own limit and action.
+        q = self._queues.get(queue_id)
+        limit = q.max_unanswered if q is not None and q.max_unanswered else self.max_unanswered
+        action = q.unanswered_action if q is not None and q.unanswered_action else None
         a.unanswered += 1
-        if a.unanswered < self.max_unanswered:
+        if a.unanswered < limit:
             return
         reason = f"{a.unanswered} unanswered offers in a row"
-        if self.unanswered_action == "logout":
+        if (action or self.unanswered_action) == "logout":
             self._go_offline(a, reason, now, out)
             out.append(AgentLoggedOut(a.config.id, reason))
         else:
@@ -1034,7 +1115,7 @@ class Acd:
             a.call_id = None
             rec.unanswered_by.add(agent_id)
             self._set_state(a, AgentState.READY, "no answer", now, out)
-            self._count_unanswered(a, now, out)
+            self._count_unanswered(a, rec.call.queue, now, out)
         rec.offers.clear()
         self._insert_waiting(rec)
 
@@ -1059,7 +1140,7 @@ class Acd:
         rec.unanswered_by.add(agent_id)
         a.call_id = None
         self._set_state(a, AgentState.READY, kind, now, out)
-        self._count_unanswered(a, now, out)
+        self._count_unanswered(a, rec.call.queue, now, out)
         if not rec.offers:
             self._insert_waiting(rec)
         return self._finish(now, out)

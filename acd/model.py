@@ -176,9 +176,24 @@ class QueueConfig:
     announce_interval: float | None = None
     default_aht: float = 180.0
     failed_offer_retry: float = 5.0
+    # Unanswered offers in a row from this queue before the agent is logged out or paused
+    # (None: the ACD's own limit and action).
+    max_unanswered: int | None = None
+    unanswered_action: str | None = None
 
     def __post_init__(self) -> None:
         owner = f"queue {self.id!r}"
+        if self.max_unanswered is not None and (
+            not isinstance(self.max_unanswered, int) or self.max_unanswered < 1
+        ):
+            raise AcdConfigError(
+                f"{owner}: max_unanswered: expected an integer >= 1, got {self.max_unanswered!r}"
+            )
+        if self.unanswered_action not in (None, "logout", "pause"):
+            raise AcdConfigError(
+                f"{owner}: unanswered_action: expected 'logout' or 'pause', "
+                f"got {self.unanswered_action!r}"
+            )
         if not isinstance(self.id, str) or not self.id:
             raise AcdConfigError(f"queue: id: expected a non-empty string, got {self.id!r}")
         if not self.answer_groups or isinstance(self.answer_groups, str):

@@ -1,20 +1,45 @@
 """Configuration: one TOML file, validated into typed objects before anything starts."""
 
-from .loader import DEMO_CONFIG, ConfigError, load_config, parse_config, validate_config
+from .documents import MANAGED, document, documents_of, to_toml, with_documents
+from .loader import (
+    DEMO_CONFIG,
+    ConfigError,
+    describe_error,
+    load_config,
+    parse_config,
+    validate_config,
+)
 from .schema import (
     MAIL_RETRY_DELAYS,
+    AgentConfig,
+    AnswerGroupConfig,
     ApiConfig,
     CallbackConfig,
+    ClassificationProfileConfig,
     NumberTarget,
+    PauseReasonConfig,
+    QueueConfig,
     SmsConfig,
     SmtpConfig,
     TrunkConfig,
     UserConfig,
     VaxelConfig,
+    ssh_public_key_problem,
 )
 
 __all__ = [
     "MAIL_RETRY_DELAYS",
+    "MANAGED",
+    "AgentConfig",
+    "AnswerGroupConfig",
+    "ClassificationProfileConfig",
+    "PauseReasonConfig",
+    "QueueConfig",
+    "document",
+    "documents_of",
+    "ssh_public_key_problem",
+    "to_toml",
+    "with_documents",
     "ApiConfig",
     "CallbackConfig",
     "UserConfig",
@@ -25,6 +50,7 @@ __all__ = [
     "DEMO_CONFIG",
     "ConfigError",
     "VaxelConfig",
+    "describe_error",
     "load_config",
     "parse_config",
     "validate_config",

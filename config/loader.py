@@ -94,11 +94,12 @@ def _describe_validation(exc: ValidationError, data: dict[str, Any], source: str
             problems.extend(f"{source}: {path}: {msg}" for path, msg in original.problems)
             continue
         path = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        problems.append(f"{source}: {path}: {_describe_error(err)}")
+        problems.append(f"{source}: {path}: {describe_error(err)}")
     return problems
 
 
-def _describe_error(err: Any) -> str:
+def describe_error(err: Any) -> str:
+    """One pydantic error as the file's messages say it (also for API refusals)."""
     kind = err["type"]
     given = err.get("input")
     if kind == "extra_forbidden":

@@ -330,6 +330,10 @@ class QueueConfig(_Strict):
     callback: CallbackConfig | None = None
     classification_profile: Identifier | None = None  # classification_profiles.ID
     classification_timeout: Seconds = 120.0  # how long wrap-up waits for the code
+    # Unanswered offers in a row from this queue after which the agent is logged out
+    # ("logout") or paused ("pause") and told why; default 5 and logout (SPEC S4).
+    max_unanswered: Annotated[int, Field(ge=1, le=100)] | None = None
+    unanswered_action: Literal["logout", "pause"] | None = None
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -351,6 +355,11 @@ class AgentConfig(_Strict):
     answer_groups: list[Identifier] = Field(default_factory=list)
     preselected_groups: list[Identifier] = Field(default_factory=list)
     email: EmailAddress | None = None
+    # Skill level per answer group (0 first; the "ordered" strategy offers lower levels
+    # first). Groups not named here have level 0.
+    skill_levels: dict[Identifier, Annotated[int, Field(ge=0, le=100)]] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _preselected_subset(self) -> AgentConfig:
@@ -359,7 +368,17 @@ class AgentConfig(_Strict):
             raise ValueError(
                 f"preselected_groups {sorted(extra)} are not in this agent's answer_groups"
             )
+        extra = set(self.skill_levels) - set(self.answer_groups)
+        if extra:
+            raise ValueError(f"skill_levels {sorted(extra)} are not in this agent's answer_groups")
         return self
+
+
+class PauseReasonConfig(_Strict):
+    """A reason an agent may give for a pause (lunch, meeting ...). With none defined any
+    reason is taken; with some, an agent's pause must name one of their ids."""
+
+    name: str | None = None
 
 
 class AdminConfig(_Strict):
@@ -576,6 +595,7 @@ class VaxelConfig(_Strict):
     classification_profiles: dict[Identifier, ClassificationProfileConfig] = Field(
         default_factory=dict
     )
+    pause_reasons: dict[Identifier, PauseReasonConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:

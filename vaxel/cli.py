@@ -1,4 +1,5 @@
-"""Command line: ``vaxel serve``, ``vaxel check-config``, ``vaxel calendar``.
+"""Command line: ``vaxel serve``, ``vaxel check-config``, ``vaxel calendar``,
+``vaxel config export|import``.
 
 Exit codes: 0 success, 2 bad configuration or a port that cannot be bound, 1 anything else.
 """
@@ -26,7 +27,15 @@ def _statistics_build() -> str:
     return "compiled" if COMPILED else "pure Python: build media/_rtpstats_core.c for speed"
 
 
-def _banner(config: VaxelConfig, config_path: Path) -> str:
+def _banner(
+    config: VaxelConfig,
+    config_path: Path,
+    *,
+    from_database: bool = False,
+    seed_users: VaxelConfig | None = None,
+) -> str:
+    """What ``serve`` prints once started; ``seed_users``: the file's config (its users
+    seeded the database: the demo's passwords are shown from there)."""
     sip = config.sip
     lines = [
         f"Vaxel {__version__} serving {config.server.name!r} (config: {config_path})",
@@ -40,6 +49,12 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
         lines.append(
             f"  SSH   ssh -p {config.ssh.port} admin@{config.ssh.host}"
             "  (console for admins and managers)"
+        )
+    if from_database:
+        lines.append(
+            "  Config: agents, queues, numbers, groups, calendars, profiles and pause reasons"
+            " come from the database (the file seeded it when it was empty; change them with"
+            " /api/config or the console, export with `vaxel config export`)"
         )
     lines += [
         "  Numbers:",
@@ -55,7 +70,8 @@ def _banner(config: VaxelConfig, config_path: Path) -> str:
     if config_path == DEMO_CONFIG:
         lines.append("  Demo credentials:")
         lines.append(f"    API token: {config.api.tokens[0]} (acts as an admin)")
-        users = [f"{n}/{u.password}" for n, u in config.users.items() if u.password]
+        seeded = (seed_users or config).users
+        users = [f"{n}/{u.password}" for n, u in seeded.items() if u.password]
         if users:
             lines.append(f"    API users (POST /api/login): {', '.join(users)}")
         for aid, agent in config.agents.items():
@@ -104,7 +120,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or config.server.log_level)
     server = VaxelServer(config)
     try:
-        asyncio.run(run_until_signalled(server, _banner(config, file)))
+        # The banner is made once started: the numbers are the database's by then.
+        banner = lambda: _banner(  # noqa: E731
+            server.config, file, from_database=True, seed_users=config
+        )
+        asyncio.run(run_until_signalled(server, banner))
     except StartupError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -156,6 +176,76 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_for(config: VaxelConfig):  # noqa: ANN202 - AsyncEngine, imported lazily
+    from .server import resolve_database_url
+    from .storage import create_engine
+
+    return create_engine(resolve_database_url(config, Path.cwd()))
+
+
+def cmd_config_export(args: argparse.Namespace) -> int:
+    """The running configuration as TOML: the file's sections and the stored documents."""
+    from .services.config_transfer import export_config
+
+    try:
+        config, _ = _load(args.config)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def run() -> str:
+        engine = _engine_for(config)
+        try:
+            return await export_config(config, engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        text = asyncio.run(run())
+    except ConfigError as exc:
+        print(f"the stored configuration does not fit the file:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_config_import(args: argparse.Namespace) -> int:
+    """Replace the stored agents, queues, numbers ... with FILE's, all or nothing."""
+    from .services.config_transfer import import_config
+
+    try:
+        config, _ = _load(args.config)
+        text = Path(args.file).read_text(encoding="utf-8")
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def run():  # noqa: ANN202
+        engine = _engine_for(config)
+        try:
+            return await import_config(config, engine, text, source=args.file)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except ConfigError as exc:
+        print(f"nothing imported, the file has errors:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    counts = ", ".join(f"{n} {section}" for section, n in result.counts.items())
+    print(f"{args.file}: imported {counts}")
+    for section in result.ignored:
+        print(f"  [{section}] not imported: users are kept in the database (/api/users)")
+    print("  a running server reads them at its next start (or change it live: /api/config)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxel", description="Vaxel call-center server")
     parser.add_argument("--version", action="version", version=f"vaxel {__version__}")
@@ -180,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-password", help="print an argon2 hash for [users.NAME] password_hash"
     )
     hashpw.set_defaults(func=cmd_hash_password)
+
+    cfg = sub.add_parser("config", help="export or import the administered configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    export = cfg_sub.add_parser("export", help="the configuration the server runs with, as TOML")
+    export.add_argument("--config", help="TOML file (default: the demo configuration)")
+    export.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    export.set_defaults(func=cmd_config_export)
+    imp = cfg_sub.add_parser(
+        "import", help="replace the stored agents, queues, numbers ... (all or nothing)"
+    )
+    imp.add_argument("file", help="TOML file, e.g. from vaxel config export")
+    imp.add_argument("--config", help="TOML file (default: the demo configuration)")
+    imp.set_defaults(func=cmd_config_import)
     return parser
 
 

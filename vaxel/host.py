@@ -19,6 +19,7 @@ from .storage import CallLog
 if TYPE_CHECKING:
     from .calls.wiring import CallStack
     from .services import AuditLog, ReportCentre, UserService
+    from .services.administration import ConfigAdmin
 
 
 class Host(Protocol):
@@ -40,5 +41,6 @@ class ServerView(Host, Protocol):
     calls: CallStack | None
     users: UserService
     reports: ReportCentre | None
+    admin: ConfigAdmin
 
     def uptime(self) -> float: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
@@ -16,6 +17,33 @@ from config import SmtpConfig
 
 class MailError(Exception):
     """Sending failed; the message says why (connection refused, rejected recipient ...)."""
+
+
+# The mail's words in the mailbox's language (queue language, else server.language).
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "unknown": "unknown caller",
+        "subject": "Voicemail from {who} ({secs} s) for {mailbox}",
+        "intro": "A new voicemail for {mailbox}.",
+        "from": "From",
+        "called": "Number called",
+        "received": "Received",
+        "length": "Length",
+        "id": "Voicemail id",
+        "attached": "The message is attached as a WAV file (8 kHz mono).",
+    },
+    "sv": {
+        "unknown": "okänd uppringare",
+        "subject": "Röstmeddelande från {who} ({secs} s) till {mailbox}",
+        "intro": "Ett nytt röstmeddelande till {mailbox}.",
+        "from": "Från",
+        "called": "Uppringt nummer",
+        "received": "Mottaget",
+        "length": "Längd",
+        "id": "Meddelande-id",
+        "attached": "Meddelandet är bifogat som WAV-fil (8 kHz mono).",
+    },
+}
 
 
 def voicemail_message(
@@ -29,24 +57,31 @@ def voicemail_message(
     seconds: float,
     wav: bytes,
     voicemail_id: int,
+    language: str = "en",
+    zone: str = "UTC",
 ) -> EmailMessage:
-    who = caller or "unknown caller"
+    """The mail for one message; times in ``zone`` (the mailbox calendar's time zone), the
+    words in ``language`` (sv or en)."""
+    t = _TEXTS.get(language, _TEXTS["en"])
+    local = received_at.astimezone(ZoneInfo(zone))
+    who = caller or t["unknown"]
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
-    msg["Subject"] = f"Voicemail from {who} ({round(seconds)} s) for {mailbox}"
-    msg["Date"] = format_datetime(received_at)
+    msg["Subject"] = t["subject"].format(who=who, secs=round(seconds), mailbox=mailbox)
+    msg["Date"] = format_datetime(local)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    length = f"{seconds:.1f}".replace(".", ",") if language == "sv" else f"{seconds:.1f}"
     msg.set_content(
-        f"A new voicemail for {mailbox}.\n\n"
-        f"From: {who}\n"
-        f"Number called: {dialled or '-'}\n"
-        f"Received: {received_at.isoformat(timespec='seconds')}\n"
-        f"Length: {seconds:.1f} s\n"
-        f"Voicemail id: {voicemail_id}\n\n"
-        "The message is attached as a WAV file (8 kHz mono).\n"
+        f"{t['intro'].format(mailbox=mailbox)}\n\n"
+        f"{t['from']}: {who}\n"
+        f"{t['called']}: {dialled or '-'}\n"
+        f"{t['received']}: {local.strftime('%Y-%m-%d %H:%M:%S')} ({zone})\n"
+        f"{t['length']}: {length} s\n"
+        f"{t['id']}: {voicemail_id}\n\n"
+        f"{t['attached']}\n"
     )
-    stamp = received_at.strftime("%Y%m%d-%H%M%S")
+    stamp = local.strftime("%Y%m%d-%H%M%S")
     msg.add_attachment(
         wav, maintype="audio", subtype="wav", filename=f"voicemail-{voicemail_id}-{stamp}.wav"
     )

@@ -12,16 +12,19 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from config import VaxelConfig
+from acd import AcdConfigError
+from config import ConfigError, VaxelConfig
 
 from .calls.wiring import CallStack, build_call_stack
 from .events import EventHub
 from .http import create_app
 from .logs import log_event
-from .services import AuditLog, ReportCentre, UserService
+from .services import AuditLog, ReportCentre, ServiceError, UserService
+from .services.administration import ConfigAdmin
 from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
+from .storage.config_store import ConfigStore
 from .web import add_web_routes
 
 log = logging.getLogger("vaxel.server")
@@ -53,6 +56,7 @@ class VaxelServer:
         self.ssh: SshConsole | None = None
         self.audit: AuditLog
         self.users: UserService
+        self.admin: ConfigAdmin
         self.reports: ReportCentre | None = None
         # The report centre's clock (subscription due times, live figures); tests move it.
         self.clock: Callable[[], float] = time.time
@@ -89,11 +93,25 @@ class VaxelServer:
         interrupted = await self.calllog.close_interrupted()
         sessions = sessionmaker(self._engine)
         self.audit = AuditLog(sessions)
+        # The file seeds an empty database; from then on the database holds the agents,
+        # queues, numbers ... (administered at run time, docs/operations.md).
+        self.admin = ConfigAdmin(
+            ConfigStore(sessions),
+            self.audit,
+            current=lambda: self.config,
+            apply=self._apply_config,
+            in_use=lambda kind, key: self.calls.in_use(kind, key) if self.calls else [],
+            agent_users=lambda agent: self.users.owners_of(agent),
+        )
         self.users = UserService(
             sessions, self.config.api, self.audit, known_agents=lambda: self.config.agents
         )
         # The file seeds an empty database; from then on the database holds the users.
         await self.users.seed(self.config.users)
+        try:
+            self.config = await self.admin.start(self.config)
+        except ConfigError as exc:
+            raise StartupError(str(exc)) from None
         self.reports = ReportCentre(
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
         )
@@ -109,6 +127,21 @@ class VaxelServer:
             await self._start_ssh()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
+
+    def _apply_config(self, config: VaxelConfig) -> None:
+        """A change stored by the administration: the call stack first (it may refuse a
+        removal still in use), then everything that reads ``self.config``."""
+        if self.calls is not None:
+            try:
+                self.calls.reconfigure(config)
+            except AcdConfigError as exc:
+                raise ServiceError("conflict", str(exc)) from None
+        self.config = config
+        if self.reports is not None:  # reports and the wallboard: queues, agents, levels
+            self.reports.service.config = config
+            self.reports.live.set_queues(
+                {qid: q.service_level_seconds for qid, q in config.queues.items()}
+            )
 
     async def _start_calls(self) -> None:
         """Media engine, ACD, registrar, call controller and the SIP endpoint."""
@@ -158,8 +191,11 @@ class VaxelServer:
         log_event(log, "server.stopped")
 
 
-async def run_until_signalled(server: VaxelServer, ready_message: str | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; a second signal forces exit without the clean shutdown."""
+async def run_until_signalled(
+    server: VaxelServer, ready_message: str | Callable[[], str] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM; a second signal forces exit without the clean shutdown.
+    ``ready_message`` is printed once started (a callable: made then, from what runs)."""
     import os
     import signal
     import sys
@@ -182,7 +218,8 @@ async def run_until_signalled(server: VaxelServer, ready_message: str | None = N
         loop.add_signal_handler(sig, on_signal, sig)
     await server.start()
     if ready_message:
-        print(ready_message, flush=True)
+        text = ready_message() if callable(ready_message) else ready_message
+        print(text, flush=True)
     try:
         await stop.wait()
     finally:

@@ -116,6 +116,9 @@ class VoicemailService:
         self.directory = Path(directory)
         self.smtp = smtp
         self.mailbox_names = mailbox_names or {}
+        # (language, time zone) per mailbox, for the mail's words and times.
+        self.mailbox_locales: dict[tuple[str | None, str | None], tuple[str, str]] = {}
+        self.default_locale = ("en", "UTC")
         self.retry_delays = retry_delays
         self._send = send
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -263,6 +266,7 @@ class VoicemailService:
         if info is None or info.mail_status != "pending" or not info.recipient:
             return None
         attempt = info.mail_attempts + 1
+        language, zone = self.mailbox_locales.get((info.queue, info.agent), self.default_locale)
         try:
             wav = await asyncio.to_thread(info.path.read_bytes)
             msg = mail.voicemail_message(
@@ -275,6 +279,8 @@ class VoicemailService:
                 seconds=info.duration,
                 wav=wav,
                 voicemail_id=info.id,
+                language=language,
+                zone=zone,
             )
             await self._send(self.smtp, msg)
         except (mail.MailError, OSError) as exc:

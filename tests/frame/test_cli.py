@@ -114,6 +114,9 @@ def test_serve_prints_where_it_listens_and_stops_cleanly_on_sigterm(tmp_path: Pa
     assert proc.returncode == 0, err
     assert f"HTTP  http://127.0.0.1:{port}/api/health" in out
     assert "event=server.stopped" in err
+    # The banner and the log say where agents, queues, numbers ... come from at run time.
+    assert "come from the database (the file seeded it when it was empty" in out
+    assert "event=config.source" in err and "seeded from the configuration file" in err
 
 
 def test_banner_says_which_rtp_statistics_run() -> None:

@@ -30,6 +30,9 @@ PARAMS = {
     "subscription_id": "999",
     "report": "key-figures",
     "address": "192.0.2.1",
+    "kind": "pause_reasons",
+    "key": "999",
+    "index": "0",
 }
 
 

@@ -23,6 +23,7 @@ from callcore import CUSTOMER, CallCore
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent
+from config import VaxelConfig
 from ivr import FlowPlan, FlowState, book_callback, run_survey
 from media import (
     CallQualityWatch,
@@ -166,6 +167,12 @@ class CallController:
         runner.sink = self.on_acd_commands
 
     # ------------------------------------------------------------------ plumbing
+
+    def reconfigured(self, config: VaxelConfig) -> None:
+        """A configuration changed at run time: new calls use it (a call in its IVR flow
+        keeps the steps it started with)."""
+        self.config = config
+        self.flows = FlowPlan.from_config(config)
 
     @property
     def ua(self) -> UserAgent:

@@ -24,6 +24,11 @@ class Route:
 
 class Directory:
     def __init__(self, config: VaxelConfig) -> None:
+        self.reload(config)
+
+    def reload(self, config: VaxelConfig) -> None:
+        """Take a changed configuration (administration at run time): look-ups from now on
+        see it; calls already routed keep what they were given."""
         self.config = config
         self.groups = [AnswerGroup(gid, g.name or gid) for gid, g in config.answer_groups.items()]
         self.queues = [_queue(qid, config) for qid in config.queues]
@@ -31,7 +36,9 @@ class Directory:
             AgentConfig(
                 id=aid,
                 name=a.name,
-                memberships=tuple(GroupMembership(g) for g in a.answer_groups),
+                memberships=tuple(
+                    GroupMembership(g, a.skill_levels.get(g, 0)) for g in a.answer_groups
+                ),
                 preselected_groups=tuple(a.preselected_groups),
                 devices=(f"{SIP_DEVICE}{aid}",),
                 remote_number=a.remote_number,
@@ -154,4 +161,6 @@ def _queue(qid: str, config: VaxelConfig) -> QueueConfig:
         classification_codes=tuple(profile.codes) if profile is not None else (),
         classification_required=profile.required if profile is not None else True,
         failed_offer_retry=q.failed_offer_retry,
+        max_unanswered=q.max_unanswered,
+        unanswered_action=q.unanswered_action,
     )

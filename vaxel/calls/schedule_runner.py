@@ -92,7 +92,17 @@ class ScheduleRunner:
         self._last = at
         self._arm(at)
 
+    def _known(self, s: LoginSchedule) -> bool:
+        """Whether the schedule's agent still exists (agents are deleted at run time)."""
+        if any(c.id == s.agent for c in self.acd.agent_configs()):
+            return True
+        log_event(log, "schedule.unknown_agent", level=logging.WARNING, agent=s.agent,
+                  schedule=s.id)  # fmt: skip
+        return False
+
     def _login(self, s: LoginSchedule) -> None:
+        if not self._known(s):
+            return
         device = self.device(s)
         view = self.acd.agent_view(s.agent)
         if device is None or (view.state.value != "offline" and view.device == device):
@@ -106,6 +116,8 @@ class ScheduleRunner:
         log_event(log, "schedule.login", agent=s.agent, schedule=s.id, device=device)
 
     def _logout(self, s: LoginSchedule) -> None:
+        if not self._known(s):
+            return
         view = self.acd.agent_view(s.agent)
         # Only the login the schedule made: an agent who moved to a phone of their own stays.
         if view.state.value == "offline" or view.device != self.device(s):

@@ -8,6 +8,7 @@ import resource
 import secrets
 import socket
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from acd import Acd, Calendar, CalendarConfig, CalendarSet
@@ -42,7 +43,7 @@ from .schedule_runner import ScheduleRunner
 from .trunk import TrunkRegistration
 
 if TYPE_CHECKING:
-    from config import VaxelConfig
+    from config import AgentConfig, VaxelConfig
     from vaxel.host import Host
 
 log = logging.getLogger("vaxel.calls")
@@ -88,26 +89,24 @@ class CallStack:
         self.hot_prompts = HotPrompts()
         # Registrations and agent logins survive a restart (vaxel/live_state.py).
         self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
-        agents = config.agents
+
+        def agents() -> Mapping[str, AgentConfig]:  # the current ones (changed at run time)
+            return server.config.agents
+
         self.schedule_runner = ScheduleRunner(
-            self.runner, remote_number=lambda a: agents[a].remote_number if a in agents else None
+            self.runner,
+            remote_number=lambda a: agents()[a].remote_number if a in agents() else None,
         )
         self.schedules = ScheduleService(
             sessionmaker(server.engine),
             server.audit,
             zone=config.server.time_zone,
-            agent_number=lambda a: agents[a].remote_number,  # KeyError: unknown agent
+            agent_number=lambda a: agents()[a].remote_number,  # KeyError: unknown agent
             changed=self.schedule_runner.update,
         )
         self.registrar.on_change = self.live_state.bindings_changed
         self.runner.agents_changed = self.live_state.agents_changed
-        base_cfg = config.calendars.get("base") or CalendarConfig()
-        own = {
-            qid: Calendar(config.calendars[q.calendar], name=q.calendar)
-            for qid, q in config.queues.items()
-            if q.calendar is not None
-        }
-        self.calendars = CalendarSet(Calendar(base_cfg, name="base"), own)
+        self.calendars = _calendars(config)
         self.prompts = PromptResolver(server.data_dir / "prompts")
         self.flow_services = FlowServicesImpl(self.calendars, self.hot_prompts)
         # Prompt recording and voicemail store through the same database as the API.
@@ -119,10 +118,10 @@ class CallStack:
             sessions,
             server.data_dir / "voicemail",
             config.smtp,
-            mailbox_names={(q, None): c.name or q for q, c in config.queues.items()}
-            | {(None, a): c.name for a, c in config.agents.items()},
+            mailbox_names=_mailbox_names(config),
             retry_delays=tuple(config.voicemail.mail_retry_delays),
         )
+        self._set_mail_locales(config)
         # The endpoint's events go to the controller built just below.
         self.endpoint = SipEndpoint(
             self._on_sip_event,
@@ -165,6 +164,40 @@ class CallStack:
         self._server = server
         # (key path, prompt) the configuration names but the store lacks, found at start.
         self.unstored_prompts: list[tuple[str, str]] = []
+
+    # --- administration at run time (vaxel/services/administration.py)
+
+    def reconfigure(self, config: VaxelConfig) -> None:
+        """Apply a changed configuration to the running stack. Live calls keep what they
+        have (an offer ringing keeps its deadline); the next call and the next offer see the
+        change. Raises ``AcdConfigError`` if a removed queue or agent is still in use."""
+        self.directory.reload(config)
+        self.acd.reconfigure(self.directory.queues, self.directory.groups, self.directory.agents)
+        fresh = _calendars(config)
+        self.calendars.base, self.calendars.own = fresh.base, fresh.own
+        self.controller.reconfigured(config)
+        self.voicemail.mailbox_names = _mailbox_names(config)
+        self._set_mail_locales(config)
+
+    def _set_mail_locales(self, config: VaxelConfig) -> None:
+        """Voicemail mails in the mailbox's language, times in its calendar's zone."""
+        lang = config.server.language
+        base_zone = self.calendars.base.config.timezone
+        self.voicemail.default_locale = (lang, base_zone)
+        self.voicemail.mailbox_locales = {
+            (qid, None): (q.language or lang, self.calendars.for_queue(qid).config.timezone)
+            for qid, q in config.queues.items()
+        }
+
+    def in_use(self, kind: str, key: str) -> list[str]:
+        """What deleting this entity would break now (refused with 409 naming them)."""
+        if kind == "queues":
+            return self.acd.in_use(queue_id=key)
+        if kind == "agents":
+            return self.acd.in_use(agent_id=key)
+        if kind == "answer_groups":
+            return [f"agent {a.id} (logged in to it)" for a in self.acd.agents() if key in a.groups]
+        return []
 
     def _on_auth_lock(self, lock: Lock) -> None:
         """One line per lock (docs/security.md); a locked source is banned as well."""
@@ -326,6 +359,22 @@ class CallStack:
         await self.voicemail.close()
         await self.runner.close()
         await self.media.close()
+
+
+def _calendars(config: VaxelConfig) -> CalendarSet:
+    base_cfg = config.calendars.get("base") or CalendarConfig()
+    own = {
+        qid: Calendar(config.calendars[q.calendar], name=q.calendar)
+        for qid, q in config.queues.items()
+        if q.calendar is not None
+    }
+    return CalendarSet(Calendar(base_cfg, name="base"), own)
+
+
+def _mailbox_names(config: VaxelConfig) -> dict[tuple[str | None, str | None], str]:
+    return {(q, None): c.name or q for q, c in config.queues.items()} | {
+        (None, a): c.name for a, c in config.agents.items()
+    }
 
 
 def _guard_policy(config: VaxelConfig) -> GuardPolicy:

@@ -13,6 +13,7 @@ from . import (
     calendars_routes,
     callbacks_routes,
     calllog_routes,
+    config_routes,
     events_routes,
     health_routes,
     live_routes,
@@ -48,6 +49,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(callbacks_routes.routes)
     prompts_routes.setup(app)
     app.add_routes(calendars_routes.routes)
+    app.add_routes(config_routes.routes)
     app.add_routes(agents_routes.routes)
     app.add_routes(queues_routes.routes)
     app.add_routes(schedules_routes.routes)

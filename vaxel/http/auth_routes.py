@@ -117,6 +117,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "locked": {"type": "boolean"},
             "locked_until": {"type": ["string", "null"], "format": "date-time"},
             "failed_logins": {"type": "integer", "description": "wrong passwords in a row"},
+            "ssh_keys": {"type": "array", "items": {"type": "string"}},
             "created_at": {"type": ["string", "null"], "format": "date-time"},
             "updated_at": {"type": ["string", "null"], "format": "date-time"},
         },

@@ -27,6 +27,8 @@ SERVICE_STATUS = {
     "conflict": 409,
     "locked": 423,
     "unprocessable": 422,
+    "precondition_failed": 412,  # If-Match names an older version (docs/operations.md)
+    "precondition_required": 428,  # a change of an existing entity without If-Match
 }
 
 

@@ -76,6 +76,15 @@ RULES: dict[tuple[str, str], Action] = {
     # lifted by admins
     ("GET", "/api/security/bans"): Action.AUDIT,
     ("DELETE", "/api/security/bans/{address}"): Action.CONFIGURE,
+    # the configuration at run time (docs/operations.md): admins only (it holds SIP
+    # passwords and PINs)
+    ("GET", "/api/config/{kind}"): Action.CONFIGURE,
+    ("GET", "/api/config/{kind}/{key}"): Action.CONFIGURE,
+    ("PUT", "/api/config/{kind}/{key}"): Action.CONFIGURE,
+    ("PATCH", "/api/config/{kind}/{key}"): Action.CONFIGURE,
+    ("DELETE", "/api/config/{kind}/{key}"): Action.CONFIGURE,
+    ("POST", "/api/calendars/{id}/deviations"): Action.CONFIGURE,
+    ("DELETE", "/api/calendars/{id}/deviations/{index}"): Action.CONFIGURE,
     # users
     ("GET", "/api/users"): Action.USERS,
     ("POST", "/api/users"): Action.USERS,

@@ -16,7 +16,7 @@ from .openapi import operation, path_param, ref
 
 routes = web.RouteTableDef()
 
-_FIELDS = frozenset({"role", "password", "agent", "email", "statistics"})
+_FIELDS = frozenset({"role", "password", "agent", "email", "statistics", "ssh_keys"})
 
 
 @routes.get("/api/users")
@@ -102,6 +102,12 @@ _BODY_PROPS: dict[str, Any] = {
         "type": ["boolean", "null"],
         "description": "grant (true) or withhold (false) statistics; null: the role's default",
     },
+    "ssh_keys": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "OpenSSH public key lines that may sign in to the console as this "
+        "user (the whole list; applies at the next sign-in)",
+    },
 }
 _TOKENS = {"type": "object", "properties": {"tokens": {"type": "array", "items": ref("ApiToken")}}}
 _ERR = {400: "invalid body (the message names the field)", 404: "unknown user"}
@@ -132,7 +138,7 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/users/{name}": {
         "get": operation("One user", tag="users", params=[_NAME], ok=_ONE, errors={404: _ERR[404]}),
         "patch": operation(
-            "Change role, password, agent, email or statistics (audited)",
+            "Change role, password, agent, email, statistics or SSH keys (audited)",
             tag="users",
             params=[_NAME],
             body={"type": "object", "additionalProperties": False, "properties": _BODY_PROPS},

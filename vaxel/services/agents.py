@@ -150,6 +150,13 @@ class AgentService:
             raise ServiceError(
                 "invalid", "field 'reason': required (why the agent pauses, e.g. \"lunch\")"
             )
+        # With pause reasons configured (/api/config/pause_reasons) a pause names one.
+        known = self.stack.directory.config.pause_reasons
+        if known and reason not in known:
+            raise ServiceError(
+                "invalid",
+                f"field 'reason': {reason!r} is not a pause reason (one of {', '.join(known)})",
+            )
         acd = self.stack.acd
         await self._apply(actor, "agent.pause", agent_id, acd.agent_pause, agent_id, reason)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from access import Principal
 from vaxel.storage.models import AuditRow, as_utc
 
-Door = Literal["api", "ssh", "web"]
+Door = Literal["api", "ssh", "web", "cli"]
 
 
 @dataclass(frozen=True)

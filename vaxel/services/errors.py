@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 ErrorKind = Literal[
-    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "locked", "unprocessable"
+    "invalid",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "locked",
+    "unprocessable",
+    "precondition_failed",
+    "precondition_required",
 ]
 
 

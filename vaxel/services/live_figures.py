@@ -144,6 +144,13 @@ class LiveFigures:
         self._unlisten: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
 
+    def set_queues(self, queues: dict[str, float]) -> None:
+        """The queues changed at run time (a new one, one deleted, a new service level)."""
+        self.queues = dict(queues)
+        rules = self.today.rules
+        for q, sl in queues.items():
+            rules[q] = QueueRules(service_level_seconds=sl)
+
     async def start(self) -> None:
         """Read today's stored events (before calls are taken), then follow the writer."""
         midnight = datetime.fromtimestamp(self.today.start_of_day(self.clock()), UTC)

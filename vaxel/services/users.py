@@ -32,7 +32,7 @@ from access import (
     after_success,
     check,
 )
-from config import ApiConfig, UserConfig
+from config import ApiConfig, UserConfig, ssh_public_key_problem
 from vaxel.logs import log_event
 from vaxel.storage.models import TokenRow, UserRow, as_utc
 
@@ -94,6 +94,7 @@ def user_json(row: UserRow, now: float) -> dict[str, Any]:
         "locked": locked,
         "locked_until": _iso(row.locked_until) if locked else None,
         "failed_logins": row.failed_logins,
+        "ssh_keys": list(row.ssh_keys or []),
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
     }
@@ -149,6 +150,7 @@ class UserService:
                         email=user.email,
                         statistics=user.statistics,
                         password_hash=digest,
+                        ssh_keys=list(user.ssh_keys) or None,
                         failed_logins=0,
                         created_at=now,
                         updated_at=now,
@@ -437,7 +439,22 @@ class UserService:
                     "invalid", f"field 'statistics': expected true, false or null, got {stats!r}"
                 )
             out["statistics"] = stats
+        if "ssh_keys" in fields:
+            out["ssh_keys"] = _ssh_keys(fields["ssh_keys"]) or None
         return out
+
+    async def ssh_keys(self, name: str) -> list[str]:
+        """The OpenSSH public key lines that may sign in to the console as ``name``
+        (read at each sign-in, so a change through the API or the console applies at once)."""
+        async with self._sessions() as session:
+            keys = await session.scalar(select(UserRow.ssh_keys).where(UserRow.name == name))
+        return list(keys or [])
+
+    async def owners_of(self, agent: str) -> list[str]:
+        """The users who work as ``agent`` (an agent with a user is not deleted)."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(UserRow.name).where(UserRow.agent == agent))
+        return [r[0] for r in rows]
 
     async def _agent_free(self, agent: str, name: str) -> None:
         async with self._sessions() as session:
@@ -497,6 +514,21 @@ class UserService:
         if not result.rowcount:
             raise ServiceError("not_found", f"user {name!r} has no API token {token_id}")
         await self.audit.record(actor, "token.revoked", name, before={"id": token_id})
+
+
+def _ssh_keys(value: Any) -> list[str]:
+    """Public key lines as ``[users.NAME] ssh_keys`` takes them (same checks, messages)."""
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ServiceError(
+            "invalid", "field 'ssh_keys': expected a list of OpenSSH public key lines"
+        )
+    for i, key in enumerate(value):
+        problem = ssh_public_key_problem(key)
+        if problem is not None:
+            raise ServiceError(
+                "invalid", f"field 'ssh_keys': key {i + 1} ({key[:24]!r}...): {problem}"
+            )
+    return [" ".join(k.split()) for k in value]
 
 
 async def _passthrough(user: UserConfig) -> str:

@@ -9,6 +9,7 @@ carries the lines over SSH.
 from __future__ import annotations
 
 import difflib
+import json
 import os.path
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from access import Action, decide
 from acd import AgentState
+from config import MANAGED
 from prompts import ALL_QUEUES
 from vaxel.services import Actor, AgentService, ServiceError
 from vaxel.services.calendars import (
@@ -73,6 +75,16 @@ COMMANDS: dict[str, _Command] = {
     ),
     "schedules": _Command("schedules", "scheduled logins", Action.VIEW_LIVE),
     "audit": _Command("audit [N]", "the last N audit entries (default 20)", Action.AUDIT),
+    "config": _Command(
+        "config show KIND [ID] | set KIND ID FIELD VALUE | unset KIND ID FIELD | delete KIND ID",
+        "the configuration at run time (VALUE as JSON, else text): applies to the next call",
+        Action.CONFIGURE,
+    ),
+    "user": _Command(
+        "user NAME keys | key add KEY-LINE | key remove N",
+        "a user's SSH public keys for this console (applies at the next sign-in)",
+        Action.USERS,
+    ),
     "exit": _Command("exit", "end the session (also: quit, Ctrl-D)", Action.SELF),
 }
 _AGENT_VERBS = ("login", "logout", "pause", "ready")
@@ -394,6 +406,61 @@ class Console:
         ]  # fmt: skip
         return _table(("at", "who", "via", "from", "action", "target", "change"), rows)
 
+    async def _cmd_config(self, args: list[str]) -> str:
+        usage = "usage: " + COMMANDS["config"].words
+        admin = self.host.admin
+        if len(args) < 2:
+            raise ConsoleError(usage)
+        verb, kind, rest = args[0], args[1], args[2:]
+        if verb == "show":
+            if not rest:
+                items = admin.list(kind)
+                return "\n".join(f"{key}: {json.dumps(i['document'])}" for key, i in items.items())
+            doc, tag = admin.get(kind, rest[0])
+            return f"{kind}/{rest[0]} {tag}\n{json.dumps(doc, indent=2)}"
+        if verb == "delete" and len(rest) == 1:
+            await admin.delete(self.actor, kind, rest[0], "*")
+            return f"deleted {kind}/{rest[0]}"
+        if verb in ("set", "unset") and len(rest) >= 2:
+            key, field = rest[0], rest[1]
+            if verb == "set":
+                if len(rest) < 3:
+                    raise ConsoleError(f"config set {kind} {key} {field}: give a value")
+                raw = " ".join(rest[2:])
+                try:
+                    value: Any = json.loads(raw)
+                except ValueError:
+                    value = raw  # plain text: a name, an e-mail address ...
+            else:
+                value = None
+            exists = key in admin.list(kind)
+            # The console reads and writes in one step: "*" is the version it just read.
+            doc, tag, _ = await admin.put(
+                self.actor, kind, key, {field: value}, "*" if exists else None, via_patch=exists
+            )
+            return f"{kind}/{key} {tag}\n{json.dumps(doc)}"
+        raise ConsoleError(usage)
+
+    async def _cmd_user(self, args: list[str]) -> str:
+        usage = "usage: " + COMMANDS["user"].words
+        if len(args) < 2:
+            raise ConsoleError(usage)
+        name, verb, rest = args[0], args[1], args[2:]
+        users = self.host.users
+        keys = (await users.user(name))["ssh_keys"]
+        if verb == "keys" and not rest:
+            return "\n".join(f"{i + 1}. {k}" for i, k in enumerate(keys)) or f"{name}: no keys"
+        if verb == "key" and len(rest) >= 2 and rest[0] == "add":
+            keys = [*keys, " ".join(rest[1:])]
+        elif verb == "key" and len(rest) == 2 and rest[0] == "remove":
+            if not rest[1].isdigit() or not 1 <= int(rest[1]) <= len(keys):
+                raise ConsoleError(f"user {name} key remove: expected 1 to {len(keys)}")
+            del keys[int(rest[1]) - 1]
+        else:
+            raise ConsoleError(usage)
+        after = await users.update_user(self.actor, name, {"ssh_keys": keys})
+        return f"user {name}: {len(after['ssh_keys'])} key(s)"
+
     @staticmethod
     def _no_args(what: str, args: list[str]) -> None:
         if args:
@@ -421,6 +488,13 @@ class Console:
                 return ["explain"]
             if n == 2:
                 return [*queues, *calendar_ids(self.host.config)]
+        elif first == "config":
+            if n == 1:
+                return ["show", "set", "unset", "delete"]
+            if n == 2:
+                return list(MANAGED)
+            if n == 3 and words[2] in MANAGED:
+                return list(getattr(self.host.config, words[2]))
         elif first == "hotprompt":
             if n == 1:
                 return ["on", "off"]

@@ -1,8 +1,10 @@
 """The SSH console's server: asyncssh, password or public-key login, one Console a session.
 
 Passwords are checked by ``UserService.authenticate`` (the API's users, the same lockout;
-refusals audited with ``via="ssh"``); keys are those of ``[users.NAME] ssh_keys``. Only
-admins and managers get a console: anyone else is told so and disconnected.
+refusals audited with ``via="ssh"``); keys are the users' stored ones (seeded from
+``[users.NAME] ssh_keys``, changed with ``PATCH /api/users/NAME`` or the console's
+``user NAME key ...``). Only admins and managers get a console: anyone else is told so
+and disconnected.
 """
 
 from __future__ import annotations
@@ -49,24 +51,24 @@ def host_key(path: Path) -> asyncssh.SSHKey:
     return key
 
 
-def authorized_keys(host: ServerView) -> dict[str, set[bytes]]:
-    """User name -> the public keys (wire form) that may sign in as that user."""
-    keys: dict[str, set[bytes]] = {}
-    for name, user in host.config.users.items():
-        for line in user.ssh_keys:
-            keys.setdefault(name, set()).add(asyncssh.import_public_key(line).public_data)
-    return keys
+def key_matches(lines: list[str], key: asyncssh.SSHKey) -> bool:
+    """Whether ``key`` is one of the user's stored public key lines."""
+    for line in lines:
+        try:
+            if asyncssh.import_public_key(line).public_data == key.public_data:
+                return True
+        except asyncssh.KeyImportError:
+            continue  # checked when stored; a line asyncssh cannot read matches nothing
+    return False
 
 
 class _Connection(asyncssh.SSHServer):
     def __init__(
         self,
         host: ServerView,
-        keys: dict[str, set[bytes]],
         live: set[asyncssh.SSHServerConnection],
     ) -> None:
         self._host = host
-        self._keys = keys
         self._live = live
         self._conn: asyncssh.SSHServerConnection | None = None
         self._source: str | None = None
@@ -103,7 +105,8 @@ class _Connection(asyncssh.SSHServer):
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         # Offered keys that are not the user's are routine (a client tries each of its
         # keys before the password): not audited; a locked account is.
-        if key.public_data not in self._keys.get(username, set()):
+        # Read at each sign-in: keys added or removed at run time apply at once.
+        if not key_matches(await self._host.users.ssh_keys(username), key):
             return False
         actor = Actor(None, "ssh", self._source, claimed=username)
         try:
@@ -136,10 +139,9 @@ class SshConsole:
     async def start(self) -> None:
         cfg = self.host.config.ssh
         key = host_key(self.key_path())
-        keys = authorized_keys(self.host)
         try:
             self._acceptor = await asyncssh.create_server(
-                lambda: _Connection(self.host, keys, self._live),
+                lambda: _Connection(self.host, self._live),
                 cfg.host,
                 cfg.port,
                 server_host_keys=[key],

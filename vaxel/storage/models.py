@@ -120,6 +120,8 @@ class UserRow(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     statistics: Mapped[bool | None] = mapped_column(Boolean)
     password_hash: Mapped[str] = mapped_column(Text)
+    # OpenSSH public key lines that may sign in to the console as this user.
+    ssh_keys: Mapped[list | None] = mapped_column(JSON)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -262,3 +264,18 @@ class ReportPieceRow(Base):
     rules: Mapped[str] = mapped_column(String(64), primary_key=True)
     payload: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConfigDocumentRow(Base):
+    """One administered entity (a queue, an agent, a number ...) as the JSON document its
+    configuration model validates; ``version`` grows with each change (the API's ETag).
+    One table for every kind: the models in config/ own the fields, so a new setting
+    needs no migration, and the whole configuration is validated together anyway."""
+
+    __tablename__ = "config_documents"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # the TOML section
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[Any] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,14 +1,14 @@
 """report_pieces: finished days' report figures, so month reports sum days
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
