@@ -40,7 +40,7 @@ from acd.schedule import (
     staffing,
 )
 
-from .calendar import Calendar, CalendarConfig, CalendarDecision, CalendarSet
+from .calendar import Calendar, CalendarConfig, CalendarDecision, CalendarSet, DeviationConfig
 from .remote_login import decide_remote_login, normalize_number
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "staffing",
     "Calendar",
     "CalendarConfig",
+    "DeviationConfig",
     "CalendarDecision",
     "CalendarSet",
     "decide_remote_login",

@@ -3,9 +3,11 @@
 from .loader import DEMO_CONFIG, ConfigError, load_config, parse_config, validate_config
 from .schema import (
     MAIL_RETRY_DELAYS,
+    SCREEN_POP_PLACEHOLDERS,
     ApiConfig,
     CallbackConfig,
     NumberTarget,
+    ScreenPopConfig,
     SmsConfig,
     SmtpConfig,
     TrunkConfig,
@@ -15,6 +17,8 @@ from .schema import (
 
 __all__ = [
     "MAIL_RETRY_DELAYS",
+    "SCREEN_POP_PLACEHOLDERS",
+    "ScreenPopConfig",
     "ApiConfig",
     "CallbackConfig",
     "UserConfig",

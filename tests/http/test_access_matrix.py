@@ -30,6 +30,8 @@ PARAMS = {
     "subscription_id": "999",
     "report": "key-figures",
     "address": "192.0.2.1",
+    "call_id": "no-such-call",
+    "deviation_id": "999",
 }
 
 

@@ -25,6 +25,8 @@ from sip import (
 )
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
+from vaxel.services.calendar_deviations import CalendarDeviations
+from vaxel.services.client_presence import ClientPresence
 from vaxel.services.schedules import ScheduleService
 from vaxel.sms import sms_gateway
 from vaxel.startup import bind_error
@@ -88,6 +90,8 @@ class CallStack:
         self.hot_prompts = HotPrompts()
         # Registrations and agent logins survive a restart (vaxel/live_state.py).
         self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
+        # Agents logged in from the agent client, logged out once it is gone a while.
+        self.client_presence = ClientPresence(self, config.web.client_grace_seconds)
         agents = config.agents
         self.schedule_runner = ScheduleRunner(
             self.runner, remote_number=lambda a: agents[a].remote_number if a in agents else None
@@ -108,6 +112,10 @@ class CallStack:
             if q.calendar is not None
         }
         self.calendars = CalendarSet(Calendar(base_cfg, name="base"), own)
+        # Deviations added at runtime (the API) rebuild these calendars in place.
+        self.calendar_deviations = CalendarDeviations(
+            sessionmaker(server.engine), config, self.calendars
+        )
         self.prompts = PromptResolver(server.data_dir / "prompts")
         self.flow_services = FlowServicesImpl(self.calendars, self.hot_prompts)
         # Prompt recording and voicemail store through the same database as the API.
@@ -278,6 +286,7 @@ class CallStack:
             known_queues=config.queues.keys(),
         )
         await self._check_prompts()
+        await self.calendar_deviations.load()
         await self._trust_trunks()
         # Registrations and logins from before a restart (or a crash), before SIP is up.
         self.live_state.start()
@@ -322,6 +331,7 @@ class CallStack:
             await reg.close()
         await self.endpoint.close()
         self.schedule_runner.close()
+        self.client_presence.close()
         await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()

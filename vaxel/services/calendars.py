@@ -4,6 +4,7 @@ that changes. Shared by ``GET /api/calendars/{id}/status``, the SSH console and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +16,15 @@ class UnknownCalendar(LookupError):
     pass
 
 
-def calendar_set(config: VaxelConfig) -> CalendarSet:
-    """The same calendars the call stack builds: base plus queues' own."""
-    base = Calendar(config.calendars.get("base") or CalendarConfig(), name="base")
+def calendar_set(
+    config: VaxelConfig, configs: Mapping[str, CalendarConfig] | None = None
+) -> CalendarSet:
+    """The same calendars the call stack builds: base plus queues' own. ``configs``: the
+    calendars in force when they differ from the file (deviations added at runtime)."""
+    cals = {**config.calendars, **(configs or {})}
+    base = Calendar(cals.get("base") or CalendarConfig(), name="base")
     own = {
-        qid: Calendar(config.calendars[q.calendar], name=q.calendar)
+        qid: Calendar(cals[q.calendar], name=q.calendar)
         for qid, q in config.queues.items()
         if q.calendar is not None
     }
@@ -30,15 +35,18 @@ def calendar_ids(config: VaxelConfig) -> list[str]:
     return ["base", *sorted(c for c in config.calendars if c != "base")]
 
 
-def find_calendar(config: VaxelConfig, cid: str) -> tuple[Calendar, str | None]:
+def find_calendar(
+    config: VaxelConfig, cid: str, configs: Mapping[str, CalendarConfig] | None = None
+) -> tuple[Calendar, str | None]:
     """``cid`` is ``base``, a configured calendar id or a queue id (its effective calendar).
     Returns the calendar and the queue it was looked up for (None for a calendar id)."""
     if cid == "base":
-        return calendar_set(config).base, None
+        return calendar_set(config, configs).base, None
     if cid in config.calendars:
-        return Calendar(config.calendars[cid], name=cid), None
+        cfg = (configs or {}).get(cid) or config.calendars[cid]
+        return Calendar(cfg, name=cid), None
     if cid in config.queues:
-        return calendar_set(config).for_queue(cid), cid
+        return calendar_set(config, configs).for_queue(cid), cid
     known = ", ".join([*calendar_ids(config), *(f"queue {q}" for q in config.queues)])
     raise UnknownCalendar(f"no calendar or queue {cid!r} (known: {known})")
 

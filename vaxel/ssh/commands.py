@@ -301,8 +301,10 @@ class Console:
         if len(args) not in (2, 3) or args[0] != "explain":
             raise ConsoleError("usage: " + COMMANDS["calendar"].words)
         config = self.host.config
+        stack = self.host.calls
+        in_force = stack.calendar_deviations.effective_all() if stack is not None else None
         try:
-            calendar, queue = find_calendar(config, args[1])
+            calendar, queue = find_calendar(config, args[1], in_force)
         except UnknownCalendar as exc:
             raise ConsoleError(f"calendar explain: {exc}") from None
         at = datetime.now(UTC)

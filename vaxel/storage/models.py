@@ -247,3 +247,16 @@ class CallbackRow(Base):
 
 
 Index("ix_call_events_call_at", CallEvent.call_id, CallEvent.at)
+
+
+class CalendarDeviationRow(Base):
+    """A calendar deviation added at runtime (POST /api/calendars/ID/deviations); it comes
+    before the configured deviations of the same calendar (docs/calendars.md)."""
+
+    __tablename__ = "calendar_deviations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar: Mapped[str] = mapped_column(String(64), index=True)
+    spec: Mapped[Any] = mapped_column(JSON)  # the deviation as the API took it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(128))
