@@ -50,6 +50,7 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/report-subscriptions"): Action.STATISTICS,
     ("POST", "/api/report-subscriptions"): Action.STATISTICS,
     ("GET", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
+    ("PATCH", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     ("DELETE", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     # supervision
     ("GET", "/api/calls"): Action.VIEW_CALLS,
