@@ -7,6 +7,8 @@ from pathlib import Path
 
 import aiohttp
 
+from vaxel.web import PAGES
+
 from .conftest import Site
 
 WEB = Path(__file__).resolve().parents[2] / "vaxel" / "web"
@@ -23,7 +25,7 @@ async def test_the_root_redirects_to_the_login_page(site: Site) -> None:
 
 async def test_pages_and_their_files_need_no_token_but_the_api_does(site: Site) -> None:
     async with aiohttp.ClientSession() as session:
-        for path in ("/login", "/agent", "/wallboard", "/admin"):
+        for path in PAGES:
             async with session.get(site.url(path)) as resp:
                 assert resp.status == 200, path
                 assert resp.content_type == "text/html"

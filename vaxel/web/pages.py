@@ -20,13 +20,17 @@ PAGES: dict[str, str] = {
     "/agent": "agent.html",
     "/wallboard": "wallboard.html",
     "/admin": "admin.html",
+    "/admin/prompts": "prompts.html",
+    "/admin/users": "users.html",
+    "/admin/reports": "reports.html",
 }
 
 # The pages load scripts and styles from /static/ only and connect only to this origin
 # (the API and its WebSocket); nothing inline. Frames: only the screen pops configured to
 # open in a frame (their origins), and no site may frame these pages.
 _CSP = (
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-src {frames}; "
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+    "frame-src {frames}; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 _HEADERS = {
