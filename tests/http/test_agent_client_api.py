@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from acd import AgentState, Call
+from calllog import CallEvent as CallLogEvent
 from config import ConfigError, parse_config
 from tests.support import demo_toml_with
 from vaxel.server import VaxelServer
@@ -319,3 +320,34 @@ async def test_a_report_subscription_is_edited_in_place(api: Api) -> None:
     assert status == 400 and out["error"]["param"] == "colour", out
     status, out = await api.call("PATCH", "/api/report-subscriptions/999", {"owner": "x"})
     assert status == 404
+
+
+async def test_the_screen_pop_carries_the_customer_number_keyed_in_the_ivr(
+    tmp_path: Path,
+) -> None:
+    extra = '[screen_pop]\nurl = "https://crm.example/c?n={CUSTID}&who={NAME}&co={COMP}"\n'
+    text = demo_toml_with(tmp_path, extra=extra)
+    server = VaxelServer(parse_config(text, source="test.toml"), base_dir=tmp_path)
+    await server.start()
+    try:
+        stack = server.calls
+        stack.runner.sink = lambda commands: None
+        # What the IVR's customer-number step logs for the call (with the CRM's match).
+        await server.calllog.append(
+            CallLogEvent("c-7", "customer_number", data={"digits": "4711", "matched": True,
+                                                         "customer_id": "4711",
+                                                         "name": "Åsa & Co"})
+        )  # fmt: skip
+        stack.runner.run(stack.acd.agent_login, "1001", "sip:1001", None)
+        stack.runner.run(stack.acd.call_arrived, Call(id="c-7", queue="support"))
+        async with aiohttp.ClientSession() as session:
+            api = Api(server, session, server.http_url)
+            _, body = await api.call("GET", "/api/agents/1001")
+        offer = body["offer"]
+        assert offer["customer_number"] == "4711" and offer["customer_name"] == "Åsa & Co"
+        assert offer["screen_pop"] == {
+            "url": "https://crm.example/c?n=4711&who=%C3%85sa%20%26%20Co&co=",
+            "open": "tab",
+        }
+    finally:
+        await server.stop()

@@ -60,3 +60,22 @@ def test_the_web_front_door_imports_no_other_front_door() -> None:
                 if n.startswith(("vaxel.http", "vaxel.ssh", "..http", "..ssh"))
             ]
     assert offenders == []
+
+
+def test_the_pages_allow_frames_only_from_screen_pops_that_open_in_a_frame(
+    tmp_path: Path,
+) -> None:
+    from config import parse_config
+    from tests.support import demo_toml_with
+    from vaxel.web.pages import page_headers
+
+    extra = (
+        '[screen_pop]\nurl = "https://tab.example/{ANO}"\n'
+        '[queues.support.screen_pop]\nurl = "https://crm.example:8443/x?a={AID}"\nopen = "frame"\n'
+    )
+    csp = page_headers(parse_config(demo_toml_with(tmp_path, extra=extra), source="t.toml"))
+    policy = csp["Content-Security-Policy"]
+    assert "frame-src 'self' https://crm.example:8443;" in policy, policy
+    assert "tab.example" not in policy and "frame-ancestors 'none'" in policy
+    plain = page_headers(parse_config(demo_toml_with(tmp_path), source="t.toml"))
+    assert "frame-src 'self';" in plain["Content-Security-Policy"]
