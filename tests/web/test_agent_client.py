@@ -241,3 +241,29 @@ async def test_a_closed_agent_client_logs_the_agent_out_after_the_grace_period(
         assert logouts[-1].data["reason"] == lost_reason(3), logouts
     finally:
         await site.server.stop()
+
+
+async def test_a_screen_pop_configured_as_a_frame_opens_inside_the_agent_page(
+    page: Page, tmp_path: Path, crm: PopServer
+) -> None:
+    extra = (
+        f'[queues.support.screen_pop]\nurl = "http://127.0.0.1:{crm.port}{POP}"\nopen = "frame"\n'
+    )
+    site = await _site(tmp_path, extra=extra)
+    try:
+        stack = site.server.calls
+        stack.runner.sink = lambda commands: None  # the ACD alone: no phone rings
+        await sign_in(page, site, "1001")
+        await page.click("#login")
+        await expect(page.locator("#state")).to_have_text("Ready")
+        stack.runner.run(stack.acd.call_arrived, Call(id="f-1", queue="support", a_number="+4631"))
+        frame = page.locator("#pop-frame")
+        await expect(frame).to_be_visible()
+        await expect(frame).to_have_attribute("src", re.compile(r"ano=%2B4631&call=f-1"))
+        # The page's Content-Security-Policy lets this origin (and no other) in a frame.
+        assert await _until(lambda: crm.requests, 10), "the frame was not loaded"
+        assert crm.requests[0].query["ano"] == "+4631"
+        inner = page.frame_locator("#pop-frame").locator("h1")
+        await expect(inner).to_have_text("CRM")
+    finally:
+        await site.server.stop()
