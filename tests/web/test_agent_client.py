@@ -267,3 +267,19 @@ async def test_a_screen_pop_configured_as_a_frame_opens_inside_the_agent_page(
         await expect(inner).to_have_text("CRM")
     finally:
         await site.server.stop()
+
+
+async def test_the_wallboard_shows_the_time_in_state_of_an_agent_paused_before_it_opened(
+    page: Page, site: Site
+) -> None:
+    # Paused before the wallboard was opened: the time comes from the API, not the page.
+    await site.api("POST", "/api/agents/1002/login", {"device": "sip"})
+    await site.api("POST", "/api/agents/1002/pause", {"reason": "meeting"})
+    await asyncio.sleep(2.2)
+    await sign_in(page, site, "manager")
+    await expect(page).to_have_url(site.url("/wallboard"))
+    row = page.locator('#agents tr[data-agent="1002"]')
+    await expect(row.locator("td").nth(1)).to_have_text("Paused: meeting")
+    await expect(row.locator("td").nth(2)).to_have_text(re.compile(r"^0:0[2-9]$"))
+    # An agent offline since the server started: not known.
+    await expect(page.locator('#agents tr[data-agent="1003"] td').nth(2)).to_have_text("–")
