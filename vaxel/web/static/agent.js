@@ -172,6 +172,7 @@
         if (lastKnown && lastKnown !== "offline" && mine.state === "offline") {
           notice("You were logged out while the connection was lost. Log in again when you are back.");
         }
+        lastKnown = null;
         agent = mine;
       }
       render();
