@@ -349,3 +349,37 @@ async def test_the_screen_pop_carries_the_customer_number_keyed_in_the_ivr(
         }
     finally:
         await server.stop()
+
+
+async def test_after_a_restart_the_agent_client_has_the_grace_period_to_reconnect(
+    tmp_path: Path,
+) -> None:
+    text = demo_toml_with(tmp_path, extra="[web]\nclient_grace_seconds = 1.5\n")
+    for round_ in range(3):
+        server = VaxelServer(parse_config(text, source="t.toml"), base_dir=tmp_path)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = Api(server, session, server.http_url)
+                acd = server.calls.acd
+                token = await sign_in(api, "1001", "demo-1001-password")
+                if round_ == 0:  # logged in from the client, then the server restarts
+                    body = {"device": "sip", "client": True}
+                    status, _ = await as_user(api, token, "POST", "/api/agents/1001/login", body)
+                    assert status == 200
+                    ws = await session.ws_connect(api.url(f"/api/events?token={token}"))
+                    await ws.close()
+                elif round_ == 1:  # the page reconnects in time: still logged in
+                    assert acd.agent_view("1001").state is AgentState.READY
+                    ws = await session.ws_connect(api.url(f"/api/events?token={token}"))
+                    await asyncio.sleep(2.0)
+                    assert acd.agent_view("1001").state is AgentState.READY
+                    await ws.close()
+                    await asyncio.sleep(0.2)  # the server stops inside the grace period
+                else:  # restored, but no page comes back
+                    assert acd.agent_view("1001").state is AgentState.READY
+                    assert await _until(
+                        lambda a=acd: a.agent_view("1001").state is AgentState.OFFLINE, 10
+                    )
+        finally:
+            await server.stop()

@@ -92,6 +92,7 @@ class CallStack:
         self.live_state = LiveState(sessionmaker(server.engine), self.registrar, self.acd)
         # Agents logged in from the agent client, logged out once it is gone a while.
         self.client_presence = ClientPresence(self, config.web.client_grace_seconds)
+        self.live_state.client_bound = self.client_presence.bound
         agents = config.agents
         self.schedule_runner = ScheduleRunner(
             self.runner, remote_number=lambda a: agents[a].remote_number if a in agents else None
@@ -291,6 +292,9 @@ class CallStack:
         # Registrations and logins from before a restart (or a crash), before SIP is up.
         self.live_state.start()
         await self.live_state.restore(self.runner.apply_safely)
+        # A client's login restored: its page has the grace period to reconnect.
+        for agent in self.live_state.restored_clients:
+            self.client_presence.bind(agent)
         # Scheduled logins after the restored ones: a start missed while down applies now.
         await self.schedules.load()
         self.schedule_runner.start()

@@ -6,6 +6,8 @@ heartbeat notices a dead network within ``HEARTBEAT_SECONDS``). Once the last on
 the agent is logged out after ``[web] client_grace_seconds``; a client that reconnects
 inside the grace period finds the agent as it was (nothing was changed meanwhile).
 Logins from scripts, the SSH console, schedules or the phone are not bound to a client.
+The binding is stored with the login (``vaxel/live_state.py``): after a restart the page
+has the grace period to reconnect.
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ class ClientPresence:
     def bind(self, agent: str) -> None:
         """The agent logged in from a client: from now on a lost client logs them out."""
         self._bound.add(agent)
+        self.stack.live_state.agents_changed([agent])  # kept across a restart
         if not self._open[agent]:
             self._arm(agent)  # the client that logged in has this long to connect
 
     def unbind(self, agent: str) -> None:
         """Logged in some other way (or out): no client is watched for it any more."""
-        self._bound.discard(agent)
+        if agent in self._bound:
+            self._bound.discard(agent)
+            self.stack.live_state.agents_changed([agent])
         self._cancel(agent)
 
     def attached(self, agent: str) -> None:
