@@ -92,6 +92,7 @@ class _Agent:
     device: str | None = None
     groups: frozenset[str] = frozenset()
     idle_since: float = 0.0
+    state_since: float = 0.0  # when the agent entered its current state
     calls: int = 0
     unanswered: int = 0
     call_id: str | None = None
@@ -134,6 +135,7 @@ class AgentView:
     calls_answered: int
     idle_since: float
     wrap_up_until: float | None
+    state_since: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +303,7 @@ class Acd:
             calls_answered=a.calls,
             idle_since=a.idle_since,
             wrap_up_until=a.wrap.deadline if a.wrap else None,
+            state_since=a.state_since,
         )
 
     def agents(self) -> list[AgentView]:
@@ -976,6 +979,7 @@ class Acd:
         if a.state is new and not force:
             return
         old, a.state = a.state, new
+        a.state_since = now
         if old is AgentState.READY:
             del self._ready[a.config.id]
         elif new is AgentState.READY:

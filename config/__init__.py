@@ -11,6 +11,7 @@ from .loader import (
 )
 from .schema import (
     MAIL_RETRY_DELAYS,
+    SCREEN_POP_PLACEHOLDERS,
     AgentConfig,
     AnswerGroupConfig,
     ApiConfig,
@@ -19,6 +20,7 @@ from .schema import (
     NumberTarget,
     PauseReasonConfig,
     QueueConfig,
+    ScreenPopConfig,
     SmsConfig,
     SmtpConfig,
     TrunkConfig,
@@ -40,6 +42,8 @@ __all__ = [
     "ssh_public_key_problem",
     "to_toml",
     "with_documents",
+    "SCREEN_POP_PLACEHOLDERS",
+    "ScreenPopConfig",
     "ApiConfig",
     "CallbackConfig",
     "UserConfig",

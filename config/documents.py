@@ -89,6 +89,8 @@ def file_sections(config: VaxelConfig) -> dict[str, Any]:
         if name in MANAGED or name in NOT_EXPORTED:
             continue
         value = getattr(config, name)
+        if value is None:  # an optional section not given (e.g. [screen_pop])
+            continue
         if isinstance(value, BaseModel):
             dumped = value.model_dump(
                 mode="json", by_alias=True, exclude_none=True, exclude_defaults=True

@@ -117,6 +117,41 @@ class HttpConfig(_Strict):
     port: Port = 8080
 
 
+# The placeholders a screen-pop URL may carry (docs/web.md, "Screen pop").
+SCREEN_POP_PLACEHOLDERS = ("ANO", "AID", "CUSTID", "QUEUE", "NAME", "COMP")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class ScreenPopConfig(_Strict):
+    """The page the agent client opens with an offered call: a URL template whose
+    ``{ANO}``, ``{AID}`` ... are filled in (URL-encoded) for that call."""
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    # "tab": a new browser tab per call; "frame": shown inside the agent page.
+    open: Literal["tab", "frame"] = "tab"
+
+    @field_validator("url")
+    @classmethod
+    def _known_placeholders(cls, url: str) -> str:
+        unknown = [n for n in _PLACEHOLDER.findall(url) if n not in SCREEN_POP_PLACEHOLDERS]
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)} "
+                f"(known: {', '.join('{' + n + '}' for n in SCREEN_POP_PLACEHOLDERS)})"
+            )
+        if "{" in _PLACEHOLDER.sub("", url) or "}" in _PLACEHOLDER.sub("", url):
+            raise ValueError("unbalanced { or } (placeholders look like {ANO})")
+        return url
+
+
+class WebConfig(_Strict):
+    """The agent client's connection (docs/web.md, "When the connection is lost")."""
+
+    # An agent logged in from the agent client is logged out once no client of theirs has
+    # been connected this long; a reconnect inside it keeps the state. 0: never.
+    client_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+
+
 class SshConfig(_Strict):
     """The SSH console (docs/operations.md, "Console (SSH)"): admins and managers sign in
     with their password or a key from ``[users.NAME] ssh_keys``."""
@@ -334,6 +369,7 @@ class QueueConfig(_Strict):
     # ("logout") or paused ("pause") and told why; default 5 and logout (SPEC S4).
     max_unanswered: Annotated[int, Field(ge=1, le=100)] | None = None
     unanswered_action: Literal["logout", "pause"] | None = None
+    screen_pop: ScreenPopConfig | None = None  # over the system's [screen_pop]
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -360,6 +396,7 @@ class AgentConfig(_Strict):
     skill_levels: dict[Identifier, Annotated[int, Field(ge=0, le=100)]] = Field(
         default_factory=dict
     )
+    screen_pop: ScreenPopConfig | None = None  # over the queue's and the system's
 
     @model_validator(mode="after")
     def _preselected_subset(self) -> AgentConfig:
@@ -576,6 +613,8 @@ class VaxelConfig(_Strict):
     rtp: RtpConfig = Field(default_factory=RtpConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     ssh: SshConfig = Field(default_factory=SshConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    screen_pop: ScreenPopConfig | None = None  # the system's; queues and agents override
     api: ApiConfig
     numbers: dict[PhoneNumber, NumberTarget] = Field(default_factory=dict)
     answer_groups: dict[Identifier, AnswerGroupConfig] = Field(default_factory=dict)

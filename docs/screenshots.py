@@ -34,6 +34,19 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 VIEWPORT = {"width": 1100, "height": 620}
+TALL = {"width": 1100, "height": 900}
+# The demo plus a screen pop and a classification profile for the agent client's photos.
+EXTRA = """
+[screen_pop]
+url = "https://crm.example/customer?ano={ANO}&call={AID}&queue={QUEUE}"
+
+[classification_profiles.support]
+codes = ["order", "question", "complaint"]
+"""
+WITH_CODES = {
+    "wrap_up = 5\nservice_level_seconds = 20": "wrap_up = 5\n"
+    'classification_profile = "support"\nservice_level_seconds = 20'
+}
 
 
 async def api(base: str, method: str, path: str, body: object = None) -> None:
@@ -42,7 +55,7 @@ async def api(base: str, method: str, path: str, body: object = None) -> None:
         aiohttp.ClientSession() as s,
         s.request(method, base + path, json=body, headers=headers) as resp,
     ):
-        assert resp.status == 200, (path, resp.status, await resp.text())
+        assert resp.status in (200, 201), (path, resp.status, await resp.text())
 
 
 async def sign_in(page: Page, base: str, user: str, password: str) -> None:
@@ -69,7 +82,8 @@ async def shoot(page: Page, name: str) -> None:
 async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        config = parse_config(demo_toml_with(Path(tmp)), source="demo.toml")
+        text = demo_toml_with(Path(tmp), replace=WITH_CODES, extra=EXTRA)
+        config = parse_config(text, source="demo.toml")
         server = VaxelServer(config, base_dir=Path(tmp))
         await server.start()
         try:
@@ -105,7 +119,15 @@ async def take(server: VaxelServer) -> None:
             server.events.publish({"type": "call_quality_warning", "call_id": "demo-1",
                                    "agent": "1001", "leg": "caller", "mos": 2.6})  # fmt: skip
             await expect(agent.locator("#quality")).to_be_visible()
+            await expect(agent.locator("#pop-link")).to_be_visible()
             await shoot(agent, "agent")
+            for other in agent.context.pages[1:]:
+                await other.close()  # the screen pop's tab (crm.example is not reachable here)
+            run(stack.acd.offer_answered, "demo-1", "1001")
+            run(stack.acd.call_ended, "demo-1")
+            await expect(agent.locator("#classify")).to_be_visible()
+            await agent.select_option("#code", "question")
+            await shoot(agent, "agent-wrapup")
 
             await api(base, "POST", "/api/agents/1002/login", {"device": "sip"})
             await api(base, "POST", "/api/agents/1002/pause", {"reason": "meeting"})
@@ -118,13 +140,43 @@ async def take(server: VaxelServer) -> None:
             await asyncio.sleep(2.5)  # the waits tick on
             await shoot(wall, "wallboard")
 
-            admin = await (await browser.new_context(viewport=VIEWPORT)).new_page()
+            lunch = {"name": "lunch", "status": "closed", "weekdays": ["mon", "tue", "wed",
+                     "thu", "fri"], "time": "12:00-13:00"}  # fmt: skip
+            await api(base, "POST", "/api/calendars/base/deviations", lunch)
+            await api(base, "POST", "/api/report-subscriptions", {
+                "email": "boss@example.com", "owner": "manager", "report": "key_figures",
+                "periodicity": "weekly"})  # fmt: skip
+            await api(base, "POST", "/api/schedules", {
+                "agent": "1004", "first_day": "2099-01-05", "last_day": "2099-01-09",
+                "start": "08:00", "end": "17:00"})  # fmt: skip
+            await api(
+                base,
+                "POST",
+                "/api/hot-prompts",
+                {"prompt": "welcome", "queue": "sales", "until": "2099-01-01T12:00:00Z"},
+            )
+            stack.guard.ban("192.0.2.7", stack.endpoint.now(), "INVITE flood")
+            context = await browser.new_context(viewport=TALL, timezone_id="Europe/Stockholm")
+            admin = await context.new_page()
             await sign_in(admin, base, "admin", "demo-admin-password")
             await expect(admin).to_have_url(base + "/wallboard")
             await admin.goto(base + "/admin")
             await expect(admin.locator('#explain dd[data-field="open"]')).not_to_be_empty()
+            await admin.fill("#at", "2026-12-07T12:30")  # a Monday at lunch
+            await admin.click("#explain-form button")
+            await expect(admin.locator('#explain dd[data-field="deviation"]')).to_contain_text(
+                "lunch"
+            )
             await expect(admin.locator("#audit tbody tr").first).to_be_visible()
             await shoot(admin, "admin")
+            for name, path, ready in (
+                ("admin-prompts", "/admin/prompts", '#prompts tr[data-prompt="welcome"]'),
+                ("admin-users", "/admin/users", '#users tr[data-user="1001"]'),
+                ("admin-reports", "/admin/reports", "#subs tbody tr"),
+            ):
+                await admin.goto(base + path)
+                await expect(admin.locator(ready).first).to_be_visible()
+                await shoot(admin, name)
         finally:
             await browser.close()
 

@@ -165,7 +165,13 @@ class CustomerNumber:
         if not result.digits:
             return None
         match = await sv.lookup_customer(result.digits)
-        await ch.log("customer_number", digits=result.digits, matched=match is not None)
+        await ch.log(
+            "customer_number",
+            digits=result.digits,
+            matched=match is not None,
+            customer_id=match.customer_id if match is not None else None,
+            name=match.name if match is not None else None,
+        )
         if match is not None:
             st.customer = match
             st.priority = max(st.priority, match.priority)

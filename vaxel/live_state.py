@@ -49,8 +49,9 @@ class PersistingRegistrar(Registrar):
         return outcome
 
 
-def agent_record(acd: Acd, agent_id: str) -> dict[str, Any] | None:
-    """What is kept of an agent's login (None: logged out)."""
+def agent_record(acd: Acd, agent_id: str, client: bool = False) -> dict[str, Any] | None:
+    """What is kept of an agent's login (None: logged out). ``client``: the login is the
+    agent client's, which logs out a grace period after the client is lost."""
     view = acd.agent_view(agent_id)
     if view.state is AgentState.OFFLINE or view.device is None:
         return None
@@ -60,6 +61,7 @@ def agent_record(acd: Acd, agent_id: str) -> dict[str, Any] | None:
         "groups": sorted(view.groups),
         "paused": paused,
         "pause_reason": view.pause_reason if paused else None,
+        "client": client,
     }
 
 
@@ -85,6 +87,9 @@ class LiveState:
         self._cond = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        # Whether an agent's login is bound to the agent client (set by the call stack).
+        self.client_bound: Callable[[str], bool] = lambda agent: False
+        self.restored_clients: list[str] = []  # restored logins that were the client's
 
     # ------------------------------------------------------------------ change marks
 
@@ -97,7 +102,7 @@ class LiveState:
         changed = False
         for agent in agents:
             try:
-                record = agent_record(self.acd, agent)
+                record = agent_record(self.acd, agent, self.client_bound(agent))
             except Exception:
                 continue
             if self._stored_agents.get(agent) != record:
@@ -210,6 +215,8 @@ class LiveState:
             if not await apply(self.acd.agent_login, agent, str(data["device"]), groups):
                 continue
             agents += 1
+            if data.get("client") is True:
+                self.restored_clients.append(agent)
             if data.get("paused") and data.get("pause_reason"):
                 await apply(self.acd.agent_pause, agent, str(data["pause_reason"]))
         # Rewrite everything: expired bindings and logins that could not be restored go.
@@ -217,7 +224,9 @@ class LiveState:
         self._agents.update(row.key for row in rows if row.kind == AGENT_LOGIN)
         for agent in self._agents:
             self._stored_agents[agent] = (
-                agent_record(self.acd, agent) if _known(self.acd, agent) else None
+                agent_record(self.acd, agent, agent in self.restored_clients)
+                if _known(self.acd, agent)
+                else None
             )
         self._mark()
         counts = {"bindings": len(restored), "agents": agents}

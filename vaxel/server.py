@@ -150,7 +150,9 @@ class VaxelServer:
 
     async def _start_http(self) -> None:
         app = create_app(self)
-        add_web_routes(app)  # the pages: the API's app does not know the web front door
+        add_web_routes(
+            app, self.config
+        )  # the pages: the API's app does not know the web front door
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)

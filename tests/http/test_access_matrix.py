@@ -33,6 +33,7 @@ PARAMS = {
     "kind": "pause_reasons",
     "key": "999",
     "index": "0",
+    "call_id": "no-such-call",
 }
 
 

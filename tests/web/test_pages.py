@@ -135,7 +135,7 @@ async def test_the_agent_client_shows_the_offer_quality_warnings_and_a_forced_lo
     assert stack.acd.agent_view("1001").state is AgentState.RINGING
     await expect(page.locator("#state")).to_have_text("Ringing")
     await expect(page.locator("#offer")).to_be_visible()
-    await expect(page.locator("#offer-queue")).to_have_text("support")
+    await expect(page.locator("#offer-queue")).to_have_text("Support (support)")
     await expect(page.locator("#offer-caller")).to_have_text("+46701234567")
 
     quality = {"call_id": "web-call-1", "agent": "1001", "leg": "caller", "mos": 2.4}

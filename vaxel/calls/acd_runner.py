@@ -111,6 +111,7 @@ class AcdRunner:
                         "new": cmd.new.value,
                         "reason": cmd.reason,
                         "at": _iso(cmd.at),
+                        "since": _iso(cmd.at),  # as state_since in GET /api/agents
                     }
                 )
             elif isinstance(cmd, AgentLoggedOut):

@@ -26,6 +26,7 @@ from sip import (
 )
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
+from vaxel.services.client_presence import ClientPresence
 from vaxel.services.schedules import ScheduleService
 from vaxel.sms import sms_gateway
 from vaxel.startup import bind_error
@@ -93,6 +94,9 @@ class CallStack:
         def agents() -> Mapping[str, AgentConfig]:  # the current ones (changed at run time)
             return server.config.agents
 
+        # Agents logged in from the agent client, logged out once it is gone a while.
+        self.client_presence = ClientPresence(self, config.web.client_grace_seconds)
+        self.live_state.client_bound = self.client_presence.bound
         self.schedule_runner = ScheduleRunner(
             self.runner,
             remote_number=lambda a: agents()[a].remote_number if a in agents() else None,
@@ -315,6 +319,9 @@ class CallStack:
         # Registrations and logins from before a restart (or a crash), before SIP is up.
         self.live_state.start()
         await self.live_state.restore(self.runner.apply_safely)
+        # A client's login restored: its page has the grace period to reconnect.
+        for agent in self.live_state.restored_clients:
+            self.client_presence.bind(agent)
         # Scheduled logins after the restored ones: a start missed while down applies now.
         await self.schedules.load()
         self.schedule_runner.start()
@@ -355,6 +362,7 @@ class CallStack:
             await reg.close()
         await self.endpoint.close()
         self.schedule_runner.close()
+        self.client_presence.close()
         await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()

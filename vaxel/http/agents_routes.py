@@ -9,8 +9,9 @@ from aiohttp import web
 
 from acd import AcdError, AgentState
 from vaxel.services import AgentService
-from vaxel.services.agents import DEVICE_KINDS
+from vaxel.services.agents import DEVICE_KINDS, own_agents
 from vaxel.services.live import agent_json, device_kind, iso
+from vaxel.services.screen_pop import offer_json
 
 from .auth import actor_of
 from .body import json_object, shown
@@ -76,7 +77,10 @@ async def get_agent(request: web.Request) -> web.Response:
         stack.acd.agent_config(agent_id)
     except AcdError:
         raise ApiError(404, f"unknown agent {agent_id!r}") from None
-    return _respond(stack, agent_id)
+    offer = None
+    if own_agents(actor_of(request), [agent_id]):  # the caller's number: not for every agent
+        offer = await offer_json(stack, server_of(request).calllog, agent_id)
+    return web.json_response({"agent": agent_json(stack, agent_id), "offer": offer})
 
 
 # ---------------------------------------------------------------------- actions
@@ -88,9 +92,14 @@ async def login(request: web.Request) -> web.Response:
     service, stack = _service(request)
     agent_id = request.match_info["agent_id"]
     service.check(actor_of(request), agent_id)
-    body = await json_object(request, frozenset({"device", "number", "groups"}))
+    body = await json_object(request, frozenset({"device", "number", "groups", "client"}))
     warnings = await service.login(
-        actor_of(request), agent_id, body.get("device"), body.get("number"), body.get("groups")
+        actor_of(request),
+        agent_id,
+        body.get("device"),
+        body.get("number"),
+        body.get("groups"),
+        body.get("client"),
     )
     return web.json_response({"agent": agent_json(stack, agent_id), "warnings": warnings})
 
@@ -143,6 +152,22 @@ _AGENT_ERRORS = {404: "unknown agent", 409: "the ACD refused (message says why)"
 _ONE_AGENT = {"type": "object", "properties": {"agent": ref("Agent")}}
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
+    "Offer": {
+        "type": ["object", "null"],
+        "properties": {
+            "call_id": {"type": "string"},
+            "queue": {"type": "string"},
+            "queue_name": {"type": ["string", "null"]},
+            "a_number": {"type": ["string", "null"]},
+            "arrived_at": {"type": ["string", "null"], "format": "date-time"},
+            "customer_number": {"type": ["string", "null"]},
+            "customer_name": {"type": ["string", "null"]},
+            "screen_pop": {
+                "type": ["object", "null"],
+                "properties": {"url": {"type": "string"}, "open": {"enum": ["tab", "frame"]}},
+            },
+        },
+    },
     "Agent": {
         "type": "object",
         "properties": {
@@ -165,6 +190,11 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "calls_answered": {"type": "integer"},
             "unanswered_in_row": {"type": "integer"},
             "pause_reason": {"type": ["string", "null"]},
+            "state_since": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "when the agent entered this state (null: offline since start)",
+            },
             "idle_since": {"type": ["string", "null"], "format": "date-time"},
             "wrap_up_until": {"type": ["string", "null"], "format": "date-time"},
             "remote_number": {"type": ["string", "null"]},
@@ -200,8 +230,13 @@ OPENAPI_PATHS: dict[str, Any] = {
         "get": operation(
             "One agent",
             tag="agents",
+            description="`offer` (for the agent themselves, managers and admins only): the "
+            "call the agent is offered or talks to, with its screen pop, or null.",
             params=[_AGENT_PARAM],
-            ok=_ONE_AGENT,
+            ok={
+                "type": "object",
+                "properties": {"agent": ref("Agent"), "offer": ref("Offer")},
+            },
             errors={404: "unknown agent"},
         )
     },
@@ -221,6 +256,11 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "device": {"enum": list(DEVICE_KINDS)},
                     "number": {"type": "string", "description": "required with device pstn"},
                     "groups": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "client": {
+                        "type": "boolean",
+                        "description": "the agent client's own login: logged out a grace "
+                        "period ([web] client_grace_seconds) after its event stream is lost",
+                    },
                 },
             },
             body_required=True,

@@ -13,14 +13,19 @@ import asyncio
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from vaxel import __version__
 
 from .agents_routes import agent_json, call_stack, iso
+from .auth import actor_of
 from .context import server_of
 from .openapi import operation, query_param
+
+if TYPE_CHECKING:
+    from vaxel.calls.wiring import CallStack
 
 log = logging.getLogger("vaxel.http")
 
@@ -67,12 +72,28 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 @routes.get("/api/events")
 async def events(request: web.Request) -> web.WebSocketResponse:
-    server = server_of(request)
     stack = call_stack(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
     await ws.prepare(request)
     sockets = request.app.get(_SOCKETS, set())
     sockets.add(ws)
+    # An agent's stream is their agent client's connection (the grace period of a lost one).
+    agent = actor_of(request).principal
+    watched = agent.agent if agent is not None and agent.agent is not None else None
+    presence = stack.client_presence
+    if watched is not None:
+        presence.attached(watched)
+    try:
+        await _stream(request, ws, stack)
+    finally:
+        sockets.discard(ws)
+        if watched is not None:
+            presence.detached(watched)
+    return ws
+
+
+async def _stream(request: web.Request, ws: web.WebSocketResponse, stack: CallStack) -> None:
+    server = server_of(request)
     async with server.events.subscribe() as queue:
         now = time.time()
         hello = {
@@ -97,9 +118,7 @@ async def events(request: web.Request) -> web.WebSocketResponse:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            sockets.discard(ws)
             await ws.close()
-    return ws
 
 
 # ---------------------------------------------------------------------- OpenAPI
@@ -112,7 +131,8 @@ OPENAPI_PATHS: dict[str, object] = {
             tag="events",
             description="Upgrade to a WebSocket. Text messages are JSON objects with a `type`: "
             "`hello` first (`agents`: every agent as in GET /api/agents), then `agent_state` "
-            "(agent, old, new, reason, at), `agent_logged_out`, `call_event` (kind, call_id, "
+            "(agent, old, new, reason, at, since), `agent_logged_out`, `call_event` (kind, "
+            "call_id, "
             "queue, agent, at, data), `call_quality_warning` / `call_quality_recovered` (call_id, "
             "agent, leg, mos, threshold, r, loss_pct, jitter_ms, rtt_ms, burst_ratio, at; "
             "`call_ended` on the all-clear sent when a call ends while warned), `queue_figures` "

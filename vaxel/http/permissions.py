@@ -29,6 +29,7 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/queues/{queue_id}"): Action.VIEW_LIVE,
     ("GET", "/api/calendars"): Action.VIEW_LIVE,
     ("GET", "/api/calendars/{id}/status"): Action.VIEW_LIVE,
+    ("GET", "/api/calendars/{id}/deviations"): Action.VIEW_LIVE,
     ("GET", "/api/events"): Action.VIEW_LIVE,
     # agent actions (agents: their own agent only)
     ("POST", f"{_A}/login"): Action.ACT_AGENT,
@@ -47,10 +48,13 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/report-subscriptions"): Action.STATISTICS,
     ("POST", "/api/report-subscriptions"): Action.STATISTICS,
     ("GET", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
+    ("PATCH", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     ("DELETE", "/api/report-subscriptions/{subscription_id}"): Action.STATISTICS,
     # supervision
     ("GET", "/api/calls"): Action.VIEW_CALLS,
     ("GET", "/api/callbacks"): Action.VIEW_CALLS,
+    # agents: their own call only (checked in vaxel/services/call_control.py)
+    ("POST", "/api/calls/{call_id}/hangup"): Action.ACT_AGENT,
     ("GET", "/api/calllog/events"): Action.STATISTICS,
     ("GET", "/api/calllog/calls"): Action.STATISTICS,
     ("GET", "/api/surveys"): Action.STATISTICS,

@@ -85,6 +85,21 @@ async def get_subscription(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+@routes.patch("/api/report-subscriptions/{subscription_id}")
+async def change_subscription(request: web.Request) -> web.Response:
+    c = centre(request)
+    sub_id = _sub_id(request)
+    body: Any = await read_json(request)
+    try:
+        sub = await c.subscriptions.update(sub_id, body)
+    except ParamError as exc:
+        raise ApiError(400, str(exc), param=exc.param, reason=exc.reason) from None
+    if sub is None:
+        raise ApiError(404, f"no report subscription {sub_id}")
+    c.scheduler.wake()
+    return web.json_response(sub.as_dict())
+
+
 @routes.delete("/api/report-subscriptions/{subscription_id}")
 async def delete_subscription(request: web.Request) -> web.Response:
     sub_id = _sub_id(request)
@@ -240,6 +255,15 @@ OPENAPI_PATHS: dict[str, Any] = {
             params=[path_param("subscription_id", "subscription id")],
             ok=ref("ReportSubscription"),
             errors={404: "no such subscription"},
+        ),
+        "patch": operation(
+            "Change a subscription (fields as when creating; the others stay)",
+            tag="reports",
+            params=[path_param("subscription_id", "subscription id")],
+            body=ref("ReportSubscriptionInput"),
+            body_required=True,
+            ok=ref("ReportSubscription"),
+            errors={400: "a field is wrong; `param` names it", 404: "no such subscription"},
         ),
         "delete": operation(
             "Delete a subscription",

@@ -282,16 +282,18 @@ class ConfigAdmin:
     async def add_deviation(
         self, actor: Actor, calendar: str, body: Any, if_match: str | None
     ) -> tuple[int, dict[str, Any], str]:
-        """Append a deviation to a calendar (POST /api/calendars/{id}/deviations)."""
+        """Add a deviation first in a calendar's list (POST /api/calendars/{id}/deviations)."""
         doc, tag = self.get("calendars", calendar)
         try:
             DeviationConfig.model_validate(body)
         except ValidationError as exc:
             raise _prefixed(exc, "calendars", f"{calendar}.deviations.new") from None
+        # First: deviations are tried in order, and the one added now is the one meant
+        # (a meeting today must not lose to a weekly "open late" rule further up).
         doc = dict(doc)
-        doc["deviations"] = [*doc.get("deviations", []), body]
+        doc["deviations"] = [body, *doc.get("deviations", [])]
         stored, tag, _ = await self.put(actor, "calendars", calendar, doc, if_match or tag)
-        return len(stored["deviations"]) - 1, stored["deviations"][-1], tag
+        return 0, stored["deviations"][0], tag
 
     async def remove_deviation(
         self, actor: Actor, calendar: str, index: int, if_match: str | None

@@ -129,13 +129,23 @@ class AgentService:
         kind: object,
         number: object = None,
         groups: object = None,
+        client: object = None,
     ) -> list[str]:
-        """Log in (again); returns warnings (e.g. no phone registered for a SIP login)."""
+        """Log in (again); returns warnings (e.g. no phone registered for a SIP login).
+
+        ``client``: the login is the agent client's own, and ends a grace period after
+        that client's connection is lost (``ClientPresence``)."""
         self.check(actor, agent_id)
         device = self.device(agent_id, kind, number)
         chosen = self.groups(agent_id, groups)
+        if client is not None and not isinstance(client, bool):
+            raise ServiceError("invalid", f"field 'client': expected true or false, got {client!r}")
         acd = self.stack.acd
         await self._apply(actor, "agent.login", agent_id, acd.agent_login, agent_id, device, chosen)
+        if client:
+            self.stack.client_presence.bind(agent_id)
+        else:
+            self.stack.client_presence.unbind(agent_id)
         return self._login_warnings(agent_id, device)
 
     async def logout(self, actor: Actor, agent_id: str, reason: str | None = None) -> None:
@@ -143,6 +153,7 @@ class AgentService:
         why = reason or "logged out"
         acd = self.stack.acd
         await self._apply(actor, "agent.logout", agent_id, acd.agent_logout, agent_id, reason=why)
+        self.stack.client_presence.unbind(agent_id)
 
     async def pause(self, actor: Actor, agent_id: str, reason: str | None) -> None:
         self.check(actor, agent_id)

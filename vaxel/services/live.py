@@ -61,6 +61,8 @@ def agent_json(stack: CallStack, agent_id: str, now: float | None = None) -> dic
         "calls_answered": view.calls_answered,
         "unanswered_in_row": view.unanswered_in_row,
         "pause_reason": view.pause_reason,
+        # When the agent entered this state (None: offline since the server started).
+        "state_since": iso(view.state_since) if view.state_since > 0 else None,
         "idle_since": iso(view.idle_since) if view.state is AgentState.READY else None,
         "wrap_up_until": iso(view.wrap_up_until),
         "remote_number": cfg.remote_number,
@@ -136,6 +138,14 @@ def queue_json(stack: CallStack, queue_id: str, now: float) -> dict[str, Any]:
         "overflow_when_no_agents": settings.overflow_when_no_agents,
         "calendar": settings.calendar,
         "language": settings.language,
+        # The codes an agent gives in wrap-up (POST /api/agents/ID/wrapup_done).
+        "classification": None
+        if settings.classification_profile is None
+        else {
+            "profile": settings.classification_profile,
+            "codes": list(q.classification_codes),
+            "required": q.classification_required,
+        },
         "live": {
             "at": iso(now),
             "waiting": waiting,

@@ -133,6 +133,11 @@ def _send(r: ReportSendRow) -> Send:
     )  # fmt: skip
 
 
+_SUB_FIELDS = frozenset(
+    {"owner", "email", "report", "periodicity", "time_zone", "queues", "agents"}
+)
+
+
 class SubscriptionStore:
     """Stored subscriptions and sends; validation with errors naming the field."""
 
@@ -198,6 +203,30 @@ class SubscriptionStore:
         async with self._sessions() as session:
             row = await session.get(ReportSubscriptionRow, sub_id)
         return _sub(row) if row is not None else None
+
+    async def update(self, sub_id: int, body: Mapping[str, Any]) -> Subscription | None:
+        """Change fields of a subscription (the rest stay); None: no such subscription.
+        Periods already sent stay sent; the next one follows the new settings."""
+        if not isinstance(body, Mapping):
+            raise ParamError("body", "expected a JSON object")
+        unknown = sorted(set(body) - _SUB_FIELDS)
+        if unknown:
+            raise ParamError(
+                unknown[0], f"unknown field (allowed: {', '.join(sorted(_SUB_FIELDS))})"
+            )
+        old = await self.get(sub_id)
+        if old is None:
+            return None
+        current = {k: v for k, v in old.as_dict().items() if k in _SUB_FIELDS}
+        values = self.validate({**current, **body})
+        async with self._sessions() as session, session.begin():
+            row = await session.get(ReportSubscriptionRow, sub_id)
+            if row is None:
+                return None
+            for key, value in values.items():
+                setattr(row, key, value)
+            await session.flush()
+            return _sub(row)
 
     async def delete(self, sub_id: int) -> bool:
         async with self._sessions() as session, session.begin():

@@ -74,6 +74,88 @@ const Vaxel = (() => {
     return data;
   }
 
+  // A multipart upload (prompts) with the session token; the API's message on an error.
+  async function upload(path, form) {
+    const s = session();
+    const headers = { Accept: "application/json" };
+    if (s && s.token) headers.Authorization = "Bearer " + s.token;
+    let resp;
+    try {
+      resp = await fetch(path, { method: "POST", headers, body: form });
+    } catch (e) {
+      throw new ApiError(0, "the server cannot be reached (" + e.message + ")");
+    }
+    let data = null;
+    try {
+      data = await resp.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!resp.ok) {
+      throw new ApiError(resp.status, data && data.error ? data.error.message : resp.status + " " + resp.statusText);
+    }
+    return data;
+  }
+
+  // Binary data (a prompt's audio) fetched with the token, as an object URL for <audio>.
+  async function blobUrl(path) {
+    const s = session();
+    const resp = await fetch(path, { headers: { Authorization: "Bearer " + (s ? s.token : "") } });
+    if (!resp.ok) throw new ApiError(resp.status, resp.status + " " + resp.statusText);
+    return URL.createObjectURL(await resp.blob());
+  }
+
+  // A button that runs an async action and shows its error in #message.
+  function button(text, action) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.addEventListener("click", async () => {
+      const msg = document.getElementById("message");
+      if (msg) msg.textContent = "";
+      try {
+        await action();
+      } catch (e) {
+        if (msg) msg.textContent = e.message;
+      }
+    });
+    return b;
+  }
+
+  // A table row of text cells, then elements (buttons) in a last cell.
+  function rowWith(cells, elements) {
+    const tr = row(cells);
+    const td = document.createElement("td");
+    td.append(...elements);
+    tr.appendChild(td);
+    return tr;
+  }
+
+  // A form's named fields as an object of trimmed strings ("" left out), checkboxes as booleans.
+  function formValues(form) {
+    const out = {};
+    for (const el of form.elements) {
+      if (!el.name) continue;
+      if (el.type === "checkbox") out[el.name] = el.checked;
+      else if (el.value.trim() !== "") out[el.name] = el.value.trim();
+    }
+    return out;
+  }
+
+  // Run an async action on a form's submit; its error goes to #message.
+  function onSubmit(form, action) {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const msg = document.getElementById("message");
+      if (msg) msg.textContent = "";
+      try {
+        await action(formValues(form));
+      } catch (e) {
+        if (msg) msg.textContent = e.message;
+      }
+    });
+  }
+
   // The live event stream: reconnects after a lost connection (1 s, 2 s, ... up to 10 s)
   // and tells the page whether it is connected. Each (re)connect starts with a "hello".
   function events(onEvent, onStatus) {
@@ -169,6 +251,7 @@ const Vaxel = (() => {
 
   return {
     session, saveSession, clearSession, home, requireSession, api, ApiError, events,
-    header, setConnected, duration, since, row, STATE_NAMES,
+    header, setConnected, duration, since, row, STATE_NAMES, upload, blobUrl, button, rowWith,
+    formValues, onSubmit,
   };
 })();

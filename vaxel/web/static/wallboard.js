@@ -97,7 +97,8 @@
       name: a.name || (old && old.name) || a.id,
       state: a.state,
       pause_reason: a.pause_reason,
-      since: a.state === "ready" && a.idle_since ? Date.parse(a.idle_since) : old && old.state === a.state ? old.since : null,
+      // The ACD says since when (state_since); an agent offline since the start: none.
+      since: a.state_since ? Date.parse(a.state_since) : old && old.state === a.state ? old.since : null,
     });
   }
 
@@ -147,7 +148,7 @@
         ...a,
         state: ev.new,
         pause_reason: ev.new === "paused" ? ev.reason : null,
-        since: Date.parse(ev.at) || Date.now(),
+        since: Date.parse(ev.since || ev.at) || Date.now(),
       });
       renderAgents();
     } else if (ev.type === "queue_figures") {
