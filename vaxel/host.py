@@ -19,6 +19,7 @@ from .storage import CallLog
 if TYPE_CHECKING:
     from .calls.wiring import CallStack
     from .services import AuditLog, ReportCentre, UserService
+    from .services.answering import AnsweringService
 
 
 class Host(Protocol):
@@ -39,6 +40,7 @@ class ServerView(Host, Protocol):
 
     calls: CallStack | None
     users: UserService
+    answering: AnsweringService
     reports: ReportCentre | None
 
     def uptime(self) -> float: ...

@@ -19,6 +19,7 @@ from .events import EventHub
 from .http import create_app
 from .logs import log_event
 from .services import AuditLog, ReportCentre, UserService
+from .services.answering import AnsweringService
 from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
@@ -53,6 +54,7 @@ class VaxelServer:
         self.ssh: SshConsole | None = None
         self.audit: AuditLog
         self.users: UserService
+        self.answering: AnsweringService
         self.reports: ReportCentre | None = None
         # The report centre's clock (subscription due times, live figures); tests move it.
         self.clock: Callable[[], float] = time.time
@@ -94,6 +96,16 @@ class VaxelServer:
         )
         # The file seeds an empty database; from then on the database holds the users.
         await self.users.seed(self.config.users)
+        cfg = self.config
+        self.answering = AnsweringService(
+            sessions,
+            self.audit,
+            plan={n: t.queue for n, t in cfg.numbers.items()},
+            calendars=set(cfg.calendars),
+            smtp=cfg.smtp,
+            time_zone=cfg.server.time_zone,
+        )
+        await self.answering.seed(cfg.companies)  # the file seeds an empty database only
         self.reports = ReportCentre(
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
         )

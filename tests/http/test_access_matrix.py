@@ -30,6 +30,9 @@ PARAMS = {
     "subscription_id": "999",
     "report": "key-figures",
     "address": "192.0.2.1",
+    "company_id": "no-such-company",
+    "staff_id": "999",
+    "call_id": "no-such-call",
 }
 
 

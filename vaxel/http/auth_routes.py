@@ -126,6 +126,10 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "integer"},
             "label": {"type": "string"},
+            "scope": {
+                "type": ["string", "null"],
+                "description": "absence: may only set absence notes (docs/access.md)",
+            },
             "created_at": {"type": "string", "format": "date-time"},
             "token": {"type": "string", "description": "only in the answer that creates it"},
         },
