@@ -24,6 +24,7 @@ from prompts import number_prompts
 from .recording import RecordingChannel, finish_even_if_cancelled
 
 REPLAY, DELETE, KEEP, NEXT = "1", "7", "9", "#"
+_CHOICES = (REPLAY, DELETE, KEEP, NEXT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +130,22 @@ async def _one_message(
     """Play one message and its menu until a key that moves on: DELETE, KEEP, NEXT;
     None when nothing was keyed; "hangup"."""
     while True:
-        ch.flush_digits()  # keys of the last menu do not skip this message
+        ch.flush_digits()  # keys typed during the last prompt do not skip this message
         key = await ch.play(["vm-message", *number_prompts(position, ch.language)], barge_in=True)
         if key is None:
             key = await ch.play_file(message.path, barge_in=True)
         if not message.heard:
             await access.mark_heard(message.id)
-        if key is None:
-            key = await _menu(ch, settings)
-        else:
-            ch.flush_digits()  # the barge-in key answers the menu itself
-        if key == REPLAY:
-            continue
-        return key
+        choice: str | None = None
+        if key is not None:  # keyed while it played: that key answers the menu
+            res = await ch.collect_digits(1, settings.menu_timeout, settings.menu_timeout, "")
+            if res.reason == "hangup":
+                return "hangup"
+            choice = res.digits if res.digits in _CHOICES else None
+        if choice is None:
+            choice = await _menu(ch, settings)
+        if choice != REPLAY:
+            return choice
 
 
 async def _menu(ch: RecordingChannel, settings: ListenSettings) -> str | None:
@@ -150,7 +154,7 @@ async def _menu(ch: RecordingChannel, settings: ListenSettings) -> str | None:
         res = await ch.collect_digits(1, settings.menu_timeout, settings.menu_timeout, "")
         if res.reason == "hangup":
             return "hangup"
-        if res.digits in (REPLAY, DELETE, KEEP, NEXT):
+        if res.digits in _CHOICES:
             return res.digits
         if res.digits:
             await ch.play(["invalid-choice"])
