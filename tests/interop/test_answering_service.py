@@ -6,6 +6,7 @@ and the message reaches a real SMTP server (aiosmtpd) and the call's log."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ async def test_agent_answers_a_company_call_sees_its_staff_and_mails_a_message(
                                      {"device": "sip"})  # fmt: skip
             assert status == 200, body
 
+            ws = await http.ws_connect(f"{vaxel.http}/api/events?token={agent_token}")
             caller = Sipp(tmp_path / "uac", scenario="call_then_hang_up.xml",
                           target=vaxel.sip_target, timeout=40)  # fmt: skip
             caller.cmd += ["-s", ACME_NUMBER, "-key", "caller", CALLER, "-d", "15000"]
@@ -83,6 +85,10 @@ async def test_agent_answers_a_company_call_sees_its_staff_and_mails_a_message(
                 return agent if s == 200 and agent.get("call_id") else None
 
             agent = await poll("agent 1001 to take the call", on_call)
+            # The ACD's offer, as the agent's screen gets it, names the company.
+            offered = await _next_call_event(ws, "offered")
+            assert offered["company"] == {"id": "acme", "name": "Acme AB"}, offered
+            await ws.close()
             assert agent["company"] == {"id": "acme", "name": "Acme AB"}, agent
             call_id = agent["call_id"]
             status, body = await api(http, vaxel, "GET", f"/api/calls/{call_id}/company",
@@ -124,6 +130,16 @@ async def test_agent_answers_a_company_call_sees_its_staff_and_mails_a_message(
             await uas.stop()
         await server.stop()
         controller.stop()
+
+
+async def _next_call_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict:
+    async with asyncio.timeout(10):
+        while True:
+            msg = await ws.receive()
+            assert msg.type == aiohttp.WSMsgType.TEXT, msg
+            event = json.loads(msg.data)
+            if event["type"] == "call_event" and event["kind"] == kind:
+                return event
 
 
 async def _sign_in(

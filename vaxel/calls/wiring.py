@@ -183,6 +183,18 @@ class CallStack:
             self.controller.flows, lambda: answering.book, calendars
         )
         answering.note = self._note_call_step
+        publish = self.runner.publish
+
+        def publish_with_company(event: dict) -> None:
+            # The ACD's call events (offered, answered ...) name the call's company, so an
+            # agent's screen knows whose name to answer in before picking up.
+            if event.get("type") == "call_event" and event.get("call_id"):
+                company = self.company_of_call(event["call_id"])
+                if company is not None:
+                    event = {**event, "company": {"id": company["id"], "name": company["name"]}}
+            publish(event)
+
+        self.runner.publish = publish_with_company
 
     def _note_call_step(self, call_id: str | None, kind: str, data: dict) -> None:
         """A step taken outside the call (through the API) for the call log: through the call
