@@ -12,7 +12,14 @@ EVA_NUMBER = "0701112233"
 COMPANIES = """
 [calendars.acme-hours]
 timezone = "Europe/Stockholm"
-hours = { mon = ["00:00-24:00"], tue = ["00:00-24:00"], wed = ["00:00-24:00"], thu = ["00:00-24:00"], fri = ["00:00-24:00"], sat = ["00:00-24:00"], sun = ["00:00-24:00"] }
+[calendars.acme-hours.hours]
+mon = ["00:00-24:00"]
+tue = ["00:00-24:00"]
+wed = ["00:00-24:00"]
+thu = ["00:00-24:00"]
+fri = ["00:00-24:00"]
+sat = ["00:00-24:00"]
+sun = ["00:00-24:00"]
 
 [companies.acme]
 name = "Acme AB"
@@ -26,16 +33,18 @@ instructions = "Answer: Acme, good morning, how may I help?"
 name = "Eva Ek"
 numbers = ["0701112233"]
 email = "eva@acme.example"
-absence = { note = "On holiday, back 7 January", until = "2099-01-07T08:00:00+01:00", redirect = "0701112244" }
+[companies.acme.staff.absence]
+note = "On holiday, back 7 January"
+until = "2099-01-07T08:00:00+01:00"
+redirect = "0701112244"
 
 [[companies.acme.staff]]
 name = "Olle Strom"
 numbers = ["0701112244"]
 email = "olle@acme.example"
 """
-PLAN_EDIT = {
-    '"100" = { queue = "support" }': '"100" = { queue = "support" }\n"0850001" = { queue = "support" }'
-}
+_SUPPORT = '"100" = { queue = "support" }'
+PLAN_EDIT = {_SUPPORT: _SUPPORT + '\n"0850001" = { queue = "support" }'}
 
 
 def config_text(tmp_path: Path, replace: dict[str, str] | None = None) -> str:

@@ -46,7 +46,7 @@ def test_an_unknown_key_is_an_error_not_ignored(tmp_path: Path) -> None:
 
 
 def test_voicemail_listen_is_a_service_of_the_plan(tmp_path: Path) -> None:
-    edit = {'"191" = { service = "prompt-recording" }':
-            '"191" = { service = "prompt-recording" }\n"193" = { service = "voicemail-listen" }'}  # fmt: skip
+    recording = '"191" = { service = "prompt-recording" }'
+    edit = {recording: recording + '\n"193" = { service = "voicemail-listen" }'}
     config = parse_config(config_text(tmp_path, edit), source="t.toml")
     assert config.numbers["193"].service == "voicemail-listen"

@@ -10,8 +10,8 @@ from answering import Company, CompanyBook, CompanyFlows
 from ivr import FlowPlan, FlowState, NumberEntry
 from tests.ivr.test_flow import MONDAY_MORNING, WEEKDAYS_8_17, ScriptedCaller, Services
 
-ALWAYS = {"timezone": "Europe/Stockholm",
-          "hours": {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}  # fmt: skip
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS = {"timezone": "Europe/Stockholm", "hours": {d: ["00:00-24:00"] for d in DAYS}}
 ACME = Company("acme", "Acme AB", ("0850001",), "acme-hello", "acme-night", "acme-hours")
 PLAN = FlowPlan({}, {"0850001": NumberEntry(queue="switchboard"), "100": NumberEntry("support")})
 
@@ -46,8 +46,8 @@ async def test_closed_company_plays_its_night_message_and_the_call_ends() -> Non
 async def test_a_missing_greeting_falls_back_to_the_standard_welcome() -> None:
     ch = ScriptedCaller(missing=["acme-hello"])
     outcome, ch = await run("0850001", Services(Calendar(ALWAYS)), ch)
-    assert ch.played == ["welcome"] and ("prompt_missing", {"prompt": "acme-hello",
-                                                              "instead": "welcome"}) in ch.logged  # fmt: skip
+    assert ch.played == ["welcome"]
+    assert ("prompt_missing", {"prompt": "acme-hello", "instead": "welcome"}) in ch.logged
 
 
 async def test_a_company_without_a_calendar_follows_the_control_queue() -> None:
