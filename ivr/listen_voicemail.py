@@ -5,7 +5,7 @@ registered to them); from any other number they key their agent id and PIN. They
 many new and old messages their mailboxes hold, then each message - new ones first, newest
 first, then the old ones, newest first - and after each the menu: ``7`` delete, ``9`` keep,
 ``1`` replay, ``#`` next (kept as it is). A key pressed while a message plays answers the
-menu at once. A message played to its end (or kept) counts as old from then on.
+menu at once. A message once played (even in part) counts as old from then on.
 
 Everything comes in as arguments (channel, mailbox access), so the dialogue runs unchanged
 against a real call or a scripted fake.
