@@ -17,6 +17,7 @@ __all__ = [
     "Decision",
     "Principal",
     "Role",
+    "TOKEN_SCOPES",
     "decide",
     "grants_for",
 ]
@@ -54,10 +55,18 @@ class Action(StrEnum):
     USERS = "users"
     # The centre's configuration: queues, numbers, groups, calendars (changed at run time).
     CONFIGURE = "configure"
+    # The answering service: see companies, their staff and absence notes; take a message.
+    ANSWERING = "answering"
+    # Create, change and delete the answering service's companies and their staff.
+    COMPANIES = "companies"
+    # Set or clear absence notes (also what an absence-scoped API token may do, and only it).
+    ABSENCE = "absence"
 
 
-_AGENT = frozenset({Action.SELF, Action.VIEW_LIVE, Action.ACT_AGENT})
+_AGENT = frozenset({Action.SELF, Action.VIEW_LIVE, Action.ACT_AGENT, Action.ANSWERING})
 _MANAGER = _AGENT | {
+    Action.COMPANIES,
+    Action.ABSENCE,
     Action.VIEW_CALLS,
     Action.STATISTICS,
     Action.PROMPTS,
@@ -95,12 +104,22 @@ class Principal:
     role: Role
     agent: str | None = None
     grants: frozenset[Action] = field(default=frozenset())
+    # An API token limited to some actions (TOKEN_SCOPES): only those, whatever the role.
+    scope: str | None = None
 
     @classmethod
     def of(
         cls, name: str, role: Role, agent: str | None = None, *, statistics: bool | None = None
     ) -> Principal:
         return cls(name, role, agent, grants_for(role, statistics=statistics))
+
+    def scoped(self, scope: str) -> Principal:
+        """This user through a token of ``scope``: that scope's actions, if the role has them."""
+        return Principal(self.name, self.role, self.agent, self.grants & TOKEN_SCOPES[scope], scope)
+
+
+# What a scoped API token may do (docs/access.md, "Scoped tokens").
+TOKEN_SCOPES: dict[str, frozenset[Action]] = {"absence": frozenset({Action.ABSENCE})}
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,9 @@ _WHO_MAY = {
     Action.AUDIT: "managers and admins",
     Action.USERS: "admins",
     Action.CONFIGURE: "admins",
+    Action.ANSWERING: "every signed-in user",
+    Action.COMPANIES: "managers and admins",
+    Action.ABSENCE: "managers, admins and absence-scoped API tokens",
 }
 
 
@@ -131,6 +153,13 @@ def decide(principal: Principal, action: Action, *, target_agent: str | None = N
     """May ``principal`` do ``action`` (on ``target_agent``, for agent actions)? The reason of
     a refusal names who is refused, what for and who may."""
     who = f"{principal.role.value} {principal.name!r}"
+    if principal.scope is not None and action not in principal.grants:
+        allowed = ", ".join(sorted(_WHAT[a] for a in TOKEN_SCOPES[principal.scope]))
+        return Decision(
+            False,
+            f"the API token of {who} is scoped to {principal.scope!r}: it may only {allowed}, "
+            f"not {_WHAT[action]}",
+        )
     if action not in principal.grants:
         return Decision(False, f"{who} may not {_WHAT[action]}: only {_WHO_MAY[action]} may")
     if action is Action.ACT_AGENT and principal.role is Role.AGENT:
@@ -156,4 +185,7 @@ _WHAT = {
     Action.AUDIT: "read the audit trail",
     Action.USERS: "manage users",
     Action.CONFIGURE: "change the configuration",
+    Action.ANSWERING: "see the answering service's companies or take messages",
+    Action.COMPANIES: "change the answering service's companies or staff",
+    Action.ABSENCE: "set or clear absence notes",
 }

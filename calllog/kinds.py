@@ -51,6 +51,16 @@ class EventKind(StrEnum):
     VOICEMAIL_STORED = "voicemail_stored"
     VOICEMAIL_EMPTY = "voicemail_empty"
     VOICEMAIL_NO_MAILBOX = "voicemail_no_mailbox"
+    # Voicemail by phone (an agent listens to their mailboxes).
+    VOICEMAIL_LISTEN_LOGIN = "voicemail_listen_login"  # data: agent, by (caller id / pin)
+    VOICEMAIL_LISTEN_PIN_WRONG = "voicemail_listen_pin_wrong"
+    VOICEMAIL_LISTEN_REFUSED = "voicemail_listen_refused"
+    VOICEMAIL_LISTEN = "voicemail_listen"  # data: agent, new, old
+    VOICEMAIL_DELETED = "voicemail_deleted"  # data: agent, voicemail_id
+    VOICEMAIL_KEPT = "voicemail_kept"
+    # The answering service.
+    COMPANY = "company"  # the call is for this company (data: company, name)
+    MESSAGE_TAKEN = "message_taken"  # data: message_id, company, staff, mail_status
     # The ACD: queueing and distribution.
     ARRIVED = "arrived"
     QUEUED = "queued"
@@ -97,6 +107,7 @@ class Outcome(StrEnum):
     CALLBACK = "callback"  # a callback attempt (its own call in the log)
     REMOTE_LOGIN = "remote_login"
     PROMPT_RECORDING = "prompt_recording"
+    VOICEMAIL_LISTEN = "voicemail_listen"  # an agent listened to their voicemail by phone
     SERVICE_UNAVAILABLE = "service_unavailable"
     REJECTED = "rejected"  # refused before answer (no common codec, bad SDP)
     CANCELLED = "cancelled"  # the caller gave up before the answer

@@ -36,6 +36,11 @@ _SERVICE_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
         frozenset(k for k in EventKind if k.value.startswith("prompt_recording")),
         Outcome.PROMPT_RECORDING,
     ),
+    (
+        frozenset(k for k in EventKind if k.value.startswith("voicemail_listen"))
+        | {K.VOICEMAIL_DELETED, K.VOICEMAIL_KEPT},
+        Outcome.VOICEMAIL_LISTEN,
+    ),
     (frozenset({K.SERVICE_UNAVAILABLE}), Outcome.SERVICE_UNAVAILABLE),
     (frozenset({K.CALLBACK_REQUESTED}), Outcome.CALLBACK_REQUESTED),
 )

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from acd import CalendarConfig
+from answering import CompanyConfig, company_problems
 from ivr import FlowConfig, VoicemailSettings, flow_problems, flow_prompt_uses
 from prompts import can_exist
 
@@ -251,7 +252,10 @@ class NumberTarget(_Strict):
     """
 
     queue: Identifier | None = None
-    service: Literal["remote-login", "prompt-recording", "voicemail"] | None = None
+    # "voicemail-listen": agents listen to their mailboxes by phone (docs/answering.md).
+    service: Literal["remote-login", "prompt-recording", "voicemail", "voicemail-listen"] | None = (
+        None
+    )
     agent: Identifier | None = None
     language: Literal["sv", "en"] | None = None
     # Ring (180) this long before answering; 0 answers at once.
@@ -635,6 +639,8 @@ class VaxelConfig(_Strict):
         default_factory=dict
     )
     pause_reasons: dict[Identifier, PauseReasonConfig] = Field(default_factory=dict)
+    # The answering service's companies and staff (docs/answering.md); seeds an empty database.
+    companies: dict[Identifier, CompanyConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> VaxelConfig:
@@ -696,6 +702,13 @@ class VaxelConfig(_Strict):
         problems.extend(self._user_references())
         problems.extend(self._flow_references())
         problems.extend(self._impossible_prompts())
+        problems.extend(
+            company_problems(
+                self.companies,
+                {n: t.queue for n, t in self.numbers.items()},
+                set(self.calendars),
+            )
+        )
         if problems:
             raise ConfigReferenceError(problems)
         return self
@@ -736,6 +749,9 @@ class VaxelConfig(_Strict):
             for i, deviation in enumerate(calendar.deviations):
                 for lang, name in (deviation.prompt or {}).items():
                     uses.append((f"calendars.{cid}.deviations.{i}.prompt.{lang}", name))
+        for cid, company in self.companies.items():
+            uses.append((f"companies.{cid}.greeting", company.greeting))
+            uses.append((f"companies.{cid}.night_message", company.night_message))
         for qid, queue in self.queues.items():
             if queue.survey is not None:
                 sv = queue.survey

@@ -13,6 +13,14 @@ from .flow import (
     Outcome,
     run_flow,
 )
+from .listen_voicemail import (
+    ListenResult,
+    ListenSettings,
+    MailboxAccess,
+    StoredMessage,
+    listen_to_voicemail,
+    listening_order,
+)
 from .record_prompt import Admin, UnusableRecording, record_prompt_by_phone
 from .recording import Recording
 from .steps import (
@@ -31,6 +39,12 @@ from .survey import SurveyAnswer, SurveySettings, run_survey
 from .voicemail import VoicemailSettings, leave_voicemail
 
 __all__ = [
+    "ListenResult",
+    "ListenSettings",
+    "MailboxAccess",
+    "StoredMessage",
+    "listen_to_voicemail",
+    "listening_order",
     "book_callback",
     "SurveyAnswer",
     "SurveySettings",

@@ -228,6 +228,50 @@ _TABLE: dict[str, tuple[str, dict[str, str]]] = {
             "en": "Your message has been saved. Thank you.",
         },
     ),
+    "vm-enter-agent": (
+        "Voicemail by phone: ask for the agent id (a caller id that is no agent's)",
+        {
+            "sv": "Ange ditt agentnummer, följt av fyrkant.",
+            "en": "Enter your agent number, followed by hash.",
+        },
+    ),
+    "vm-you-have": (
+        "Voicemail by phone: count, first part (followed by a number)",
+        {"sv": "Du har", "en": "You have"},
+    ),
+    "vm-new-messages": (
+        "Voicemail by phone: after the number of new messages",
+        {"sv": "nya meddelanden", "en": "new messages"},
+    ),
+    "vm-old-messages": (
+        "Voicemail by phone: after the number of old messages",
+        {"sv": "gamla meddelanden", "en": "old messages"},
+    ),
+    "vm-message": (
+        "Voicemail by phone: before a message (followed by its number)",
+        {"sv": "Meddelande", "en": "Message"},
+    ),
+    "vm-message-menu": (
+        "Voicemail by phone: the menu after each message",
+        {
+            "sv": "Tryck sju för att radera, nio för att spara, ett för att lyssna igen, "
+            "eller fyrkant för nästa.",
+            "en": "Press seven to delete, nine to keep, one to listen again, or hash for the "
+            "next message.",
+        },
+    ),
+    "vm-deleted": (
+        "Voicemail by phone: the message was deleted",
+        {"sv": "Meddelandet är raderat.", "en": "Message deleted."},
+    ),
+    "vm-kept": (
+        "Voicemail by phone: the message was kept",
+        {"sv": "Meddelandet är sparat.", "en": "Message kept."},
+    ),
+    "vm-no-more": (
+        "Voicemail by phone: after the last message",
+        {"sv": "Inga fler meddelanden.", "en": "No more messages."},
+    ),
     "menu-example": (
         "Example menu for a new queue",
         {

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .calls.wiring import CallStack
     from .services import AuditLog, ReportCentre, UserService
     from .services.administration import ConfigAdmin
+    from .services.answering import AnsweringService
 
 
 class Host(Protocol):
@@ -40,6 +41,7 @@ class ServerView(Host, Protocol):
 
     calls: CallStack | None
     users: UserService
+    answering: AnsweringService
     reports: ReportCentre | None
     admin: ConfigAdmin
 

@@ -88,6 +88,40 @@ def voicemail_message(
     return msg
 
 
+def staff_message(
+    *,
+    sender: str,
+    recipient: str,
+    staff: str,
+    company: str,
+    caller: str | None,
+    number: str | None,
+    text: str,
+    taken_at: datetime,
+    taken_by: str | None,
+    message_id: int,
+) -> EmailMessage:
+    """A message the answering service took for ``staff`` (in the language of the voicemail
+    mail; ``taken_at`` in the server's time zone)."""
+    who = caller or number or "unknown caller"
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = f"Message from {who} for {staff} ({company})"
+    msg["Date"] = format_datetime(taken_at)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content(
+        f"A message for {staff} at {company}, taken by the answering service.\n\n"
+        f"From: {caller or '-'}\n"
+        f"Call back: {number or '-'}\n"
+        f"Taken: {taken_at.isoformat(timespec='seconds')}\n"
+        f"Taken by: {taken_by or '-'}\n"
+        f"Message id: {message_id}\n\n"
+        f"{text}\n"
+    )
+    return msg
+
+
 async def send(smtp: SmtpConfig, msg: EmailMessage, timeout: float | None = None) -> None:
     """Send ``msg`` through ``smtp``; ``timeout`` (default ``smtp.timeout``) bounds the send."""
     try:

@@ -21,6 +21,7 @@ from .http import create_app
 from .logs import log_event
 from .services import AuditLog, ReportCentre, ServiceError, UserService
 from .services.administration import ConfigAdmin
+from .services.answering import AnsweringService
 from .ssh import SshConsole
 from .startup import StartupError, bind_error
 from .storage import CallLog, create_engine, migrate, sessionmaker
@@ -57,6 +58,7 @@ class VaxelServer:
         self.audit: AuditLog
         self.users: UserService
         self.admin: ConfigAdmin
+        self.answering: AnsweringService
         self.reports: ReportCentre | None = None
         # The report centre's clock (subscription due times, live figures); tests move it.
         self.clock: Callable[[], float] = time.time
@@ -112,6 +114,16 @@ class VaxelServer:
             self.config = await self.admin.start(self.config)
         except ConfigError as exc:
             raise StartupError(str(exc)) from None
+        cfg = self.config
+        self.answering = AnsweringService(
+            sessions,
+            self.audit,
+            plan={n: t.queue for n, t in cfg.numbers.items()},
+            calendars=set(cfg.calendars),
+            smtp=cfg.smtp,
+            time_zone=cfg.server.time_zone,
+        )
+        await self.answering.seed(cfg.companies)  # the file seeds an empty database only
         self.reports = ReportCentre(
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
         )

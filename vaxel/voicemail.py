@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import soundfile as sf
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from config import MAIL_RETRY_DELAYS, SmtpConfig
@@ -69,12 +69,14 @@ class VoicemailInfo:
     mail_error: str | None
     mailed_at: datetime | None
     path: Path
+    heard_at: datetime | None = None  # first heard by phone (voicemail-listen): new until then
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("path")
         d["created_at"] = self.created_at.isoformat()
         d["mailed_at"] = self.mailed_at.isoformat() if self.mailed_at else None
+        d["heard_at"] = self.heard_at.isoformat() if self.heard_at else None
         d["audio"] = f"/api/voicemails/{self.id}/audio"
         return d
 
@@ -95,6 +97,7 @@ def _info(row: VoicemailRow) -> VoicemailInfo:
         row.mail_error,
         as_utc(row.mailed_at),
         Path(row.path),
+        as_utc(row.heard_at),
     )
 
 
@@ -185,6 +188,42 @@ class VoicemailService:
             stmt = stmt.where(VoicemailRow.agent == agent)
         async with self.sessions() as session:
             return [_info(r) for r in (await session.execute(stmt)).scalars()]
+
+    async def for_mailboxes(
+        self, *, agent: str | None, queues: Sequence[str], limit: int = 1000
+    ) -> Sequence[VoicemailInfo]:
+        """The messages of an agent's own mailbox and of ``queues``' mailboxes, newest first."""
+        mine: list[ColumnElement[bool]] = [VoicemailRow.queue.in_(queues)] if queues else []
+        if agent is not None:
+            mine.append(VoicemailRow.agent == agent)
+        if not mine:
+            return []
+        stmt = select(VoicemailRow).where(or_(*mine)).order_by(VoicemailRow.id.desc())
+        async with self.sessions() as session:
+            return [_info(r) for r in (await session.execute(stmt.limit(limit))).scalars()]
+
+    async def mark_heard(self, voicemail_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(VoicemailRow)
+                .where(VoicemailRow.id == voicemail_id, VoicemailRow.heard_at.is_(None))
+                .values(heard_at=datetime.now(UTC))
+            )
+
+    async def delete(self, voicemail_id: int) -> bool:
+        """Remove the message: its row (so it is gone from the API too) and its audio file."""
+        task = self._tasks.pop(voicemail_id, None)
+        if task is not None:
+            task.cancel()  # no mail of a message deleted meanwhile
+        async with self.sessions.begin() as session:
+            row = await session.get(VoicemailRow, voicemail_id)
+            if row is None:
+                return False
+            path = Path(row.path)
+            await session.delete(row)
+        await asyncio.to_thread(path.unlink, True)
+        log_event(log, "voicemail.deleted", voicemail_id=voicemail_id)
+        return True
 
     async def get(self, voicemail_id: int) -> VoicemailInfo | None:
         async with self.sessions() as session:

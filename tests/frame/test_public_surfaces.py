@@ -21,6 +21,7 @@ PACKAGES = (
     "callcore",
     "calllog",
     "reports",
+    "answering",
 )
 IMPORTERS = (*PACKAGES, "vaxel")
 

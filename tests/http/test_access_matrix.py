@@ -33,6 +33,8 @@ PARAMS = {
     "kind": "pause_reasons",
     "key": "999",
     "index": "0",
+    "company_id": "no-such-company",
+    "staff_id": "999",
     "call_id": "no-such-call",
 }
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
 
 from config import parse_config
 from reports import Periods, Table, build_table
@@ -21,7 +20,6 @@ from tests.reports.test_recount import OPS, MosWorld, drive, make_acd
 from tests.support import demo_toml_with
 from vaxel.services import ReportService
 from vaxel.storage import CallLog, create_engine, migrate, sessionmaker
-from vaxel.storage.models import CallEvent as Row
 from vaxel.storage.report_pieces import ReportPieceStore
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -48,25 +46,14 @@ def flatten(chunks: list[Any]) -> list[Any]:
 
 
 async def store(tmp: Path, events: list[Any]) -> tuple[CallLog, ReportPieceStore, Any]:
+    """The events through the call log's own writer (the call summaries too)."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp / 'log.db'}")
     await migrate(engine)
-    rows = [
-        {
-            "call_id": e.call_id,
-            "at": e.at,
-            "kind": e.kind,
-            "queue": e.queue,
-            "agent": e.agent,
-            "a_number": e.a_number,
-            "b_number": e.b_number,
-            "data": e.data,
-        }  # fmt: skip
-        for e in events
-    ]
-    async with engine.begin() as conn:
-        if rows:
-            await conn.execute(insert(Row), rows)
-    return CallLog(engine), ReportPieceStore(sessionmaker(engine)), engine
+    calllog = CallLog(engine, batch_window=0)
+    calllog.start()
+    if events:
+        await calllog.append(*events)
+    return calllog, ReportPieceStore(sessionmaker(engine)), engine
 
 
 def same(a: Table, b: Table) -> None:
@@ -133,6 +120,7 @@ async def test_a_report_summed_from_days_equals_the_recount_of_the_whole_range(
         again = await service.run(params)  # the kept days read back
         same(again.table, want)
     finally:
+        await calllog.close()
         await engine.dispose()
 
 
@@ -168,4 +156,5 @@ async def test_a_finished_day_is_kept_and_read_back_and_today_is_not(tmp_path: P
         await pieces.forget_from(day.date())
         assert await pieces.days("Europe/Stockholm", "day", rules) == {day.date() - timedelta(1)}
     finally:
+        await calllog.close()
         await engine.dispose()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acd import Acd, AcdError, Command
+from answering import FlowRunner
 from callcore import CUSTOMER, CallCore
 from callcore import actions as A
 from callcore import events as E
@@ -129,7 +130,8 @@ class CallController:
         self.phone_services = phone_services
         self.callbacks = callbacks
         self.sms = sms
-        self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
+        # IVR steps per number, built once (the answering service wraps it: vaxel/calls/wiring.py)
+        self.flows: FlowRunner = FlowPlan.from_config(self.config)
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
@@ -551,6 +553,8 @@ class CallController:
                 await self.phone_services.record_prompt(call)
             elif a.service == "voicemail":
                 await self.phone_services.voicemail(call)
+            elif a.service == "voicemail-listen":
+                await self.phone_services.listen_voicemail(call)
             elif a.service == "callback-booking":
                 number = await book_callback(call)
                 self.feed(E.CallbackBooked(call.call_id, number))

@@ -18,6 +18,7 @@ from ivr import (
     Recording,
     UnusableRecording,
     leave_voicemail,
+    listen_to_voicemail,
     record_prompt_by_phone,
 )
 from media import MediaLeg, Prompt
@@ -27,6 +28,7 @@ from vaxel.voicemail import Mailbox, VoicemailService, wav_seconds
 from .directory import Directory
 from .flow_services import FlowServicesImpl
 from .session import InboundCall
+from .voicemail_listen import AgentMailboxes
 
 DTMF_KEYS = "0123456789*#"
 
@@ -182,3 +184,11 @@ class PhoneServices:
             self.directory.config.voicemail.settings(),
         )
         call.outcome = "voicemail" if result.voicemail_id is not None else "voicemail_empty"
+
+    async def listen_voicemail(self, call: InboundCall) -> None:
+        """Voicemail by phone (``service = "voicemail-listen"``): an agent's mailboxes."""
+        result = await listen_to_voicemail(
+            CallRecordingChannel(call),
+            AgentMailboxes(self.directory.config, self.voicemail_service),
+        )
+        call.outcome = f"voicemail_listen_{result.outcome}"

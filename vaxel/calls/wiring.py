@@ -9,9 +9,14 @@ import secrets
 import socket
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from acd import Acd, Calendar, CalendarConfig, CalendarSet
+from answering import CompanyFlows
+from callcore import events as E
+from calllog import AGENT_CALL_ID, CallEvent
+from config import VaxelConfig
 from media import MediaEngine
 from prompts import STANDARD_DIR, HotPrompts, PromptResolver
 from sip import (
@@ -165,6 +170,8 @@ class CallStack:
             for name, trunk in config.trunks.items()
             if trunk.register_
         ]
+        self.answering = getattr(server, "answering", None)
+        self._answer_in_company_names(config)
         self._server = server
         # (key path, prompt) the configuration names but the store lacks, found at start.
         self.unstored_prompts: list[tuple[str, str]] = []
@@ -202,6 +209,47 @@ class CallStack:
         if kind == "answer_groups":
             return [f"agent {a.id} (logged in to it)" for a in self.acd.agents() if key in a.groups]
         return []
+
+    def _answer_in_company_names(self, config: VaxelConfig) -> None:
+        """Calls to a company's B-number hear its greeting (or night message) before the
+        control queue; a message taken on a call goes to that call's log."""
+        answering = self.answering
+        if answering is None:
+            return
+        calendars = {cid: Calendar(c, name=cid) for cid, c in config.calendars.items()}
+        self.controller.flows = CompanyFlows(
+            self.controller.flows, lambda: answering.book, calendars
+        )
+        answering.note = self._note_call_step
+        publish = self.runner.publish
+
+        def publish_with_company(event: dict) -> None:
+            # The ACD's call events (offered, answered ...) name the call's company, so an
+            # agent's screen knows whose name to answer in before picking up.
+            if event.get("type") == "call_event" and event.get("call_id"):
+                company = self.company_of_call(event["call_id"])
+                if company is not None:
+                    event = {**event, "company": {"id": company["id"], "name": company["name"]}}
+            publish(event)
+
+        self.runner.publish = publish_with_company
+
+    def _note_call_step(self, call_id: str | None, kind: str, data: dict) -> None:
+        """A step taken outside the call (through the API) for the call log: through the call
+        core while the call lives, else as an event of its own that names the call."""
+        if call_id is not None and call_id in self.controller.core.calls:
+            self.controller.feed(E.Note(call_id, kind, data))
+            return
+        event = CallEvent(AGENT_CALL_ID, kind, at=datetime.now(UTC), data={"call_id": call_id,
+                                                                          **data})  # fmt: skip
+        self._server.calllog.submit(event)
+
+    def company_of_call(self, call_id: str | None) -> dict | None:
+        """The company the live call ``call_id`` is for (by its B-number), with its staff."""
+        call = self.controller.core.calls.get(call_id or "")
+        if call is None or self.answering is None:
+            return None
+        return self.answering.for_number(call.b_number)
 
     def _on_auth_lock(self, lock: Lock) -> None:
         """One line per lock (docs/security.md); a locked source is banned as well."""

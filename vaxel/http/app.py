@@ -8,6 +8,7 @@ from aiohttp import web
 
 from . import (
     agents_routes,
+    answering_routes,
     audit_routes,
     auth_routes,
     calendars_routes,
@@ -58,6 +59,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(voicemail_routes.routes)
     app.add_routes(security_routes.routes)
     app.add_routes(reports_routes.routes)
+    app.add_routes(answering_routes.routes)
     events_routes.setup(app)
     app.add_routes(openapi.routes)
     return app

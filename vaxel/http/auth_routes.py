@@ -81,10 +81,10 @@ async def my_tokens(request: web.Request) -> web.Response:
 
 @routes.post("/api/me/tokens")
 async def new_token(request: web.Request) -> web.Response:
-    body = await json_object(request, frozenset({"label"}))
+    body = await json_object(request, frozenset({"label", "scope"}))
     label = optional_str(body, "label") or "api token"
     created = await server_of(request).users.create_token(
-        actor_of(request), _own_name(request), label
+        actor_of(request), _own_name(request), label, optional_str(body, "scope")
     )
     return web.json_response({"token": created}, status=201)
 
@@ -127,6 +127,10 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "integer"},
             "label": {"type": "string"},
+            "scope": {
+                "type": ["string", "null"],
+                "description": "absence: may only set absence notes (docs/access.md)",
+            },
             "created_at": {"type": "string", "format": "date-time"},
             "token": {"type": "string", "description": "only in the answer that creates it"},
         },
@@ -136,7 +140,10 @@ _TOKENS = {"type": "object", "properties": {"tokens": {"type": "array", "items":
 _LABEL = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"label": {"type": "string", "description": "what the token is for"}},
+    "properties": {
+        "label": {"type": "string", "description": "what the token is for"},
+        "scope": {"enum": ["absence", None], "description": "absence: only absence notes"},
+    },
 }
 
 OPENAPI_PATHS: dict[str, Any] = {

@@ -15,6 +15,8 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
 )
 
 _A = "/api/agents/{agent_id}"
+_CO = "/api/companies/{company_id}"
+_ST = f"{_CO}/staff/{{staff_id}}"
 RULES: dict[tuple[str, str], Action] = {
     # own account
     ("POST", "/api/logout"): Action.SELF,
@@ -99,6 +101,22 @@ RULES: dict[tuple[str, str], Action] = {
     ("GET", "/api/users/{name}/tokens"): Action.USERS,
     ("POST", "/api/users/{name}/tokens"): Action.USERS,
     ("DELETE", "/api/users/{name}/tokens/{token_id}"): Action.USERS,
+    # the answering service (docs/answering.md): everyone answering sees companies and takes
+    # messages; managers and admins change them; absence notes also by absence-scoped tokens
+    ("GET", "/api/companies"): Action.ANSWERING,
+    ("GET", _CO): Action.ANSWERING,
+    ("GET", "/api/calls/{call_id}/company"): Action.ANSWERING,
+    ("POST", f"{_ST}/messages"): Action.ANSWERING,
+    ("GET", f"{_ST}/messages"): Action.COMPANIES,
+    ("POST", "/api/companies"): Action.COMPANIES,
+    ("PATCH", _CO): Action.COMPANIES,
+    ("DELETE", _CO): Action.COMPANIES,
+    ("POST", f"{_CO}/staff"): Action.COMPANIES,
+    ("PATCH", _ST): Action.COMPANIES,
+    ("DELETE", _ST): Action.COMPANIES,
+    ("PUT", f"{_ST}/absence"): Action.ABSENCE,
+    ("DELETE", f"{_ST}/absence"): Action.ABSENCE,
+    ("PUT", "/api/absence"): Action.ABSENCE,
 }
 
 

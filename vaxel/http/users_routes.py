@@ -74,9 +74,12 @@ async def user_tokens(request: web.Request) -> web.Response:
 
 @routes.post("/api/users/{name}/tokens")
 async def new_user_token(request: web.Request) -> web.Response:
-    body = await json_object(request, frozenset({"label"}))
+    body = await json_object(request, frozenset({"label", "scope"}))
     created = await server_of(request).users.create_token(
-        actor_of(request), request.match_info["name"], optional_str(body, "label") or "api token"
+        actor_of(request),
+        request.match_info["name"],
+        optional_str(body, "label") or "api token",
+        optional_str(body, "scope"),
     )
     return web.json_response({"token": created}, status=201)
 
@@ -171,7 +174,16 @@ OPENAPI_PATHS: dict[str, Any] = {
             "A new API token for a user (shown once; audited)",
             tag="users",
             params=[_NAME],
-            body={"type": "object", "properties": {"label": {"type": "string"}}},
+            body={
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "scope": {
+                        "enum": ["absence", None],
+                        "description": "absence: the token may only set absence notes",
+                    },
+                },
+            },
             ok={"type": "object", "properties": {"token": ref("ApiToken")}},
             ok_status=201,
             ok_description="created",

@@ -102,6 +102,7 @@ OPENAPI_SCHEMAS = {
             "mail_attempts": {"type": "integer"},
             "mail_error": {"type": ["string", "null"], "description": "the last failure"},
             "mailed_at": _TIME,
+            "heard_at": {**_TIME, "description": "first heard by phone (null: new)"},
             "audio": {"type": "string", "description": "path of the audio (WAV)"},
         },
     }

@@ -58,6 +58,8 @@ def agent_json(stack: CallStack, agent_id: str, now: float | None = None) -> dic
         "member_of": list(cfg.groups),
         "preselected_groups": list(cfg.preselected_groups),
         "call_id": view.call_id,
+        # The answering service's company of the call being handled (docs/answering.md).
+        "company": _company_brief(stack, view.call_id),
         "calls_answered": view.calls_answered,
         "unanswered_in_row": view.unanswered_in_row,
         "pause_reason": view.pause_reason,
@@ -214,7 +216,14 @@ def live_calls(stack: CallStack, now: float | None = None) -> list[dict[str, Any
     now = time.time() if now is None else now
     views = {v.call.id: v for v in stack.acd.calls()}
     calls = sorted(stack.controller.core.calls.values(), key=lambda c: c.started_at)
-    return [
-        live_call_json(c, views.get(c.key), now, stack.controller.live_quality(c.key))
-        for c in calls
-    ]
+    out = []
+    for c in calls:
+        item = live_call_json(c, views.get(c.key), now, stack.controller.live_quality(c.key))
+        item["company"] = _company_brief(stack, c.key)  # the answering service's, or None
+        out.append(item)
+    return out
+
+
+def _company_brief(stack: CallStack, call_id: str | None) -> dict[str, Any] | None:
+    company = stack.company_of_call(call_id)
+    return None if company is None else {"id": company["id"], "name": company["name"]}

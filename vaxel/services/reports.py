@@ -200,8 +200,12 @@ class ReportService:
         nki = NkiRollup(params.zone, params.interval)
         logins = await self.calllog.last_logins(params.start)
         lead = params.start - LEAD
-        if logins:
-            lead = max(min(lead, *logins.values()), params.start - MAX_LEAD)
+        # A call live at the start is read from its arrival: its figures belong there
+        # (a call first seen halfway would count in the wrong interval).
+        live = await self.calllog.first_arrival_live_at(params.start)
+        starts = [*logins.values(), *([live] if live is not None else [])]
+        if starts:
+            lead = max(min(lead, *starts), params.start - MAX_LEAD)
         now = datetime.fromtimestamp(self.clock(), params.start.tzinfo)
         feed = PeriodFeed(params.start, params.end, until=now)
         async for event in self.calllog.stream(since=lead, until=params.end + TAIL):

@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from access import (
+    TOKEN_SCOPES,
     LockoutPolicy,
     LoginRecord,
     Principal,
@@ -296,7 +297,8 @@ class UserService:
                 "unauthenticated",
                 f"session expired at {_iso(tok.expires_at)}: sign in again (POST /api/login)",
             )
-        return principal_of(user)
+        principal = principal_of(user)
+        return principal.scoped(tok.scope) if tok.scope else principal
 
     async def logout(self, token: str) -> bool:
         """End the session of ``token`` (API tokens are revoked through their id)."""
@@ -470,9 +472,24 @@ class UserService:
 
     # ------------------------------------------------------------------ API tokens
 
-    async def create_token(self, actor: Actor, name: str, label: str) -> dict[str, Any]:
-        """A new API token for user ``name`` (shown once: only its hash is kept)."""
+    async def create_token(
+        self, actor: Actor, name: str, label: str, scope: str | None = None
+    ) -> dict[str, Any]:
+        """A new API token for user ``name`` (shown once: only its hash is kept); ``scope``
+        limits it to that scope's actions (``access.TOKEN_SCOPES``)."""
         row = await self._row(name)
+        if scope is not None:
+            if scope not in TOKEN_SCOPES:
+                raise ServiceError(
+                    "invalid",
+                    f"field 'scope': unknown scope {scope!r} (known: {', '.join(TOKEN_SCOPES)})",
+                )
+            if not principal_of(row).scoped(scope).grants:
+                raise ServiceError(
+                    "invalid",
+                    f"field 'scope': user {name!r} ({row.role}) may not do what scope "
+                    f"{scope!r} allows: give the token to a manager or an admin user",
+                )
         token = secrets.token_urlsafe(32)
         now = _dt(self._clock())
         async with self._sessions.begin() as session:
@@ -482,14 +499,21 @@ class UserService:
                 kind="api",
                 label=label,
                 created_at=now,
+                scope=scope,
             )
             session.add(tok)
             await session.flush()
             token_id = tok.id
         await self.audit.record(
-            actor, "token.created", name, after={"id": token_id, "label": label}
+            actor, "token.created", name, after={"id": token_id, "label": label, "scope": scope}
         )
-        return {"id": token_id, "label": label, "token": token, "created_at": _iso(now)}
+        return {
+            "id": token_id,
+            "label": label,
+            "scope": scope,
+            "token": token,
+            "created_at": _iso(now),
+        }
 
     async def tokens(self, name: str) -> list[dict[str, Any]]:
         row = await self._row(name)
@@ -501,7 +525,10 @@ class UserService:
                     .order_by(TokenRow.id)
                 )
             ).scalars()
-            return [{"id": t.id, "label": t.label, "created_at": _iso(t.created_at)} for t in rows]
+            return [
+                {"id": t.id, "label": t.label, "scope": t.scope, "created_at": _iso(t.created_at)}
+                for t in rows
+            ]
 
     async def revoke_token(self, actor: Actor, name: str, token_id: int) -> None:
         row = await self._row(name)

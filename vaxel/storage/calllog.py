@@ -291,6 +291,18 @@ class CallLog:
                 return
             last = (rows[-1].started_at, rows[-1].call_id)
 
+    async def first_arrival_live_at(self, at: datetime) -> datetime | None:
+        """The arrival of the earliest call that began before ``at`` and ended after it."""
+        at = at.astimezone(UTC)
+        stmt = (
+            select(func.min(CallRecord.started_at))
+            .where(CallRecord.started_at < at)
+            .where(CallRecord.ended_at > at)
+        )
+        async with self._engine.connect() as conn:
+            first = (await conn.execute(stmt)).scalar()
+        return as_utc(first) if first is not None else None
+
     async def last_logins(self, before: datetime) -> dict[str, datetime]:
         """Per agent, the last ``login`` before ``before`` if no ``logout`` followed it
         (before ``before``): where a report must start reading to know the agent's state."""

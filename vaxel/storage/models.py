@@ -106,6 +106,8 @@ class VoicemailRow(Base):
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     mail_error: Mapped[str | None] = mapped_column(Text)
     mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When an agent first heard it by phone (voicemail-listen): new until then.
+    heard_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserRow(Base):
@@ -142,6 +144,8 @@ class TokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # None: the token acts as its user; "absence": it may only set absence notes.
+    scope: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditRow(Base):
@@ -279,3 +283,58 @@ class ConfigDocumentRow(Base):
     document: Mapped[Any] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CompanyRow(Base):
+    """A company of the answering service (docs/answering.md); seeded from ``[companies]``."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    numbers: Mapped[list[str]] = mapped_column(JSON)
+    greeting: Mapped[str] = mapped_column(String(64))
+    night_message: Mapped[str] = mapped_column(String(64))
+    calendar: Mapped[str | None] = mapped_column(String(64))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffRow(Base):
+    """A person at a company, with their absence note (hänvisning) if any."""
+
+    __tablename__ = "company_staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    numbers: Mapped[list[str]] = mapped_column(JSON)
+    email: Mapped[str | None] = mapped_column(String(254))
+    absence_note: Mapped[str | None] = mapped_column(Text)
+    absence_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    absence_redirect: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffMessageRow(Base):
+    """A message an agent took for a staff member, and whether its mail went out. Kept when
+    the staff member is deleted (names are copied)."""
+
+    __tablename__ = "staff_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64), index=True)
+    staff_id: Mapped[int] = mapped_column(Integer)
+    staff_name: Mapped[str] = mapped_column(String(200))
+    call_id: Mapped[str | None] = mapped_column(String(128))
+    caller: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    mail_status: Mapped[str] = mapped_column(String(16))  # none, sent, failed
+    mail_error: Mapped[str | None] = mapped_column(Text)
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

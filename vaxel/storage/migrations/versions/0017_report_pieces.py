@@ -1,14 +1,14 @@
 """report_pieces: finished days' report figures, so month reports sum days
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
