@@ -13,6 +13,7 @@ Typical use::
     await leg.close(); await engine.close()
 """
 
+from . import g711
 from .clock import MediaClock
 from .concealment import Concealment, EndpointHints, choose_concealment
 from .dtmf_detect import DtmfDetector, dtmf_tone
@@ -74,6 +75,7 @@ __all__ = [
     "SessionCounters",
     "duration_words",
     "dtmf_tone",
+    "g711",
     "number_words",
     "parse_rtp",
 ]

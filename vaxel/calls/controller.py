@@ -66,6 +66,7 @@ from vaxel.storage.callbacks import CallbackStore
 
 from .acd_runner import AcdRunner
 from .agent_dialer import AgentDialer
+from .browser_phone import BrowserPhones
 from .directory import TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .media_sdp import apply_sdp, endpoint_hints
@@ -114,6 +115,7 @@ class CallController:
         advertised_host: str,
         publish: Callable[[dict[str, Any]], None] = lambda e: None,
         clock: Callable[[], float] = time.time,
+        browsers: BrowserPhones | None = None,
     ) -> None:
         self.directory = directory
         self.config = directory.config
@@ -161,6 +163,7 @@ class CallController:
             feed=self.feed,
             spawn=self._spawn,
             session_version=self._session_version,
+            browsers=browsers,
         )
         runner.sink = self.on_acd_commands
 
