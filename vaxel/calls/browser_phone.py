@@ -215,6 +215,15 @@ class BrowserPhone:
         if call is None or call.key != key:
             return
         self.call = None
+        log_event(
+            log,
+            "webrtc.call_ended",
+            agent=self.agent,
+            call=key,
+            **self.stats(),
+            to_leg=call.gateway.packets_to_leg,
+            from_leg=call.gateway.packets_from_leg,
+        )
         call.gateway.close()
         self.send({"type": "ended", "call_id": key, "reason": reason})
 
@@ -240,7 +249,6 @@ class BrowserPhone:
             "frames_from_browser": self.uplink.frames_in,
             "lost_from_browser": self.uplink.packets_lost,
             "frames_to_browser": self.track.frames_sent,
-            "call_id": call.key if call is not None else None,
         }
 
 

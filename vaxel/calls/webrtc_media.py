@@ -114,6 +114,13 @@ class Uplink:
                 # The browser's timestamps jumped: packets were lost on the way (or the
                 # browser paused sending). Skip as many 20 ms packets in our numbering.
                 gap = round((frame.pts - self._next_pts) * RATE / rate)
+                log.debug(
+                    "uplink gap pts %s expected %s samples %s rate %s",
+                    frame.pts,
+                    self._next_pts,
+                    frame.samples,
+                    rate,
+                )
                 if 0 < gap < 10 * RATE:
                     skipped = round(gap / FRAME)
                     self.packets_lost += skipped

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from vaxel.calls.browser_phone import OfferError
 
-from .audit import Actor, AuditLog
 from .agents import AgentService
+from .audit import Actor, AuditLog
 from .errors import ServiceError
 
 if TYPE_CHECKING:
