@@ -56,7 +56,7 @@ def microphone(path: Path) -> npt.NDArray[np.float64]:
     ramp = np.minimum(1.0, np.minimum(t, PERIOD - t) / 0.01)  # no click at the loop point
     pcm = (wave * ramp * 32767).astype(np.int16)
     sf.write(str(path), pcm, 48000, subtype="PCM_16")
-    return resample_poly(pcm.astype(np.float64), 1, 6)  # type: ignore[no-any-return]
+    return resample_poly(pcm.astype(np.float64), 1, 6)
 
 
 def ncc_peak(heard: npt.NDArray[np.float64], template: npt.NDArray[np.float64]) -> float:

@@ -38,7 +38,7 @@ log = logging.getLogger("vaxel.webrtc")
 
 BROWSER_DEVICE = "browser:"  # "browser:1001": agent 1001's page (this module)
 CODECS = ("opus", "PCMU")  # what Vaxel answers with, in the page's order of preference
-MAX_SDP = 64 * 1024
+MAX_SDP = 32 * 1024  # a browser offer is a few kB
 
 
 class OfferError(ValueError):
@@ -243,7 +243,7 @@ class BrowserPhone:
             await self.pc.close()
 
     def stats(self) -> dict[str, Any]:
-        call = self.call
+        """Counters of the adapter (logged when a call ends)."""
         return {
             "connection": self.pc.connectionState,
             "frames_from_browser": self.uplink.frames_in,
