@@ -232,6 +232,9 @@ class AgentDialer:
             )
         except (RuntimeError, OSError, MediaError) as exc:
             self.failed(key, agent, f"failed: {exc}")
+            return
+        if phone.call is not None:
+            agent_leg.rx_stats = phone.call.rx_stats  # rated as the browser's stream arrives
 
     def _send_agent_invite(
         self,

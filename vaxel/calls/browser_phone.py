@@ -22,14 +22,14 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from media import MediaLeg
+from media import MediaLeg, ReceiveStats
 from vaxel.logs import log_event
 
 from .webrtc_media import BridgeTrack, LegGateway, Uplink
@@ -108,6 +108,9 @@ class BrowserCall:
     hooks: CallHooks
     queue: str | None
     caller: str | None
+    # The browser's RTP as it arrives (before aiortc's jitter buffer and decoder): the
+    # statistics the call's quality watch rates the browser leg with.
+    rx_stats: ReceiveStats = field(default_factory=ReceiveStats)
     answered: bool = False
 
 
@@ -126,6 +129,7 @@ class BrowserPhone:
         self.call: BrowserCall | None = None
         self.closed = False
         self._pump: asyncio.Task[None] | None = None
+        self._clock_rates: dict[int, int] = {}  # payload type -> RTP clock rate (answer)
         self.on_lost: Callable[[BrowserPhone, str], None] = lambda phone, reason: None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -151,11 +155,34 @@ class BrowserPhone:
             raise OfferError(f"field 'sdp': no answer possible to this offer: {exc}") from None
         local = self.pc.localDescription
         assert local is not None
+        for pt, rate in re.findall(r"a=rtpmap:(\d+) [^/\s]+/(\d+)", local.sdp):
+            self._clock_rates[int(pt)] = int(rate)
         return local.sdp
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._pump is None:
             self._pump = asyncio.create_task(self._read(track), name=f"webrtc-in-{self.agent}")
+            for transceiver in self.pc.getTransceivers():
+                if transceiver.receiver.track is track:
+                    self._tap(transceiver.receiver)
+
+    def _tap(self, receiver: Any) -> None:
+        """Account each RTP packet of the browser as it arrives, in the current call's
+        statistics (aiortc's ``RTCRtpReceiver._handle_rtp_packet``, aiortc 1.16: the one
+        place every decrypted packet passes; its own statistics have no playout model)."""
+        handle = receiver._handle_rtp_packet
+        loop = asyncio.get_running_loop()
+
+        async def tapped(packet: Any, arrival_time_ms: int) -> None:
+            call = self.call
+            rate = self._clock_rates.get(packet.payload_type)
+            if call is not None and rate is not None:
+                call.rx_stats.on_packet(
+                    packet.sequence_number, packet.timestamp, loop.time(), packet.ssrc, rate
+                )
+            await handle(packet, arrival_time_ms=arrival_time_ms)
+
+        receiver._handle_rtp_packet = tapped
 
     async def _read(self, track: MediaStreamTrack) -> None:
         """The browser's audio, always consumed (aiortc queues it without bound)."""

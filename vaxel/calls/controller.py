@@ -752,7 +752,7 @@ class CallController:
             leg = agent_leg.leg
             watched[0].add_leg(
                 "agent",
-                leg.rx_stats,
+                agent_leg.rx_stats or leg.rx_stats,
                 self._loop_now(),
                 remote=leg.remote_stats,
                 on_mos=leg.set_quality,

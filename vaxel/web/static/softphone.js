@@ -147,6 +147,7 @@
       return found && { packetsReceived: found.packetsReceived, packetsLost: found.packetsLost, jitter: found.jitter, codec: found.codecId };
     },
     get connectionState() { return pc ? pc.connectionState : "none"; },
+    get offer() { return pc && pc.localDescription ? pc.localDescription.sdp : null; },
   };
   render();
 })();
