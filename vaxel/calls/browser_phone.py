@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aioice.ice
+import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -191,7 +192,13 @@ class BrowserPhone:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            packets = self.uplink.packets(frame)  # type: ignore[arg-type]
+            try:
+                packets = self.uplink.packets(frame)  # type: ignore[arg-type]
+            except (ValueError, av.FFmpegError) as exc:  # one bad frame, not a dead line
+                log_event(
+                    log, "webrtc.bad_frame", level=logging.WARNING, agent=self.agent, error=str(exc)
+                )
+                continue
             call = self.call
             if call is not None:
                 call.gateway.send(packets)
