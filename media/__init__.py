@@ -34,7 +34,7 @@ from .prompts import EncodedPrompt, Prompt, PromptCache, PromptError, PromptLibr
 from .quality_watch import CallQualityWatch, run_watch
 from .rfc4733 import Rfc4733Receiver, Rfc4733Sender
 from .rtp import MalformedPacket, RtpSession, SessionCounters, parse_rtp
-from .rtpstats import COMPILED, ReceiveStats
+from .rtpstats import COMPILED, ReceiveStats, RemoteStats
 from .stream import OutboundStream, Player
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "PromptLibrary",
     "ReceiveStats",
     "RecordResult",
+    "RemoteStats",
     "Rfc4733Receiver",
     "Rfc4733Sender",
     "RtpResumed",

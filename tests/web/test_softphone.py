@@ -180,6 +180,10 @@ async def test_browser_answers_a_queued_call_and_audio_flows_both_ways(
     assert record["outcome"] == "answered", record
     assert record["ended_by"] == "agent", record
     assert record["mos"] is not None, record
+    # The browser's RTCP reports about what Vaxel sends it are the leg's far end.
+    far_end = record["quality"]["legs"]["agent"]["far_end"]
+    assert far_end is not None and far_end["loss_pct"] is not None, record["quality"]
+    print(f"{codec}: browser leg far end {far_end}")
 
     decoded = list((tmp_path / "caller" / "snd").glob("*-dec.wav"))
     assert len(decoded) == 1, f"baresip's decoded audio: {decoded}\n{output[-3000:]}"

@@ -235,6 +235,7 @@ class AgentDialer:
             return
         if phone.call is not None:
             agent_leg.rx_stats = phone.call.rx_stats  # rated as the browser's stream arrives
+            agent_leg.remote_stats = phone.call.remote_stats
 
     def _send_agent_invite(
         self,

@@ -29,8 +29,9 @@ import aioice.ice
 import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
-from media import MediaLeg, ReceiveStats
+from media import MediaLeg, ReceiveStats, RemoteStats
 from vaxel.logs import log_event
 
 from .webrtc_media import BridgeTrack, LegGateway, Uplink
@@ -112,6 +113,9 @@ class BrowserCall:
     # The browser's RTP as it arrives (before aiortc's jitter buffer and decoder): the
     # statistics the call's quality watch rates the browser leg with.
     rx_stats: ReceiveStats = field(default_factory=ReceiveStats)
+    # What the browser's RTCP receiver reports say of the audio Vaxel sends it (loss,
+    # jitter, and the round trip aiortc measures from them): the leg's far end and RTT.
+    remote_stats: RemoteStats = field(default_factory=RemoteStats)
     answered: bool = False
 
 
@@ -131,6 +135,7 @@ class BrowserPhone:
         self.closed = False
         self._pump: asyncio.Task[None] | None = None
         self._clock_rates: dict[int, int] = {}  # payload type -> RTP clock rate (answer)
+        self._send_rate = 8000  # clock rate of the codec Vaxel sends (the answer's first)
         self.on_lost: Callable[[BrowserPhone, str], None] = lambda phone, reason: None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -158,6 +163,10 @@ class BrowserPhone:
         assert local is not None
         for pt, rate in re.findall(r"a=rtpmap:(\d+) [^/\s]+/(\d+)", local.sdp):
             self._clock_rates[int(pt)] = int(rate)
+        first = re.search(r"^m=audio \S+ \S+ (\d+)", local.sdp, re.MULTILINE)
+        if first is not None:
+            self._send_rate = self._clock_rates.get(int(first.group(1)), 8000)
+        self._tap_reports(audio[0].sender)
         return local.sdp
 
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -184,6 +193,31 @@ class BrowserPhone:
             await handle(packet, arrival_time_ms=arrival_time_ms)
 
         receiver._handle_rtp_packet = tapped
+
+    def _tap_reports(self, sender: Any) -> None:
+        """The browser's receiver reports about our stream, into the call's RemoteStats
+        (aiortc 1.16 ``RTCRtpSender._handle_rtcp_packet``, which also measures the RTT)."""
+        handle = sender._handle_rtcp_packet
+        loop = asyncio.get_running_loop()
+
+        async def tapped(packet: Any) -> None:
+            await handle(packet)
+            call = self.call
+            if call is None or not isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+                return
+            for report in packet.reports:
+                if report.ssrc != sender._ssrc:
+                    continue
+                remote = call.remote_stats
+                rtt = getattr(sender, "_RTCRtpSender__rtt", None)
+                if rtt is not None and rtt >= 0:
+                    remote.rtt = rtt
+                remote.fraction_lost = report.fraction_lost / 256.0
+                remote.cumulative_lost = report.packets_lost
+                remote.jitter_ms = report.jitter * 1000.0 / self._send_rate
+                remote.updated_at = loop.time()
+
+        sender._handle_rtcp_packet = tapped
 
     async def _read(self, track: MediaStreamTrack) -> None:
         """The browser's audio, always consumed (aiortc queues it without bound)."""

@@ -754,7 +754,7 @@ class CallController:
                 "agent",
                 agent_leg.rx_stats or leg.rx_stats,
                 self._loop_now(),
-                remote=leg.remote_stats,
+                remote=agent_leg.remote_stats or leg.remote_stats,
                 on_mos=leg.set_quality,
                 listener=call.hints,
             )
