@@ -336,7 +336,7 @@ class BrowserPhones:
         if old is not None:
             old({"type": "error", "message": "this agent's softphone was opened elsewhere"})
             self._drop_phone(agent, "the softphone was opened in another page")
-        send({"type": "hello", "agent": agent, "media": False})
+        send({"type": "hello", "agent": agent})
         return send
 
     def detach(self, agent: str, send: Send) -> None:
