@@ -31,6 +31,9 @@ ACK_TIMEOUT = 8.0
 # final ~100-200 ms, which an immediate BYE cuts off.
 HANGUP_GRACE = 0.5
 TEL_DEVICE = "tel:"
+# The agent's page (the browser softphone): its Answer click is the acceptance, and it has
+# no keypad for the accept prompt.
+BROWSER_DEVICE = "browser:"
 ACCEPT_KEY = "1"
 CUSTOMER = "customer"  # the leg a callback dials to the customer, beside the agent's
 _RECENT_IDS = 10_000  # ended Call-IDs remembered, so that a reused one gets a fresh key
@@ -296,6 +299,7 @@ class CallCore:
         opts = self.queue_options(call.queue)
         on_tel = offer.device.startswith(TEL_DEVICE)
         prompt = opts.accept_prompt if opts.accept_prompt is not None else on_tel
+        prompt = prompt and not offer.device.startswith(BROWSER_DEVICE)
         if prompt and call.callback is None:  # a callback's agent hears its briefing instead
             # A mobile's voicemail answers too: the agent confirms with a key first.
             offer.phase = OfferPhase.ACCEPTING

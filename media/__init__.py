@@ -13,6 +13,7 @@ Typical use::
     await leg.close(); await engine.close()
 """
 
+from . import g711
 from .clock import MediaClock
 from .concealment import Concealment, EndpointHints, choose_concealment
 from .dtmf_detect import DtmfDetector, dtmf_tone
@@ -33,7 +34,7 @@ from .prompts import EncodedPrompt, Prompt, PromptCache, PromptError, PromptLibr
 from .quality_watch import CallQualityWatch, run_watch
 from .rfc4733 import Rfc4733Receiver, Rfc4733Sender
 from .rtp import MalformedPacket, RtpSession, SessionCounters, parse_rtp
-from .rtpstats import COMPILED
+from .rtpstats import COMPILED, ReceiveStats, RemoteStats
 from .stream import OutboundStream, Player
 
 __all__ = [
@@ -65,7 +66,9 @@ __all__ = [
     "PromptCache",
     "PromptError",
     "PromptLibrary",
+    "ReceiveStats",
     "RecordResult",
+    "RemoteStats",
     "Rfc4733Receiver",
     "Rfc4733Sender",
     "RtpResumed",
@@ -74,6 +77,7 @@ __all__ = [
     "SessionCounters",
     "duration_words",
     "dtmf_tone",
+    "g711",
     "number_words",
     "parse_rtp",
 ]

@@ -282,6 +282,15 @@ def test_sip_agents_are_bridged_without_accept_prompt_unless_the_queue_asks() ->
     assert (key, "a0") in w.prompted
 
 
+def test_a_browser_agents_answer_click_is_the_acceptance_even_if_the_queue_asks() -> None:
+    w = World(options={"q": QueueOptions(accept_prompt=True)})
+    w.login("a0", device="browser:a0")
+    key = w.queued_call()
+    w.feed(E.AgentAnswered(key, "a0"))
+    assert (key, "a0") not in w.prompted
+    assert w.bridged == {key: "a0"}
+
+
 def test_a_late_answer_after_the_caller_left_is_hung_up() -> None:
     w = World()
     w.login("a0")

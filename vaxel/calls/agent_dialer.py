@@ -39,6 +39,7 @@ from sip import (
 )
 from vaxel.logs import log_event
 
+from .browser_phone import BROWSER_DEVICE, BrowserPhones, CallHooks
 from .directory import SIP_DEVICE, TEL_DEVICE
 from .media_sdp import apply_sdp, endpoint_hints
 from .resolve import ResolveError, resolve_host
@@ -80,6 +81,7 @@ class AgentDialer:
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         session_version: Callable[[], int],
         classified: Callable[[str, str, str], None] = lambda key, agent, code: None,
+        browsers: BrowserPhones | None = None,
     ) -> None:
         self.sip = sip
         self.media = media
@@ -96,6 +98,7 @@ class AgentDialer:
         self._classified = classified  # (call key, agent, code): to the ACD
         # Agent legs kept after their call ended, asking for the classification by keypad.
         self.classifying: dict[tuple[str, str], AgentLeg] = {}
+        self.browsers = browsers  # agents' pages as phones (device browser:<agent>)
 
     @property
     def ua(self) -> UserAgent:
@@ -153,6 +156,9 @@ class AgentDialer:
 
     async def _ring(self, call: InboundCall, agent_leg: AgentLeg) -> None:
         key, agent = call.call_id, agent_leg.agent
+        if agent_leg.device.startswith(BROWSER_DEVICE):
+            await self._ring_browser(call, agent_leg)
+            return
         try:
             targets = await self._targets(agent_leg.device)
         except ResolveError as exc:
@@ -179,6 +185,61 @@ class AgentDialer:
         )
         agent_leg.target_uri, agent_leg.destination, agent_leg.transport = targets[0]
         self._send_agent_invite(call, agent_leg)
+
+    async def _ring_browser(self, call: InboundCall, agent_leg: AgentLeg) -> None:
+        """Ring the agent's page: an engine leg wired to its WebRTC connection."""
+        key, agent = call.call_id, agent_leg.agent
+        user = agent_leg.device[len(BROWSER_DEVICE) :]
+        phone = self.browsers.phone(user) if self.browsers is not None else None
+        if phone is None or phone.call is not None:
+            why = "busy with another call" if phone is not None else "not connected"
+            self.failed(key, agent, f"device {agent_leg.device} {why}")
+            return
+        try:
+            leg = await self.media.open_leg()
+        except MediaError as exc:
+            self.failed(key, agent, f"failed: {exc}")
+            return
+        if agent_leg.dropped:
+            await leg.close()
+            return
+        agent_leg.leg = leg
+
+        def answered() -> None:
+            if not agent_leg.dropped and not agent_leg.answered:
+                agent_leg.answered = True
+                self.feed(E.AgentAnswered(key, agent))
+
+        def declined() -> None:
+            if not agent_leg.dropped and not agent_leg.answered:
+                self.feed(
+                    E.AgentOfferFailed(
+                        key, agent, "rejected: declined in the browser", rejected=True
+                    )
+                )
+
+        def gone(reason: str, was_answered: bool) -> None:
+            if agent_leg.dropped:
+                return
+            if was_answered:
+                self.feed(E.AgentGone(key, agent, reason))
+            else:
+                self.failed(key, agent, f"failed: {reason}")
+
+        try:
+            await phone.offer(
+                key,
+                leg,
+                queue=call.queue,
+                caller=call.a_number,
+                hooks=CallHooks(answered, declined, gone),
+            )
+        except (RuntimeError, OSError, MediaError) as exc:
+            self.failed(key, agent, f"failed: {exc}")
+            return
+        if phone.call is not None:
+            agent_leg.rx_stats = phone.call.rx_stats  # rated as the browser's stream arrives
+            agent_leg.remote_stats = phone.call.remote_stats
 
     def _send_agent_invite(
         self,
@@ -391,6 +452,8 @@ class AgentDialer:
         if agent_leg.dropped:
             return
         agent_leg.dropped = True
+        if agent_leg.device.startswith(BROWSER_DEVICE) and self.browsers is not None:
+            self.browsers.end_leg(agent_leg.device[len(BROWSER_DEVICE) :], agent_leg.leg)
         if agent_leg.dialog_id is not None:
             self._by_dialog.pop(agent_leg.dialog_id, None)
             self.ua.bye(agent_leg.dialog_id, self._loop_now())

@@ -68,6 +68,7 @@ from vaxel.storage.callbacks import CallbackStore
 
 from .acd_runner import AcdRunner
 from .agent_dialer import AgentDialer
+from .browser_phone import BrowserPhones
 from .directory import TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .media_sdp import apply_sdp, endpoint_hints
@@ -116,6 +117,7 @@ class CallController:
         advertised_host: str,
         publish: Callable[[dict[str, Any]], None] = lambda e: None,
         clock: Callable[[], float] = time.time,
+        browsers: BrowserPhones | None = None,
     ) -> None:
         self.directory = directory
         self.config = directory.config
@@ -165,6 +167,7 @@ class CallController:
             spawn=self._spawn,
             session_version=self._session_version,
             classified=self._classified_by_keypad,
+            browsers=browsers,
         )
         runner.sink = self.on_acd_commands
 
@@ -763,9 +766,9 @@ class CallController:
             leg = agent_leg.leg
             watched[0].add_leg(
                 "agent",
-                leg.rx_stats,
+                agent_leg.rx_stats or leg.rx_stats,
                 self._loop_now(),
-                remote=leg.remote_stats,
+                remote=agent_leg.remote_stats or leg.remote_stats,
                 on_mos=leg.set_quality,
                 listener=call.hints,
             )

@@ -14,7 +14,7 @@ from typing import Any
 
 from callcore import CallState
 from ivr import DigitResult
-from media import Bridge, EndpointHints, MediaLeg, Prompt
+from media import Bridge, EndpointHints, MediaLeg, Prompt, ReceiveStats, RemoteStats
 from prompts import PromptError, PromptResolver
 from sip import SessionDescription
 
@@ -30,6 +30,10 @@ class AgentLeg:
     dialog_id: str | None = None
     offer_sdp: SessionDescription | None = None
     hints: EndpointHints | None = None  # the agent's phone, from its 2xx (MOS concealment)
+    # What the leg is rated with when not its own RTP statistics (a browser: its WebRTC
+    # stream as it arrives, vaxel/calls/browser_phone.py).
+    rx_stats: ReceiveStats | None = None
+    remote_stats: RemoteStats | None = None  # and its far end's reports, likewise
     auth_tries: int = 0
     target_uri: str = ""
     destination: tuple[str, int] = ("", 0)

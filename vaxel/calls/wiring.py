@@ -41,6 +41,7 @@ from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prom
 from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner
+from .browser_phone import BrowserPhones
 from .controller import CallController
 from .directory import Directory
 from .flow_services import FlowServicesImpl
@@ -59,6 +60,8 @@ class CallStack:
     def __init__(self, server: Host) -> None:
         config = server.config
         self.directory = Directory(config)
+        # Agents' pages as phones (WebRTC, docs/web.md); ICE on the media address.
+        self.browsers = BrowserPhones(config.rtp.host)
         self.media = MediaEngine(
             host=config.rtp.host,
             port_min=config.rtp.port_min,
@@ -164,6 +167,7 @@ class CallStack:
             next_open=self._next_open,
             advertised_host=config.sip.advertised_host or config.sip.host,
             publish=server.events.publish,
+            browsers=self.browsers,
         )
         self.trunk_registrations = [
             TrunkRegistration(name, trunk, self.endpoint, self.controller.dialer.contact)
@@ -414,6 +418,7 @@ class CallStack:
         await self.live_state.close()
         await self.voicemail.close()
         await self.runner.close()
+        await self.browsers.close()
         await self.media.close()
 
 

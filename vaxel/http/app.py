@@ -24,6 +24,7 @@ from . import (
     reports_routes,
     schedules_routes,
     security_routes,
+    softphone_routes,
     surveys_routes,
     users_routes,
     voicemail_routes,
@@ -61,5 +62,6 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(reports_routes.routes)
     app.add_routes(answering_routes.routes)
     events_routes.setup(app)
+    softphone_routes.setup(app)
     app.add_routes(openapi.routes)
     return app

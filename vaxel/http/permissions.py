@@ -39,6 +39,9 @@ RULES: dict[tuple[str, str], Action] = {
     ("POST", f"{_A}/pause"): Action.ACT_AGENT,
     ("POST", f"{_A}/ready"): Action.ACT_AGENT,
     ("POST", f"{_A}/wrapup_done"): Action.ACT_AGENT,
+    # the browser softphone: the page's WebRTC offer and its call-control socket
+    ("POST", f"{_A}/webrtc"): Action.ACT_AGENT,
+    ("GET", f"{_A}/softphone"): Action.ACT_AGENT,
     # scheduled logins: anyone on the board sees the plan, admins change it
     ("GET", "/api/schedules"): Action.VIEW_LIVE,
     ("GET", "/api/staffing"): Action.VIEW_LIVE,

@@ -21,7 +21,7 @@ from .errors import ServiceError
 if TYPE_CHECKING:
     from vaxel.calls.wiring import CallStack
 
-DEVICE_KINDS = ("sip", "pstn", "remote")
+DEVICE_KINDS = ("sip", "pstn", "remote", "browser")
 # Same digits the configuration accepts for phone numbers, after separators are dropped.
 _NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
 _SEPARATORS = re.compile(r"[\s\-().]")
@@ -58,7 +58,7 @@ class AgentService:
             raise ServiceError("forbidden", verdict.reason)
 
     def device(self, agent_id: str, kind: object, number: object) -> str:
-        """The ACD device of a login: ``sip:<id>`` or ``tel:<digits>``."""
+        """The ACD device of a login: ``sip:<id>``, ``tel:<digits>`` or ``browser:<id>``."""
         if kind is None:
             raise ServiceError(
                 "invalid", f"field 'device': required, one of {', '.join(DEVICE_KINDS)}"
@@ -74,6 +74,8 @@ class AgentService:
             )
         if kind == "sip":
             return f"sip:{agent_id}"
+        if kind == "browser":  # the agent's page is the phone (vaxel/calls/browser_phone.py)
+            return f"browser:{agent_id}"
         if kind == "remote":
             remote = self.stack.acd.agent_config(agent_id).remote_number
             if not remote:
@@ -216,6 +218,12 @@ class AgentService:
                 f"no phone is registered for agent {agent_id!r}: calls offered to {device} fail "
                 "until a SIP phone registers as that user (or log in with device 'pstn' or "
                 "'remote')"
+            ]
+        if device.startswith("browser:") and self.stack.browsers.phone(agent_id) is None:
+            return [
+                f"no browser softphone is connected for agent {agent_id!r}: calls offered to "
+                f"{device} fail until the agent page is open and connected (its 'Log in on "
+                "this browser' button)"
             ]
         return []
 

@@ -23,11 +23,14 @@ def iso(ts: float | None) -> str | None:
 
 
 def device_kind(device: str | None, remote_number: str | None) -> str | None:
-    """How a logged-in agent is reached: "sip", "remote" or "pstn" (None: logged out)."""
+    """How a logged-in agent is reached: "sip", "browser", "remote" or "pstn" (None: logged
+    out)."""
     if device is None:
         return None
     if device.startswith("sip:"):
         return "sip"
+    if device.startswith("browser:"):
+        return "browser"
     number = device.removeprefix("tel:")
     return "remote" if remote_number and number == remote_number else "pstn"
 
