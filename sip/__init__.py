@@ -28,7 +28,7 @@ from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
 from sip.registrar import Registrar
 from sip.timers import Timers
-from sip.transport import SipEndpoint
+from sip.transport import SipEndpoint, TlsSettings
 from sip.useragent import UserAgent
 
 from .digest import (
@@ -95,6 +95,7 @@ __all__ = [
     "ResponseReceived",
     "Role",
     "SipEndpoint",
+    "TlsSettings",
     "SipMessage",
     "SipParseError",
     "SipRequest",

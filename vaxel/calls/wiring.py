@@ -22,15 +22,17 @@ from sip import (
     SipEndpoint,
     SourceGuard,
     TcpPolicy,
+    TlsSettings,
 )
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.services.schedules import ScheduleService
 from vaxel.sms import sms_gateway
-from vaxel.startup import bind_error
+from vaxel.startup import StartupError, bind_error
 from vaxel.storage.callbacks import CallbackStore
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prompt_state
+from vaxel.tls import TlsFileError, tls_contexts
 from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner
@@ -133,6 +135,7 @@ class CallStack:
                 idle_timeout=sec.tcp.idle_timeout,
                 read_timeout=sec.tcp.read_timeout,
             ),
+            tls=_tls_settings(server),
             user_agent="Vaxel",
         )
         self.controller = CallController(
@@ -292,6 +295,9 @@ class CallStack:
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
+            if self.endpoint.address[1]:  # UDP and TCP are up: it is the TLS port
+                tls = config.sip.tls
+                raise bind_error("sip.tls.port", config.sip.host, tls.port, exc) from None
             raise bind_error("sip.port", config.sip.host, config.sip.port, exc) from None
         for reg in self.trunk_registrations:
             reg.start()
@@ -343,6 +349,20 @@ def _guard_policy(config: VaxelConfig) -> GuardPolicy:
         ban_seconds=sec.ban_seconds,
         ban_max_seconds=sec.ban_max_seconds,
         trusted=tuple(sec.trusted),
+    )
+
+
+def _tls_settings(server: Host) -> TlsSettings | None:
+    """SIP over TLS from [sip.tls] (files relative to the working directory), or None."""
+    tls = server.config.sip.tls
+    if not tls.enabled:
+        return None
+    try:
+        contexts = tls_contexts(tls, server.base_dir)
+    except TlsFileError as exc:
+        raise StartupError(str(exc)) from None
+    return TlsSettings(
+        contexts.server, contexts.client, tls.port, handshake_timeout=tls.handshake_timeout
     )
 
 
