@@ -142,6 +142,9 @@ class RtpConfig(_Strict):
     mos_warning: Annotated[float, Field(ge=1.0, le=4.5)] = 3.1
     mos_interval: Annotated[float, Field(ge=0.5, le=60.0)] = 5.0
     mos_plc: bool | Literal["auto"] = "auto"
+    # SRTP keyed in the SDP (SDES, RFC 4568) for callers that offer it (RTP/SAVP with
+    # a=crypto); false: such offers get 488 (plain RTP/AVP offers are never affected).
+    srtp: bool = True
 
     @model_validator(mode="after")
     def _range(self) -> RtpConfig:

@@ -42,6 +42,8 @@ from .digest import (
 )
 from .headers import parse_address
 from .registrar import AuthRejection, Binding, RegisterOutcome
+from .sdes import MASTER_LENGTH as SRTP_KEY_LENGTH
+from .sdes import SrtpKeys
 from .sdp import (
     Negotiated,
     NoCommonCodec,
@@ -75,6 +77,8 @@ __all__ = [
     "negotiate",
     "parse_answer",
     "parse_sdp",
+    "SRTP_KEY_LENGTH",
+    "SrtpKeys",
     "parse_uri",
     "AckReceived",
     "Address",

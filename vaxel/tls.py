@@ -10,7 +10,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.schema import SipTlsConfig
+from config import SipTlsConfig
 
 
 class TlsFileError(ValueError):

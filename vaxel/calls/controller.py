@@ -34,6 +34,7 @@ from media import (
 )
 from prompts import PromptResolver
 from sip import (
+    SRTP_KEY_LENGTH,
     AckReceived,
     AuthRejection,
     ByeReceived,
@@ -408,6 +409,8 @@ class CallController:
                 local_port=leg.local_port,
                 session_id=leg.local_port,
                 session_version=self._session_version(),
+                # The same key as before: a re-INVITE keeps the SRTP context running.
+                srtp_key=leg.srtp.local_key if leg.srtp is not None else self._srtp_key(),
             )
         except NoCommonCodec as exc:
             self._respond(ev.request_id, 488, str(exc)[:100])
@@ -487,6 +490,7 @@ class CallController:
                     local_port=leg.local_port,
                     session_id=leg.local_port,
                     session_version=sv,
+                    srtp_key=self._srtp_key(),
                 )
             except NoCommonCodec as exc:
                 self.feed(E.LegReady(call.call_id, str(exc), 488))
@@ -497,6 +501,10 @@ class CallController:
             call.answer_body = answer.sdp.to_bytes()
         self._watch_quality(call)
         self.feed(E.LegReady(call.call_id))
+
+    def _srtp_key(self) -> bytes | None:
+        """A fresh SRTP master key and salt for an answer (SDES), or None when SRTP is off."""
+        return secrets.token_bytes(SRTP_KEY_LENGTH) if self.config.rtp.srtp else None
 
     def _do_Answer(self, a: A.Answer) -> None:
         call = self.calls[a.key]
