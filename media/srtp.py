@@ -23,9 +23,10 @@ class SrtpError(ValueError):
 class SrtpContext:
     """Protects what the leg sends with ``local_key``, unprotects what it receives with
     ``remote_key``. ``unprotect*`` return None for a packet that fails authentication or
-    the replay check (counted in ``rejected``), which the leg then drops."""
+    the replay check (counted in ``rejected`` and ``rejected_rtcp``), which the leg then
+    drops. (Some phones send a plain RTCP APP "PING" as a NAT keep-alive: one of those.)"""
 
-    __slots__ = ("suite", "local_key", "remote_key", "_tx", "_rx", "rejected")
+    __slots__ = ("suite", "local_key", "remote_key", "_tx", "_rx", "rejected", "rejected_rtcp")
 
     def __init__(self, suite: str, local_key: bytes, remote_key: bytes) -> None:
         profile = _PROFILES.get(suite)
@@ -46,9 +47,13 @@ class SrtpContext:
         self._tx = pylibsrtp.Session(out)
         self._rx = pylibsrtp.Session(into)
         self.rejected = 0
+        self.rejected_rtcp = 0
 
     def __repr__(self) -> str:  # no keys
-        return f"SrtpContext({self.suite}, rejected={self.rejected})"
+        return (
+            f"SrtpContext({self.suite}, rejected={self.rejected}, "
+            f"rejected_rtcp={self.rejected_rtcp})"
+        )
 
     def same_keys(self, suite: str, local_key: bytes, remote_key: bytes) -> bool:
         return (self.suite, self.local_key, self.remote_key) == (suite, local_key, remote_key)
@@ -70,7 +75,7 @@ class SrtpContext:
         try:
             return self._rx.unprotect_rtcp(packet)
         except pylibsrtp.Error:
-            self.rejected += 1
+            self.rejected_rtcp += 1
             return None
 
 

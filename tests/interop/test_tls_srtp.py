@@ -1,0 +1,81 @@
+"""baresip calls over SIP over TLS with SRTP (SDES, ``mediaenc srtp-mand``), reaches the
+queue and hears the welcome prompt; its own log says the media is SRTP, the server's leg
+has an SRTP context, and the prompt is found in what baresip decrypted and decoded."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.peers.baresip import Baresip
+from tests.peers.tlscert import make_certificates
+from tests.support import free_port
+
+from .conftest import start_vaxel
+from .test_ivr_prompts import CALLER, HEARD, locate, over_g711
+
+pytestmark = pytest.mark.interop
+
+
+async def test_baresip_over_tls_with_srtp_reaches_the_queue_and_hears_the_prompt(
+    tmp_path: Path,
+) -> None:
+    certs = make_certificates(tmp_path / "tls")
+    tls_port = free_port()
+    vaxel = await start_vaxel(
+        tmp_path,
+        extra=(
+            f"[sip.tls]\nenabled = true\nport = {tls_port}\n"
+            f'certificate = "{certs.certificate}"\nkey = "{certs.key}"\n'
+        ),
+    )
+    try:
+        account = (
+            f"<sip:{CALLER}@127.0.0.1;transport=tls>;regint=0;answermode=manual;"
+            "audio_codecs=PCMU;mediaenc=srtp-mand"
+        )
+        phone = Baresip(
+            tmp_path / "phone",
+            account,
+            extra_config=f"module\t\t\tsrtp.so\nsip_cafile\t\t{certs.ca}\n",
+        )
+        await phone.start()
+        srtp_legs = 0
+        try:
+            phone.command("dial", f"sip:100@127.0.0.1:{tls_port};transport=tls")
+            await phone.wait_for("CALL_ESTABLISHED", 15)
+            await asyncio.sleep(1)
+            srtp_legs = sum(1 for leg in vaxel.stack.media.legs if leg.srtp is not None)
+            rejected = [leg.srtp.rejected for leg in vaxel.stack.media.legs if leg.srtp]
+            # The connection that carries the call is a TLS one, accepted on the TLS port.
+            transports = {name for name, _ in vaxel.stack.endpoint._connections}
+            await asyncio.sleep(5)
+            phone.command("hangup")
+            await phone.wait_for("CALL_CLOSED", 10)
+        finally:
+            output = await phone.stop()
+        assert srtp_legs == 1, output[-3000:]
+        assert rejected == [0], rejected  # every packet from baresip authenticated
+        assert transports == {"TLS"}, transports
+        # baresip's own word: the answer keyed SRTP (RTP/SAVP with our a=crypto).
+        assert "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" in output, output[-3000:]
+        assert "mediaenc failed" not in output and "no match for stream" not in output
+        (dec,) = list((phone.dir / "snd").glob("*-dec.wav")) or [None]
+        assert dec is not None, f"baresip wrote no *-dec.wav:\n{output[-3000:]}"
+        heard, rate = sf.read(dec, dtype="int16")
+        assert rate == 8000
+        welcome = over_g711(vaxel.stack.prompts.resolve("welcome", "sv").path)
+        score, _ = locate(heard.astype("float64"), welcome)
+        assert score > HEARD, f"welcome not heard over SRTP (best match {score:.2f})"
+        await asyncio.sleep(0.3)
+        events = await vaxel.server.calllog.events()
+        kinds = [e.kind for e in events]
+        assert "queued" in kinds, kinds
+        hangup = next(e for e in events if e.kind == "hangup")
+        assert hangup.data["rtp"]["caller"]["received"] > 50, hangup.data  # SRTP in
+        assert hangup.data["rtp"]["caller"]["sent"] > 50, hangup.data
+    finally:
+        await vaxel.server.stop()
