@@ -80,6 +80,13 @@ class PortAllocator:
         self._ports = list(range(first, port_max, 2))
         self._next = 0
         self.in_use: set[int] = set()
+        # Port pressure: how often a leg found no free pair (docs/security.md, /api/health).
+        self.failures = 0
+
+    @property
+    def pairs(self) -> int:
+        """RTP/RTCP port pairs in the range."""
+        return len(self._ports)
 
     def candidates(self) -> Iterable[int]:
         n = len(self._ports)
@@ -797,6 +804,7 @@ class MediaEngine:
             self.legs.add(leg)
             self.clock.add(leg.stream)
             return leg
+        self.ports.failures += 1
         raise MediaError(
             f"no free RTP port pair in {self.ports._ports[0]}-{self.ports._ports[-1] + 1}"
             f" ({len(self.ports.in_use)} in use): widen the configured RTP port range"

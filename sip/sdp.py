@@ -383,7 +383,8 @@ class Negotiated:
 class Answer(Negotiated):
     """The result of :func:`negotiate`: the agreement plus the answer SDP to send."""
 
-    sdp: SessionDescription = field(default_factory=SessionDescription)
+    # Out of repr: it holds our SRTP key when SDES was negotiated.
+    sdp: SessionDescription = field(default_factory=SessionDescription, repr=False)
 
 
 def _is_usable_audio(m: MediaDescription) -> bool:

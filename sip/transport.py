@@ -164,6 +164,7 @@ class SipEndpoint:
         self._refusals = LineBudget(lines=1, interval=60.0)
         self._summary: asyncio.TimerHandle | None = None
         self.refused_connections = 0
+        self.tls_handshake_failures = 0
         self._ua: UserAgent | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._udp: asyncio.DatagramTransport | None = None
@@ -348,6 +349,7 @@ class SipEndpoint:
             self._gate.closed(protocol.conn_id)
             self._accepted.pop(protocol.conn_id, None)
             if context is not None:
+                self.tls_handshake_failures += 1
                 self._problem((peer[0], peer[1]), "TLS", f"handshake failed: {_reason(exc)}")
             else:
                 self._refused(None, f"could not set up the connection: {exc}")
@@ -579,7 +581,7 @@ class SipEndpoint:
             try:
                 await self._on_event(event)
             except Exception:
-                log.exception("sip: on_event handler failed for %r", event)
+                log.exception("sip: on_event handler failed for %s", type(event).__name__)
 
 
 def _reason(exc: BaseException) -> str:

@@ -205,6 +205,23 @@ class CallStack:
         self.endpoint.transmit()  # logs any unban that became due
         return out
 
+    def pressure(self) -> dict[str, dict[str, int]]:
+        """Counters of resource pressure since the start (/api/health, the console)."""
+        ports = self.media.ports
+        endpoint = self.endpoint
+        return {
+            "rtp_ports": {
+                "pairs": ports.pairs,
+                "in_use": len(ports.in_use),
+                "allocation_failures": ports.failures,
+            },
+            "sip_connections": {
+                "open": len(endpoint._accepted),
+                "refused": endpoint.refused_connections,
+                "tls_handshake_failures": endpoint.tls_handshake_failures,
+            },
+        }
+
     def security_locks(self) -> list[dict[str, object]]:
         """Authentication lockouts in force (users and sources)."""
         lockout = self.registrar.lockout
