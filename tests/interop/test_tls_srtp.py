@@ -5,12 +5,15 @@ has an SRTP context, and the prompt is found in what baresip decrypted and decod
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 import soundfile as sf
 
 from tests.peers.baresip import Baresip
+from tests.peers.sipclient import UdpClient
 from tests.peers.tlscert import make_certificates
 from tests.support import free_port
 
@@ -77,5 +80,55 @@ async def test_baresip_over_tls_with_srtp_reaches_the_queue_and_hears_the_prompt
         hangup = next(e for e in events if e.kind == "hangup")
         assert hangup.data["rtp"]["caller"]["received"] > 50, hangup.data  # SRTP in
         assert hangup.data["rtp"]["caller"]["sent"] > 50, hangup.data
+    finally:
+        await vaxel.server.stop()
+
+
+async def test_agent_phone_registered_over_tls_is_rung_over_its_tls_connection(
+    tmp_path: Path,
+) -> None:
+    """baresip registers as agent 1001 over TLS; a caller on 100 is put through to it: the
+    INVITE goes back over the phone's own TLS connection and the call is answered."""
+    certs = make_certificates(tmp_path / "tls")
+    tls_port = free_port()
+    vaxel = await start_vaxel(
+        tmp_path,
+        extra=(
+            f"[sip.tls]\nenabled = true\nport = {tls_port}\n"
+            f'certificate = "{certs.certificate}"\nkey = "{certs.key}"\n'
+        ),
+    )
+    try:
+        account = (
+            f"<sip:1001@127.0.0.1;transport=tls>;auth_pass=secret1001;regint=600;"
+            f'outbound="sip:127.0.0.1:{tls_port};transport=tls";answermode=auto;'
+            "audio_codecs=PCMU"
+        )
+        phone = Baresip(tmp_path / "agent", account, extra_config=f"sip_cafile\t\t{certs.ca}\n")
+        await phone.start()
+        caller = await UdpClient(("127.0.0.1", vaxel.sip_port)).open()
+        try:
+            for _ in range(100):
+                if vaxel.stack.registrar.bindings("1001", time.time()):
+                    break
+                await asyncio.sleep(0.1)
+            (binding,) = vaxel.stack.registrar.bindings("1001", time.time())
+            assert binding.transport == "TLS" and "transport=tls" in binding.contact, binding
+            async with (
+                aiohttp.ClientSession(headers={"Authorization": "Bearer demo-admin-token"}) as s,
+                s.post(f"{vaxel.http}/api/agents/1001/login", json={"device": "sip"}) as resp,
+            ):
+                assert resp.status == 200, await resp.text()
+            status, sounding = await caller.call_with_audio("100", listen=6.0, timeout=10)
+            assert status == 200
+            # baresip's 440 Hz tone, bridged to the caller after the agent answered.
+            assert sounding > 50, sounding
+        finally:
+            caller.close()
+            output = await phone.stop()
+        await asyncio.sleep(0.5)
+        events = await vaxel.server.calllog.events()
+        answered = [e for e in events if e.kind == "answered"]
+        assert answered and answered[0].agent == "1001", ([e.kind for e in events], output[-2000:])
     finally:
         await vaxel.server.stop()
