@@ -22,7 +22,7 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
-from sip.guard import GuardPolicy, RateLimit, SourceGuard, TcpPolicy
+from sip.guard import GuardPolicy, LineBudget, RateLimit, SourceGuard, TcpPolicy
 from sip.headers import Address, HeaderError, Via
 from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
@@ -99,6 +99,7 @@ __all__ = [
     "ResponseReceived",
     "Role",
     "SipEndpoint",
+    "LineBudget",
     "TlsSettings",
     "SipMessage",
     "SipParseError",

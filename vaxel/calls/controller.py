@@ -44,6 +44,7 @@ from sip import (
     HeaderError,
     IncomingRequest,
     InDialogRequest,
+    LineBudget,
     NoCommonCodec,
     Registrar,
     ReInvite,
@@ -130,6 +131,7 @@ class CallController:
         self.callbacks = callbacks
         self.sms = sms
         self.flows = FlowPlan.from_config(self.config)  # IVR steps per number, built once
+        self._port_lines = LineBudget(lines=5, interval=60.0)  # call.no_media_port lines
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
@@ -462,13 +464,19 @@ class CallController:
         try:
             leg = await self.media.open_leg()
         except MediaError as exc:
-            log_event(
-                log,
-                "call.no_media_port",
-                level=logging.ERROR,
-                call_id=call.call_id,
-                reason=str(exc),
-            )
+            # Under a flood this is every call: a few lines a minute, the rest counted (in
+            # the next line and in /api/health's rtp_ports.allocation_failures).
+            now = time.monotonic()
+            held = self._port_lines.summary(now)
+            if self._port_lines.allow(now):
+                log_event(
+                    log,
+                    "call.no_media_port",
+                    level=logging.ERROR,
+                    call_id=call.call_id,
+                    reason=str(exc),
+                    suppressed=held,
+                )
             self.feed(E.LegReady(call.call_id, "Service Unavailable: no media port free", 503))
             return
         if call.released:  # the caller left while the port was being bound
