@@ -205,3 +205,61 @@ async def test_tcp_limits_hold_on_the_tls_listener(certs: TlsFiles) -> None:
             w.close()
     finally:
         await ep.close()
+
+
+async def test_trunk_certificate_is_checked_against_its_configured_host_name(
+    certs: TlsFiles,
+) -> None:
+    """The certificate names 127.0.0.1 and localhost: a trunk configured as "localhost"
+    is accepted, one configured under another name is refused (host name check)."""
+    server, rec_b = await _endpoint(_settings(certs))
+    client, rec_a = await _endpoint(_settings(certs))
+    try:
+        assert server.tls_address is not None
+        for name, accepted in (("localhost", True), ("trunk.example.com", False)):
+            client.set_tls_name(server.tls_address, name)
+            client.ua.request(
+                "OPTIONS",
+                target_uri=f"sip:{name}",
+                destination=server.tls_address,
+                transport="TLS",
+                from_uri="sip:a@127.0.0.1",
+                to_uri="sip:b@127.0.0.1",
+                now=client.now(),
+            )
+            client.transmit()
+            if accepted:
+                ok = await rec_a.next(ResponseReceived, timeout=10)
+                assert isinstance(ok, ResponseReceived) and ok.response.status == 200
+                for conn in list(client._connections.values()):
+                    assert conn.transport is not None
+                    conn.transport.close()  # the next name needs a new handshake
+                await asyncio.sleep(0.1)
+            else:
+                err = await rec_a.next(TransportError, timeout=10)
+                assert isinstance(err, TransportError) and "certificate" in err.reason
+                assert "trunk.example.com" in err.reason or "match" in err.reason, err.reason
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_an_oversized_message_over_tls_gets_513_before_the_close(
+    certs: TlsFiles,
+) -> None:
+    ep, _ = await _endpoint(_settings(certs))
+    try:
+        assert ep.tls_address is not None
+        client = ssl.create_default_context(cafile=str(certs.ca))
+        reader, writer = await asyncio.open_connection(*ep.tls_address, ssl=client)
+        body = b"a=x-padding:" + b"y" * 70_000 + b"\r\n"  # as the TCP test's 70 KB
+        big = _options(ep.tls_address[1]).replace(
+            b"Content-Length: 0\r\n\r\n", b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        big += body
+        writer.write(big)
+        data = await asyncio.wait_for(reader.read(), 10)  # until the server closes
+        assert data.startswith(b"SIP/2.0 513"), data[:80]
+        writer.close()
+    finally:
+        await ep.close()
