@@ -101,6 +101,8 @@ async def run(args: argparse.Namespace) -> None:
     low, _ = free_port_range(2 * args.rtp_pairs)
     text = re.sub(r"(?m)^port_min = \d+$", f"port_min = {low}", text)
     text = re.sub(r"(?m)^port_max = \d+$", f"port_max = {low + 2 * args.rtp_pairs - 1}", text)
+    if args.ack_timeout is not None:  # A/B of the ACK release (the default is 8 s)
+        text = text.replace("[sip]\n", f"[sip]\nack_timeout = {args.ack_timeout}\n", 1)
     cfg.write_text(text)
     port = int(re.search(r"\[sip\][^\[]*?port = (\d+)", cfg.read_text(), re.S).group(1))  # type: ignore[union-attr]
     log = open(tmp / "server.log", "wb")  # noqa: SIM115
@@ -137,7 +139,7 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"flood: {sent} INVITEs in {took:.1f} s ({sent / took:.0f}/s) from "
         f"{args.sources} address(es), security {'off' if args.security_off else 'on'}, "
-        f"{args.rtp_pairs} RTP port pairs"
+        f"{args.rtp_pairs} RTP port pairs, ACK timeout {args.ack_timeout or 8:g} s"
     )
     print(f"baseline: {_summary(baseline)}")
     print(f"during flood: {_summary(during)}")
@@ -159,6 +161,7 @@ def main() -> None:
     ap.add_argument("--gap", type=float, default=0.2, help="seconds between the caller's calls")
     ap.add_argument("--sources", type=int, default=1, help="flood from this many addresses")
     ap.add_argument("--rtp-pairs", type=int, default=500, help="RTP port pairs in the range")
+    ap.add_argument("--ack-timeout", type=float, help="[sip] ack_timeout (default 8 s)")
     ap.add_argument("--security-off", action="store_true", help="[security] enabled = false")
     asyncio.run(run(ap.parse_args()))
 
