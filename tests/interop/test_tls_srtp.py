@@ -5,6 +5,7 @@ has an SRTP context, and the prompt is found in what baresip decrypted and decod
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import aiohttp
 import pytest
 import soundfile as sf
 
+from sip import SipEndpoint, TlsSettings
+from sip.useragent import IncomingRequest
 from tests.peers.baresip import Baresip
 from tests.peers.sipclient import UdpClient
 from tests.peers.tlscert import make_certificates
@@ -132,3 +135,55 @@ async def test_agent_phone_registered_over_tls_is_rung_over_its_tls_connection(
         assert answered and answered[0].agent == "1001", ([e.kind for e in events], output[-2000:])
     finally:
         await vaxel.server.stop()
+
+
+async def test_vaxel_registers_to_a_trunk_over_tls_checking_its_certificate(
+    tmp_path: Path,
+) -> None:
+    """The trunk (a SIP endpoint with its own TLS listener) is configured by host name;
+    Vaxel connects over TLS, checks the certificate against that name and its CA, and its
+    REGISTER says TLS in Via and Contact."""
+    certs = make_certificates(tmp_path / "tls")
+    got: asyncio.Queue[IncomingRequest] = asyncio.Queue()
+
+    async def on_event(ev: object) -> None:
+        if isinstance(ev, IncomingRequest):
+            await got.put(ev)
+
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(certs.certificate, certs.key)
+    trunk = SipEndpoint(on_event, tls=TlsSettings(server_ctx, ssl.create_default_context(), 0))
+    await trunk.start("127.0.0.1", 0)
+    assert trunk.tls_address is not None
+    tls_port = free_port()
+    vaxel = await start_vaxel(
+        tmp_path,
+        replace={
+            'host = "127.0.0.1"\nport = 5080\ntransport = "udp"': (
+                f'host = "localhost"\nport = {trunk.tls_address[1]}\ntransport = "tls"\n'
+                "register = true"
+            )
+        },
+        extra=(
+            f"[sip.tls]\nenabled = true\nport = {tls_port}\n"
+            f'certificate = "{certs.certificate}"\nkey = "{certs.key}"\nca = "{certs.ca}"\n'
+        ),
+    )
+    try:
+        register = await asyncio.wait_for(got.get(), 15)
+        assert register.request.method == "REGISTER" and register.transport == "TLS"
+        via = register.request.headers.get("Via") or ""
+        assert via.startswith(f"SIP/2.0/TLS 127.0.0.1:{tls_port};"), via
+        contact = register.request.headers.get("Contact") or ""
+        assert f":{tls_port};transport=tls>" in contact, contact
+        trunk.ua.respond(register.request_id, 200, headers=[("Contact", contact)], now=trunk.now())
+        trunk.transmit()
+        (reg,) = vaxel.stack.trunk_registrations
+        for _ in range(100):
+            if reg.registered:
+                break
+            await asyncio.sleep(0.05)
+        assert reg.registered
+    finally:
+        await vaxel.server.stop()
+        await trunk.close()
