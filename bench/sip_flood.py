@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.peers.sipclient import SDP, UdpClient, request  # noqa: E402
-from tests.support import demo_toml_with  # noqa: E402
+from tests.support import demo_toml_with, free_port_range  # noqa: E402
 
 
 def _mem(pid: int) -> dict[str, int]:
@@ -96,9 +96,14 @@ async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="vaxel-flood-"))
     extra = "[security]\nenabled = false\n" if args.security_off else ""
     cfg = tmp / "cfg.toml"
-    cfg.write_text(
-        demo_toml_with(tmp, extra=extra).replace('log_level = "info"', 'log_level = "warning"')
-    )
+    text = demo_toml_with(tmp, extra=extra).replace('log_level = "info"', 'log_level = "warning"')
+    # The RTP range: --rtp-pairs pairs (the demo's 20000-20999 is 500), free right now.
+    low, _ = free_port_range(2 * args.rtp_pairs)
+    text = re.sub(r"(?m)^port_min = \d+$", f"port_min = {low}", text)
+    text = re.sub(r"(?m)^port_max = \d+$", f"port_max = {low + 2 * args.rtp_pairs - 1}", text)
+    if args.ack_timeout is not None:  # A/B of the ACK release (the default is 8 s)
+        text = text.replace("[sip]\n", f"[sip]\nack_timeout = {args.ack_timeout}\n", 1)
+    cfg.write_text(text)
     port = int(re.search(r"\[sip\][^\[]*?port = (\d+)", cfg.read_text(), re.S).group(1))  # type: ignore[union-attr]
     log = open(tmp / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -133,7 +138,8 @@ async def run(args: argparse.Namespace) -> None:
     lines = (tmp / "server.log").read_text().splitlines()
     print(
         f"flood: {sent} INVITEs in {took:.1f} s ({sent / took:.0f}/s) from "
-        f"{args.sources} address(es), security {'off' if args.security_off else 'on'}"
+        f"{args.sources} address(es), security {'off' if args.security_off else 'on'}, "
+        f"{args.rtp_pairs} RTP port pairs, ACK timeout {args.ack_timeout or 8:g} s"
     )
     print(f"baseline: {_summary(baseline)}")
     print(f"during flood: {_summary(during)}")
@@ -154,6 +160,8 @@ def main() -> None:
     ap.add_argument("--baseline", type=float, default=5, help="seconds of calls before")
     ap.add_argument("--gap", type=float, default=0.2, help="seconds between the caller's calls")
     ap.add_argument("--sources", type=int, default=1, help="flood from this many addresses")
+    ap.add_argument("--rtp-pairs", type=int, default=500, help="RTP port pairs in the range")
+    ap.add_argument("--ack-timeout", type=float, help="[sip] ack_timeout (default 8 s)")
     ap.add_argument("--security-off", action="store_true", help="[security] enabled = false")
     asyncio.run(run(ap.parse_args()))
 

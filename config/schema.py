@@ -60,6 +60,7 @@ class DatabaseConfig(_Strict):
 
 
 Transport = Literal["udp", "tcp"]
+TrunkTransport = Literal["udp", "tcp", "tls"]
 DigestAlgorithm = Literal["MD5", "SHA-256", "SHA-512-256"]
 
 
@@ -69,6 +70,34 @@ def _default_transports() -> list[Transport]:
 
 def _default_digest_algorithms() -> list[DigestAlgorithm]:
     return ["MD5"]
+
+
+class SipTlsConfig(_Strict):
+    """SIP over TLS (RFC 3261 section 26, docs/security.md): a second listener, for phones
+    and trunks. Relative file paths are taken from the server's working directory; the
+    files themselves are read (and checked) by ``vaxel check-config`` and at start."""
+
+    enabled: bool = False
+    port: Port = 5061
+    # PEM files: our certificate (chain) and its private key.
+    certificate: str | None = None
+    key: str | None = None
+    # CA certificates (PEM) that sign the trunks' certificates; none: the system's CAs.
+    ca: str | None = None
+    # Check the certificate and host name of the trunks we connect to over TLS.
+    verify_trunks: bool = True
+    # Seconds a TLS handshake may take before the connection is closed.
+    handshake_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+
+    @model_validator(mode="after")
+    def _files(self) -> SipTlsConfig:
+        if self.enabled:
+            missing = [n for n in ("certificate", "key") if not getattr(self, n)]
+            if missing:
+                raise ConfigReferenceError(
+                    [(f"sip.tls.{n}", "required when sip.tls.enabled is true") for n in missing]
+                )
+        return self
 
 
 class SipConfig(_Strict):
@@ -89,6 +118,15 @@ class SipConfig(_Strict):
     digest_algorithms: list[DigestAlgorithm] = Field(
         default_factory=_default_digest_algorithms, min_length=1
     )
+    tls: SipTlsConfig = Field(default_factory=SipTlsConfig)
+
+    @model_validator(mode="after")
+    def _tls_port(self) -> SipConfig:
+        if self.tls.enabled and self.tls.port == self.port:
+            raise ConfigReferenceError(
+                [("sip.tls.port", f"must differ from sip.port ({self.port}: TCP listens there)")]
+            )
+        return self
 
 
 class RtpConfig(_Strict):
@@ -105,6 +143,9 @@ class RtpConfig(_Strict):
     mos_warning: Annotated[float, Field(ge=1.0, le=4.5)] = 3.1
     mos_interval: Annotated[float, Field(ge=0.5, le=60.0)] = 5.0
     mos_plc: bool | Literal["auto"] = "auto"
+    # SRTP keyed in the SDP (SDES, RFC 4568) for callers that offer it (RTP/SAVP with
+    # a=crypto); false: such offers get 488 (plain RTP/AVP offers are never affected).
+    srtp: bool = True
 
     @model_validator(mode="after")
     def _range(self) -> RtpConfig:
@@ -434,7 +475,8 @@ class TrunkConfig(_Strict):
 
     host: str
     port: Port = 5060
-    transport: Literal["udp", "tcp"] = "udp"
+    # "tls" needs [sip.tls] enabled (the port is then usually 5061).
+    transport: TrunkTransport = "udp"
     username: str | None = None
     password: str | None = None
     # Register Vaxel to the trunk ("register" in the file; renamed to keep pydantic happy).
@@ -699,6 +741,11 @@ class VaxelConfig(_Strict):
                     )
                 else:
                     seen_numbers[num] = f"agents.{aid}.{field}"
+        for name, trunk in self.trunks.items():
+            if trunk.transport == "tls" and not self.sip.tls.enabled:
+                problems.append(
+                    (f"trunks.{name}.transport", '"tls" needs [sip.tls] with enabled = true')
+                )
         problems.extend(self._user_references())
         problems.extend(self._flow_references())
         problems.extend(self._impossible_prompts())

@@ -35,10 +35,13 @@ from .quality_watch import CallQualityWatch, run_watch
 from .rfc4733 import Rfc4733Receiver, Rfc4733Sender
 from .rtp import MalformedPacket, RtpSession, SessionCounters, parse_rtp
 from .rtpstats import COMPILED, ReceiveStats, RemoteStats
+from .srtp import SrtpContext, SrtpError
 from .stream import OutboundStream, Player
 
 __all__ = [
     "CallQualityWatch",
+    "SrtpContext",
+    "SrtpError",
     "Concealment",
     "EndpointHints",
     "choose_concealment",

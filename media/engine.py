@@ -43,6 +43,7 @@ from .rfc4733 import Rfc4733Receiver
 from .rtcp import build_xr_packet, voip_metrics_from_figures
 from .rtp import RtpSession, SessionCounters
 from .rtpstats import ReceiveStats, RemoteStats
+from .srtp import SrtpContext
 from .stream import OutboundStream, Player
 from .timer import PreciseWake
 
@@ -79,6 +80,13 @@ class PortAllocator:
         self._ports = list(range(first, port_max, 2))
         self._next = 0
         self.in_use: set[int] = set()
+        # Port pressure: how often a leg found no free pair (docs/security.md, /api/health).
+        self.failures = 0
+
+    @property
+    def pairs(self) -> int:
+        """RTP/RTCP port pairs in the range."""
+        return len(self._ports)
 
     def candidates(self) -> Iterable[int]:
         n = len(self._ports)
@@ -152,6 +160,8 @@ class MediaLeg:
         self._sock = rtp_sock
         self._rtp_transport: asyncio.DatagramTransport | None = None
         self._rtcp_transport: asyncio.DatagramTransport | None = None
+        self._rtp_protocol: _Protocol | None = None
+        self.srtp: SrtpContext | None = None  # SRTP (SDES) legs only; see set_srtp
         loop = asyncio.get_running_loop()
         self.session = RtpSession(wall_offset=time.time() - loop.time())
         self.codec = "PCMU"
@@ -234,6 +244,37 @@ class MediaLeg:
         if self._bridge is not None:
             self._bridge.refresh()
 
+    # --- SRTP: a transform on the datagram, only on legs that negotiated it --------------
+    # Plain legs never see it: an SRTP leg gets its own send method (an instance attribute
+    # shadowing ``_send``, which the media clock calls) and its own datagram callback, so
+    # the plain path has no per-packet test. RTCP (a few packets a second) just checks.
+    def set_srtp(self, suite: str | None, local_key: bytes = b"", remote_key: bytes = b"") -> None:
+        """Protect what this leg sends and unprotect what it receives (SRTP and SRTCP,
+        RFC 3711) with SDES keys; ``suite`` None: plain RTP again. The same keys again
+        (a re-INVITE) keep the running context (its rollover counters)."""
+        if suite is None:
+            self.srtp = None
+            self.__dict__.pop("_send", None)
+            on_rtp = self._on_rtp
+        else:
+            if self.srtp is not None and self.srtp.same_keys(suite, local_key, remote_key):
+                return
+            self.srtp = SrtpContext(suite, local_key, remote_key)
+            self._send = self._send_srtp  # type: ignore[method-assign]
+            on_rtp = self._on_srtp
+        if self._rtp_protocol is not None:
+            self._rtp_protocol.on_datagram = on_rtp
+
+    def _send_srtp(self, pkt: bytes) -> None:
+        assert self.srtp is not None
+        MediaLeg._send(self, self.srtp.protect(pkt))
+
+    def _on_srtp(self, data: bytes, addr: tuple[str, int]) -> None:
+        srtp = self.srtp
+        plain = srtp.unprotect(data) if srtp is not None else data
+        if plain is not None:  # a forged or replayed packet is dropped (and counted)
+            self._on_rtp(plain, addr)
+
     # --- receive path --------------------------------------------------------------------
     def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.closed:
@@ -267,6 +308,11 @@ class MediaLeg:
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.closed:
             return
+        if self.srtp is not None:
+            plain = self.srtp.unprotect_rtcp(data)
+            if plain is None:
+                return
+            data = plain
         # One parse, in the session: SR, report blocks and XR VoIP metrics together.
         self.session.receive_rtcp(data, addr, self.engine.loop.time())
 
@@ -328,6 +374,8 @@ class MediaLeg:
 
     def _send_rtcp(self, data: bytes) -> None:
         if self._rtcp_transport is not None and self.session.remote_rtcp is not None:
+            if self.srtp is not None:
+                data = self.srtp.protect_rtcp(data)
             self._rtcp_transport.sendto(data, self.session.remote_rtcp)
 
     # --- digits --------------------------------------------------------------------------
@@ -747,7 +795,7 @@ class MediaEngine:
                 rtp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.socket_buffer)
             self.ports.in_use.add(port)
             leg = MediaLeg(self, port, rtp)
-            leg._rtp_transport, _ = await loop.create_datagram_endpoint(
+            leg._rtp_transport, leg._rtp_protocol = await loop.create_datagram_endpoint(
                 functools.partial(_Protocol, leg._on_rtp), sock=rtp
             )
             leg._rtcp_transport, _ = await loop.create_datagram_endpoint(
@@ -756,6 +804,7 @@ class MediaEngine:
             self.legs.add(leg)
             self.clock.add(leg.stream)
             return leg
+        self.ports.failures += 1
         raise MediaError(
             f"no free RTP port pair in {self.ports._ports[0]}-{self.ports._ports[-1] + 1}"
             f" ({len(self.ports.in_use)} in use): widen the configured RTP port range"

@@ -22,13 +22,13 @@ from sip.events import (
     TerminationReason,
     TransportError,
 )
-from sip.guard import GuardPolicy, RateLimit, SourceGuard, TcpPolicy
+from sip.guard import GuardPolicy, LineBudget, RateLimit, SourceGuard, TcpPolicy
 from sip.headers import Address, HeaderError, Via
 from sip.message import Headers, SipMessage, SipRequest, SipResponse
 from sip.parser import SipParseError, StreamFramer, parse_message, serialize
 from sip.registrar import Registrar
 from sip.timers import Timers
-from sip.transport import SipEndpoint
+from sip.transport import SipEndpoint, TlsSettings
 from sip.useragent import UserAgent
 
 from .digest import (
@@ -42,6 +42,8 @@ from .digest import (
 )
 from .headers import parse_address
 from .registrar import AuthRejection, Binding, RegisterOutcome
+from .sdes import MASTER_LENGTH as SRTP_KEY_LENGTH
+from .sdes import SrtpKeys
 from .sdp import (
     Negotiated,
     NoCommonCodec,
@@ -75,6 +77,8 @@ __all__ = [
     "negotiate",
     "parse_answer",
     "parse_sdp",
+    "SRTP_KEY_LENGTH",
+    "SrtpKeys",
     "parse_uri",
     "AckReceived",
     "Address",
@@ -95,6 +99,8 @@ __all__ = [
     "ResponseReceived",
     "Role",
     "SipEndpoint",
+    "LineBudget",
+    "TlsSettings",
     "SipMessage",
     "SipParseError",
     "SipRequest",

@@ -323,7 +323,8 @@ class SipRequest(_TypedHeaders):
     method: str
     uri: str
     headers: Headers = field(default_factory=Headers)
-    body: bytes = b""
+    # Out of repr: an SDP body may hold SRTP keys (a=crypto), and reprs reach logs.
+    body: bytes = field(default=b"", repr=False)
     version: str = "SIP/2.0"
 
 
@@ -332,7 +333,8 @@ class SipResponse(_TypedHeaders):
     status: int
     reason: str
     headers: Headers = field(default_factory=Headers)
-    body: bytes = b""
+    # Out of repr: an SDP body may hold SRTP keys (a=crypto), and reprs reach logs.
+    body: bytes = field(default=b"", repr=False)
     version: str = "SIP/2.0"
 
 

@@ -347,9 +347,7 @@ class StreamFramer:
         if end < 0:
             if len(buf) > self._max:
                 # Headers alone too big: answer from the complete header lines, if any.
-                cut = buf.rfind(b"\r\n", 0, self._max)
-                head = bytes(buf[:cut]) if cut > 0 else b""
-                raise SipParseError(513, "Message Too Large", _routable_head(head))
+                raise SipParseError(513, "Message Too Large", _routable_head(buf, self._max))
             return False
         head = bytes(buf[:end])
         try:
@@ -358,7 +356,8 @@ class StreamFramer:
             raise SipParseError(exc.status, exc.reason, _routable_head(head)) from None
         total = end + 4 + length
         if total > self._max:
-            raise SipParseError(513, "Message Too Large", _routable_head(head))
+            # The head itself may be what is too large (one huge header line).
+            raise SipParseError(513, "Message Too Large", _routable_head(head, self._max))
         if len(buf) < total:
             return False
         out.append(bytes(buf[:total]))
@@ -366,8 +365,13 @@ class StreamFramer:
         return True
 
 
-def _routable_head(head: bytes) -> SipRequest | None:
-    """The request a stream's unframeable header section belongs to, if it can be answered."""
+def _routable_head(head: bytes | bytearray, limit: int | None = None) -> SipRequest | None:
+    """The request a stream's unframeable header section belongs to, if it can be answered
+    (``limit``: only its complete header lines within that many bytes)."""
+    if limit is not None and len(head) > limit - 4:
+        cut = head.rfind(b"\r\n", 0, limit - 4)
+        head = head[:cut] if cut > 0 else b""
+    head = bytes(head)
     try:
         msg = parse_message(head + b"\r\n\r\n")
     except SipParseError as exc:

@@ -2,7 +2,9 @@
 
 Pure data and decisions: parse a body, pick a codec, build the answer or the
 offer. Vaxel only speaks PCMU/PCMA at 8 kHz plus RFC 4733 telephone-events,
-so anything else (video, SRTP profiles, other codecs) is declined, never fatal.
+so anything else (video, other codecs) is declined, never fatal. SRTP is taken
+when it is keyed in the SDP (SDES ``a=crypto``, ``sip.sdes``): an ``RTP/SAVP``
+offer without a usable crypto line (DTLS-SRTP only, say) is declined.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from .sdes import CRYPTO, SrtpKeys, choose_crypto, crypto_line
 
 __all__ = [
     "Codec",
@@ -61,7 +65,7 @@ _STATIC: dict[int, tuple[str, int]] = {
     18: ("G729", 8000),
 }
 _STATIC_PT = {name: pt for pt, (name, _) in _STATIC.items()}
-_RTP_PROTOS = ("RTP/AVP", "RTP/AVPF")
+_RTP_PROTOS = ("RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF")
 TELEPHONE_EVENT = "telephone-event"
 _TE_EVENTS = "0-15"  # DTMF digits 0-9 * # A-D (RFC 4733 section 3.2)
 # RFC 3611 section 5.1: the XR block types in use. Vaxel sends (and reads) VoIP Metrics only;
@@ -372,13 +376,15 @@ class Negotiated:
     direction: str
     ptime: int
     hold: bool
+    srtp: SrtpKeys | None = None  # SRTP keyed by SDES; None: plain RTP
 
 
 @dataclass(frozen=True)
 class Answer(Negotiated):
     """The result of :func:`negotiate`: the agreement plus the answer SDP to send."""
 
-    sdp: SessionDescription = field(default_factory=SessionDescription)
+    # Out of repr: it holds our SRTP key when SDES was negotiated.
+    sdp: SessionDescription = field(default_factory=SessionDescription, repr=False)
 
 
 def _is_usable_audio(m: MediaDescription) -> bool:
@@ -434,6 +440,7 @@ def negotiate(
     supported: Sequence[str] = ("PCMU", "PCMA"),
     session_id: int | str,
     session_version: int,
+    srtp_key: bytes | None = None,
 ) -> Answer:
     """Answer an offer (UAS side, RFC 3264 section 6).
 
@@ -441,6 +448,9 @@ def negotiate(
     support (offer order wins), keeps telephone-event with the offerer's
     payload type, mirrors ptime, lists RTCP XR VoIP Metrics when the offer uses XR and
     declines every other stream with port 0.
+    ``srtp_key`` (30 random bytes, ``sip.sdes.MASTER_LENGTH``): our SRTP master key,
+    answered to an offer keyed with SDES (RFC 4568: ``RTP/SAVP``, or best-effort SRTP
+    on ``RTP/AVP``); without one such offers are plain RTP or declined.
     Raises :class:`NoCommonCodec` (488) when no audio stream can be accepted.
     """
     wanted = [s.upper() for s in supported]
@@ -459,6 +469,13 @@ def negotiate(
         if codec is None:
             names = ", ".join(c.name for c in m.codecs()) or " ".join(m.formats)
             problems.append(f"no supported codec among {names}")
+            answer_sd.media.append(_rejected(m))
+            continue
+        secure = m.proto.upper().startswith("RTP/SAVP")
+        crypto = choose_crypto(m.attributes) if srtp_key is not None else None
+        if secure and crypto is None:
+            why = "no SDES crypto suite we support" if srtp_key else "SRTP is not enabled"
+            problems.append(f"{m.proto} offered with {why}")
             answer_sd.media.append(_rejected(m))
             continue
         address, old_hold = _remote_endpoint(offer, m)
@@ -482,6 +499,10 @@ def negotiate(
             answer_m.fmtp[te.payload_type] = _TE_EVENTS
         if _offers_rtcp_xr(offer, m):
             answer_m.attributes.append((RTCP_XR, RTCP_XR_FORMATS))
+        srtp = None
+        if crypto is not None and srtp_key is not None:
+            answer_m.attributes.append((CRYPTO, crypto_line(crypto.tag, crypto.suite, srtp_key)))
+            srtp = SrtpKeys(crypto.suite, srtp_key, crypto.key)
         answer_sd.media.append(answer_m)
         chosen = Negotiated(
             codec=codec,
@@ -491,6 +512,7 @@ def negotiate(
             direction=direction,
             ptime=m.ptime or 20,
             hold=old_hold or offered_dir in ("sendonly", "inactive"),
+            srtp=srtp,
         )
     if chosen is None:
         detail = "; ".join(problems) or "no audio stream offered"
@@ -564,6 +586,7 @@ def parse_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
         local_dir = _ANSWER_DIRECTION[their_dir]  # their sendonly is our recvonly, etc.
         if old_hold:
             local_dir = _narrow_for_old_hold(local_dir)
+        srtp = _answered_srtp(ours, theirs)
         return Negotiated(
             codec=codec,
             telephone_event_pt=te.payload_type if te else None,
@@ -572,8 +595,22 @@ def parse_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
             direction=local_dir,
             ptime=theirs.ptime or ours.ptime or 20,
             hold=old_hold or their_dir in ("sendonly", "inactive"),
+            srtp=srtp,
         )
     raise SdpError("offer has no audio stream")
+
+
+def _answered_srtp(ours: MediaDescription, theirs: MediaDescription) -> SrtpKeys | None:
+    """The SRTP keys of an answer to our SDES-keyed offer (RFC 4568 section 7.1.3)."""
+    mine = choose_crypto(ours.attributes)
+    if mine is None:
+        return None
+    answered = choose_crypto(theirs.attributes)
+    if answered is None or answered.suite != mine.suite:
+        if ours.proto.upper().startswith("RTP/SAVP"):
+            raise NoCommonCodec("answer to our SRTP offer has no matching a=crypto")
+        return None  # best-effort SRTP declined: plain RTP
+    return SrtpKeys(mine.suite, mine.key, answered.key)
 
 
 # --- hold / resume ----------------------------------------------------------------------------

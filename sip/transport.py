@@ -16,6 +16,12 @@ close (caps, idle and read timeouts). TCP connections are accepted here, not by
 (one spare descriptor is kept to accept and close them) with one log line a minute
 instead of a traceback per attempt. Problems peers cause are one warning line each
 within a budget, then one summary line per minute.
+
+SIP over TLS (RFC 3261 section 26) is a second listener with a ``TlsSettings``: the same
+accepting, caps and timeouts as TCP (one ``TcpGate`` counts both), the handshake bounded
+by its own timeout, a failed handshake one warning line. Connections are kept per
+transport and peer address, so a response goes back on the connection its request came
+on, and requests to a TLS destination open (or reuse) a TLS connection.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ import itertools
 import logging
 import os
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sip.guard import Banned, LineBudget, SourceGuard, TcpGate, TcpPolicy
@@ -39,6 +47,25 @@ log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 EventHandler = Callable[[Event], Awaitable[None]]
+STREAMS = ("TCP", "TLS")
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """SIP over TLS: ``server`` accepts phones and trunks on ``port`` (0: a free one);
+    ``client`` opens connections to TLS destinations (trunks)."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+    port: int = 5061
+    handshake_timeout: float = 10.0
+
+
+@dataclass
+class _Listener:
+    sock: socket.socket
+    transport: str  # "TCP" or "TLS"
+    ssl: ssl.SSLContext | None
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -57,21 +84,23 @@ _OUT_OF_FDS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 class _TcpConnection(asyncio.Protocol):
-    """One TCP connection (accepted or opened by us), keyed by the peer's address."""
+    """One TCP or TLS connection (accepted or opened by us), keyed by transport and the
+    peer's address."""
 
-    def __init__(self, endpoint: SipEndpoint, conn_id: int = 0) -> None:
+    def __init__(self, endpoint: SipEndpoint, conn_id: int = 0, name: str = "TCP") -> None:
         self.endpoint = endpoint
         self.framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Address = ("", 0)
         self.conn_id = conn_id  # non-zero: accepted, watched by the endpoint's TcpGate
+        self.name = name  # the SIP transport: "TCP" or "TLS"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = (peer[0], peer[1])
-        self.endpoint._connections[self.peer] = self
+        self.endpoint._connections[(self.name, self.peer)] = self
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -79,8 +108,8 @@ class _TcpConnection(asyncio.Protocol):
         except SipParseError as exc:
             # A stream cannot resynchronise after a framing error: answer the request if
             # it can be routed (written before close() flushes), then drop the connection.
-            self.endpoint._problem(self.peer, "TCP", f"{exc.status} {exc.reason}, closing")
-            self.endpoint._rejected(exc, self.peer, "TCP")
+            self.endpoint._problem(self.peer, self.name, f"{exc.status} {exc.reason}, closing")
+            self.endpoint._rejected(exc, self.peer, self.name)
             if self.transport is not None:
                 self.transport.close()
             return
@@ -89,11 +118,12 @@ class _TcpConnection(asyncio.Protocol):
                 self.conn_id, self.endpoint.now(), partial=self.framer.buffered > 0
             )
         for frame in frames:
-            self.endpoint._received(frame, self.peer, "TCP")
+            self.endpoint._received(frame, self.peer, self.name)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.endpoint._connections.get(self.peer) is self:
-            del self.endpoint._connections[self.peer]
+        key = (self.name, self.peer)
+        if self.endpoint._connections.get(key) is self:
+            del self.endpoint._connections[key]
         if self.conn_id:
             self.endpoint._gate.closed(self.conn_id)
             self.endpoint._accepted.pop(self.conn_id, None)
@@ -112,28 +142,37 @@ class SipEndpoint:
         *,
         guard: SourceGuard | None = None,
         tcp: TcpPolicy | None = None,
+        tls: TlsSettings | None = None,
         **ua_options: Any,
     ) -> None:
         """``ua_options`` go to ``UserAgent`` (user_agent, timers, allow, supported...);
-        ``guard``: per-source limits and bans; ``tcp``: connection caps and timeouts."""
+        ``guard``: per-source limits and bans; ``tcp``: connection caps and timeouts (for
+        TLS too); ``tls``: listen for SIP over TLS as well."""
         self._on_event = on_event
         self._ua_options = ua_options
         self.guard = guard
         self._gate = TcpGate(tcp, guard)
         self._accepted: dict[int, _TcpConnection] = {}
-        self._listener: socket.socket | None = None
+        self._tls = tls
+        self._listeners: list[_Listener] = []
+        self.tls_address: Address | None = None
+        # Host names to check TLS certificates against, per destination (default: its IP).
+        self._tls_names: dict[Address, str] = {}
         self._spare_fd: int | None = None
         self._sweep: asyncio.TimerHandle | None = None
         self._problems = LineBudget(lines=20, interval=60.0)
         self._refusals = LineBudget(lines=1, interval=60.0)
         self._summary: asyncio.TimerHandle | None = None
         self.refused_connections = 0
+        self.tls_handshake_failures = 0
         self._ua: UserAgent | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
-        self._connections: dict[Address, _TcpConnection] = {}
-        self._connecting: dict[Address, list[tuple[SipRequest | SipResponse, bytes]]] = {}
+        self._connections: dict[tuple[str, Address], _TcpConnection] = {}
+        self._connecting: dict[
+            tuple[str, Address], list[tuple[SipRequest | SipResponse, bytes]]
+        ] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
@@ -161,7 +200,7 @@ class SipEndpoint:
             )
             bound = udp.get_extra_info("sockname")[1]
             try:
-                self._listen(host, bound)
+                self._listen(host, bound, "TCP", None)
             except OSError:
                 udp.close()
                 if port:
@@ -172,8 +211,20 @@ class SipEndpoint:
         else:
             raise OSError(f"SipEndpoint: no port free for both UDP and TCP on {host}")
         self.address = (host, bound)
+        tls_port = None
+        if self._tls is not None:
+            try:
+                tls_port = self._listen(host, self._tls.port, "TLS", self._tls.server)
+            except OSError:
+                await self.close()  # UDP and TCP are up: not half an endpoint
+                raise
+            self.tls_address = (host, tls_port)
         self._ua = UserAgent(
-            local_host=host, local_port=bound, guard=self.guard, **self._ua_options
+            local_host=host,
+            local_port=bound,
+            tls_port=tls_port,
+            guard=self.guard,
+            **self._ua_options,
         )
         self._worker = loop.create_task(self._deliver_events())
         return self.address
@@ -187,11 +238,11 @@ class SipEndpoint:
             self._udp.close()
         if self._server is not None:
             self._server.close()
-        if self._listener is not None:
+        for listener in self._listeners:
             assert self._loop is not None
-            self._loop.remove_reader(self._listener.fileno())
-            self._listener.close()
-            self._listener = None
+            self._loop.remove_reader(listener.sock.fileno())
+            listener.sock.close()
+        self._listeners.clear()
         if self._spare_fd is not None:
             os.close(self._spare_fd)
             self._spare_fd = None
@@ -214,8 +265,14 @@ class SipEndpoint:
 
     # ------------------------------------------------------------ TCP accepting
 
-    def _listen(self, host: str, port: int) -> None:
-        """Open the TCP listener and accept by hand (see the module docstring)."""
+    def set_tls_name(self, destination: Address, name: str) -> None:
+        """Check the certificate of the TLS peer at ``destination`` against host ``name``
+        (a trunk configured by name); others are checked against their address."""
+        self._tls_names[destination] = name
+
+    def _listen(self, host: str, port: int, transport: str, context: ssl.SSLContext | None) -> int:
+        """Open a TCP (or TLS) listener and accept by hand (see the module docstring);
+        returns the port bound."""
         assert self._loop is not None
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -227,21 +284,24 @@ class SipEndpoint:
         except OSError:
             sock.close()
             raise
-        self._listener = sock
-        with contextlib.suppress(OSError):
-            self._spare_fd = os.open(os.devnull, os.O_RDONLY)
-        self._loop.add_reader(sock.fileno(), self._accept_ready)
+        listener = _Listener(sock, transport, context)
+        self._listeners.append(listener)
+        if self._spare_fd is None:
+            with contextlib.suppress(OSError):
+                self._spare_fd = os.open(os.devnull, os.O_RDONLY)
+        self._loop.add_reader(sock.fileno(), self._accept_ready, listener)
+        return int(sock.getsockname()[1])
 
-    def _accept_ready(self) -> None:
-        assert self._listener is not None and self._loop is not None
+    def _accept_ready(self, listener: _Listener) -> None:
+        assert self._loop is not None
         for _ in range(64):  # a burst, then let UDP and timers run
             try:
-                conn, peer = self._listener.accept()
+                conn, peer = listener.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 if exc.errno in _OUT_OF_FDS:
-                    self._out_of_fds(exc)
+                    self._out_of_fds(listener, exc)
                     return
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
                     continue
@@ -258,32 +318,50 @@ class SipEndpoint:
                 self._refused(address, refusal)
                 continue
             conn.setblocking(False)
-            protocol = _TcpConnection(self, conn_id)
+            protocol = _TcpConnection(self, conn_id, listener.transport)
             self._accepted[conn_id] = protocol
-            task = self._loop.create_task(self._adopt(conn, protocol))
+            task = self._loop.create_task(self._adopt(conn, protocol, listener.ssl, peer))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             self._arm_sweep()
 
-    async def _adopt(self, conn: socket.socket, protocol: _TcpConnection) -> None:
+    async def _adopt(
+        self,
+        conn: socket.socket,
+        protocol: _TcpConnection,
+        context: ssl.SSLContext | None,
+        peer: Any,
+    ) -> None:
         assert self._loop is not None
         try:
-            await self._loop.connect_accepted_socket(lambda: protocol, conn)
-        except OSError as exc:
+            if context is None:
+                await self._loop.connect_accepted_socket(lambda: protocol, conn)
+            else:
+                assert self._tls is not None
+                await self._loop.connect_accepted_socket(
+                    lambda: protocol,
+                    conn,
+                    ssl=context,
+                    ssl_handshake_timeout=self._tls.handshake_timeout,
+                )
+        except (OSError, ValueError) as exc:  # ssl.SSLError and timeouts are OSErrors
             conn.close()
             self._gate.closed(protocol.conn_id)
             self._accepted.pop(protocol.conn_id, None)
-            self._refused(None, f"could not set up the connection: {exc}")
+            if context is not None:
+                self.tls_handshake_failures += 1
+                self._problem((peer[0], peer[1]), "TLS", f"handshake failed: {_reason(exc)}")
+            else:
+                self._refused(None, f"could not set up the connection: {exc}")
 
-    def _out_of_fds(self, exc: OSError) -> None:
+    def _out_of_fds(self, listener: _Listener, exc: OSError) -> None:
         """No descriptor for a new connection: accept it on the spare one and close it."""
-        assert self._listener is not None
         refused = 0
         while self._spare_fd is not None and refused < 64:
             os.close(self._spare_fd)
             self._spare_fd = None
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = listener.sock.accept()
                 conn.close()
                 refused += 1
             except OSError:
@@ -292,25 +370,24 @@ class SipEndpoint:
                 self._spare_fd = os.open(os.devnull, os.O_RDONLY)
             if refused < 0:
                 break
-        if self._spare_fd is None and self._loop is not None and self._listener is not None:
+        if self._spare_fd is None and self._loop is not None and listener in self._listeners:
             # No spare to refuse with: stop reading the listener for a moment rather than
             # spin on it; the kernel's backlog holds (or refuses) the callers meanwhile.
-            fd = self._listener.fileno()
-            self._loop.remove_reader(fd)
-            self._loop.call_later(0.5, self._resume_accepting)
+            self._loop.remove_reader(listener.sock.fileno())
+            self._loop.call_later(0.5, self._resume_accepting, listener)
         self._refused(
             None,
             f"out of file descriptors ({errno.errorcode.get(exc.errno or 0)})",
             count=max(refused, 0),
         )
 
-    def _resume_accepting(self) -> None:
-        if self._listener is None or self._loop is None:
+    def _resume_accepting(self, listener: _Listener) -> None:
+        if listener not in self._listeners or self._loop is None:
             return
         if self._spare_fd is None:
             with contextlib.suppress(OSError):
                 self._spare_fd = os.open(os.devnull, os.O_RDONLY)
-        self._loop.add_reader(self._listener.fileno(), self._accept_ready)
+        self._loop.add_reader(listener.sock.fileno(), self._accept_ready, listener)
 
     def _refused(self, address: str | None, why: str, count: int = 1) -> None:
         self.refused_connections += count
@@ -451,35 +528,51 @@ class SipEndpoint:
             assert self._udp is not None
             self._udp.sendto(data, destination)
             return
-        if transport != "TCP":
+        if transport not in STREAMS or (transport == "TLS" and self._tls is None):
             raise OSError(f"transport {transport} not supported by this endpoint")
-        conn = self._connections.get(destination)
+        key = (transport, destination)
+        conn = self._connections.get(key)
         if conn is not None:
             conn.write(data)
             return
-        queued = self._connecting.get(destination)
+        queued = self._connecting.get(key)
         if queued is not None:
             queued.append((msg, data))
             return
-        self._connecting[destination] = [(msg, data)]
-        task = asyncio.get_running_loop().create_task(self._connect(destination))
+        self._connecting[key] = [(msg, data)]
+        task = asyncio.get_running_loop().create_task(self._connect(transport, destination))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _connect(self, destination: Address) -> None:
+    async def _connect(self, transport: str, destination: Address) -> None:
         assert self._loop is not None
+        key = (transport, destination)
+        tls: dict[str, Any] = {}
+        if transport == "TLS":
+            assert self._tls is not None
+            tls = {
+                "ssl": self._tls.client,
+                "server_hostname": self._tls_names.get(destination, destination[0]),
+                "ssl_handshake_timeout": self._tls.handshake_timeout,
+            }
         try:
             _, conn = await self._loop.create_connection(
-                lambda: _TcpConnection(self), destination[0], destination[1]
+                lambda: _TcpConnection(self, 0, transport), destination[0], destination[1], **tls
             )
-        except OSError as exc:
-            for msg, _ in self._connecting.pop(destination, []):
-                self.ua.report_transport_error(msg, destination, "TCP", str(exc), self.now())
+        except (OSError, ValueError) as exc:  # refused, certificate not trusted, timeout
+            reason = _reason(exc)
+            if transport == "TLS":
+                log.warning(
+                    "sip.tls_connect_failed",
+                    extra={"destination": f"{destination[0]}:{destination[1]}", "why": reason},
+                )
+            for msg, _ in self._connecting.pop(key, []):
+                self.ua.report_transport_error(msg, destination, transport, reason, self.now())
             self.transmit()
             return
         # Key it by the address we dialled too (peername may be normalised differently).
-        self._connections[destination] = conn
-        for _, data in self._connecting.pop(destination, []):
+        self._connections[key] = conn
+        for _, data in self._connecting.pop(key, []):
             conn.write(data)
 
     async def _deliver_events(self) -> None:
@@ -488,4 +581,15 @@ class SipEndpoint:
             try:
                 await self._on_event(event)
             except Exception:
-                log.exception("sip: on_event handler failed for %r", event)
+                log.exception("sip: on_event handler failed for %s", type(event).__name__)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for a failed connection or handshake (no traceback, no key material)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate not accepted: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return exc.reason or type(exc).__name__
+    if isinstance(exc, ConnectionAbortedError | TimeoutError):
+        return str(exc) or "timed out"
+    return str(exc) or type(exc).__name__

@@ -188,11 +188,14 @@ class UserAgent:
         supported: frozenset[str] = frozenset(),
         auto_options: bool = True,
         guard: SourceGuard | None = None,
+        tls_port: int | None = None,
     ) -> None:
-        """``guard``: per-source limits asked before each message is parsed (sip.guard)."""
+        """``guard``: per-source limits asked before each message is parsed (sip.guard);
+        ``tls_port``: where SIP over TLS listens (Via and Contact of TLS messages)."""
         self.guard = guard
         self.local_host = local_host
         self.local_port = local_port
+        self.tls_port = tls_port
         self.user_agent = user_agent
         self.timers = timers
         self.allow = frozenset(m.upper() for m in allow)
@@ -1000,14 +1003,21 @@ class UserAgent:
         host = self.local_host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        return f"SIP/2.0/{transport.upper()} {host}:{self.local_port};branch={branch};rport", branch
+        port = self._port(transport)
+        return f"SIP/2.0/{transport.upper()} {host}:{port};branch={branch};rport", branch
+
+    def _port(self, transport: str) -> int:
+        """The local port of a transport: TLS listens on its own (RFC 3261 26.2: 5061)."""
+        if transport.upper() == "TLS" and self.tls_port is not None:
+            return self.tls_port
+        return self.local_port
 
     def _contact(self, transport: str) -> str:
         host = self.local_host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         suffix = "" if transport.upper() == "UDP" else f";transport={transport.lower()}"
-        return f"<sip:{host}:{self.local_port}{suffix}>"
+        return f"<sip:{host}:{self._port(transport)}{suffix}>"
 
     def _out_of_dialog_request(
         self,

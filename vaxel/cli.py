@@ -41,6 +41,11 @@ def _banner(
         f"Vaxel {__version__} serving {config.server.name!r} (config: {config_path})",
         f"  SIP   {sip.host}:{sip.port} over {', '.join(t.upper() for t in sip.transports)}"
         f"  (domain {sip.domain}, realm {sip.realm})",
+        *(
+            [f"  SIP   {sip.host}:{sip.tls.port} over TLS (certificate {sip.tls.certificate})"]
+            if sip.tls.enabled
+            else []
+        ),
         f"  RTP   {config.rtp.host} ports {config.rtp.port_min}-{config.rtp.port_max}"
         f"  (statistics: {_statistics_build()})",
         f"  HTTP  http://{config.http.host}:{config.http.port}/api/health",
@@ -95,6 +100,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"configuration error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if config.sip.tls.enabled:
+        from .tls import TlsFileError, tls_contexts
+
+        try:
+            tls_contexts(config.sip.tls, Path.cwd())
+        except TlsFileError as exc:
+            problems = "\n".join(f"{file}: {key}: {why}" for key, why in exc.problems)
+            print(f"configuration error:\n{problems}", file=sys.stderr)
+            return EXIT_CONFIG
     print(
         f"{file}: OK ({len(config.numbers)} numbers, {len(config.queues)} queues, "
         f"{len(config.agents)} agents)"

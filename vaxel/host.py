@@ -27,6 +27,7 @@ class Host(Protocol):
     """The parts of a running server every other part may use."""
 
     config: VaxelConfig
+    base_dir: Path  # the working directory relative paths of the configuration start from
     data_dir: Path
     calllog: CallLog
     events: EventHub

@@ -92,10 +92,13 @@ async def test_500_invites_a_second_ban_the_flooder_a_caller_elsewhere_is_answer
         flood = asyncio.create_task(flooder.flood_invites(rate=500, seconds=1.5))
         await asyncio.sleep(0.3)
         answers = [await caller.call("100") for _ in range(3)]
+        # And with audio: the welcome prompt's RTP reaches the caller during the flood.
+        status, sounding = await caller.call_with_audio("100", listen=1.5)
         sent = await flood
-        print("flood sent", sent, "answers", answers)
+        print("flood sent", sent, "answers", answers, "audio packets", sounding)
         assert all(status == 200 for status, _ in answers), answers
         assert max(took for _, took in answers) < 1.0, answers
+        assert status == 200 and sounding >= 30, (status, sounding)
         (ban,) = (await _bans(vaxel))["bans"]
         # Banned for its rate, or (on a loaded machine, the burst's INVITEs still unanswered)
         # for holding more than 20 early dialogs: either strike is the flood's.
@@ -127,8 +130,10 @@ async def test_a_trickle_of_never_acked_invites_is_capped_then_banned(
         trickle = asyncio.create_task(trickler.flood_invites(rate=20, seconds=4))
         await asyncio.sleep(2.0)
         status, took = await caller.call("100")
+        audio_status, sounding = await caller.call_with_audio("100", listen=1.5)
         await trickle
         assert status == 200 and took < 1.0
+        assert audio_status == 200 and sounding >= 30, (audio_status, sounding)
         # Per INVITE (the 200s are retransmitted until the ACK that never comes).
         answered = sum(any(r.status == 200 for r in rs) for rs in trickler.responses.values())
         refused = sum(any(r.status == 503 for r in rs) for rs in trickler.responses.values())
@@ -136,6 +141,10 @@ async def test_a_trickle_of_never_acked_invites_is_capped_then_banned(
         assert answered <= 20 and refused >= 1
         (ban,) = (await _bans(vaxel))["bans"]
         assert ban["address"] == "127.0.0.2" and "early dialogs" in ban["reason"]
+        # The ban expires (ban_seconds = 2 here): the trickler is answered again.
+        await asyncio.sleep(max(0.0, ban["remaining_seconds"]) + 0.5)
+        assert await trickler.options(timeout=1.0) == 200
+        assert (await _bans(vaxel))["bans"] == []
     finally:
         trickler.close()
         caller.close()

@@ -47,9 +47,10 @@ snd_path\t\t{snd}
 
 
 class Baresip:
-    """One baresip process with its own config folder; ``account`` is its accounts line."""
+    """One baresip process with its own config folder; ``account`` is its accounts line;
+    ``extra_config``: more config lines (``module srtp.so``, ``sip_cafile ...``)."""
 
-    def __init__(self, workdir: Path, account: str) -> None:
+    def __init__(self, workdir: Path, account: str, extra_config: str = "") -> None:
         self.exe = require_tool("baresip")
         self.dir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ class Baresip:
         (workdir / "snd").mkdir(exist_ok=True)
         rtp = free_port_range(40)
         (workdir / "config").write_text(
-            _config(self.listen, self.ctrl, self.cons, rtp, tone, workdir / "snd")
+            _config(self.listen, self.ctrl, self.cons, rtp, tone, workdir / "snd") + extra_config
         )
         (workdir / "accounts").write_text(account.replace("{listen}", str(self.listen)) + "\n")
         self.proc: asyncio.subprocess.Process | None = None

@@ -152,6 +152,52 @@ class UdpClient:
             )
         return resp.status, took
 
+    async def call_with_audio(
+        self, number: str = "100", listen: float = 1.5, timeout: float = 5.0
+    ) -> tuple[int | None, int]:
+        """A call whose SDP names a real RTP socket: (final status, RTP packets with sound
+        that arrived within ``listen`` seconds of the 200). ACK and BYE as :meth:`call`."""
+        loop = asyncio.get_running_loop()
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind((self.local_host, 0))
+        rtp.setblocking(False)
+        try:
+            cid = secrets.token_hex(8)
+            body = SDP.format(host=self.local[0], port=rtp.getsockname()[1])
+            invite = request("INVITE", self.target, self.local, user=number, call_id=cid, body=body)
+            self.send(invite)
+            resp, wait, start = None, 0.5, time.monotonic()
+            while resp is None and (left := timeout - (time.monotonic() - start)) > 0:
+                resp = await self.final(cid, min(wait, left))
+                if resp is None and not self.responses.get(cid):
+                    self.send(invite)  # timer A, as in call()
+                wait *= 2
+            if resp is None:
+                return None, 0
+            to_tag = resp.to_addr.params.get("tag")
+            ack = request("ACK", self.target, self.local, user=number, call_id=cid, to_tag=to_tag)
+            self.send(ack)
+            if resp.status != 200:
+                return resp.status, 0
+            sounding = 0
+            end = time.monotonic() + listen
+            while (left := end - time.monotonic()) > 0:
+                try:
+                    data = await asyncio.wait_for(loop.sock_recv(rtp, 2048), left)
+                except TimeoutError:
+                    break
+                # RTP version 2, PCMU/PCMA, and not digital silence (mu-law 0xFF/0x7F).
+                payload = data[12:]
+                if len(data) > 12 and data[0] >> 6 == 2 and data[1] & 0x7F in (0, 8):
+                    sounding += len(payload.strip(b"\xff\x7f\xd5\x55")) > 20
+            bye = request(
+                "BYE", self.target, self.local, user=number, call_id=cid, cseq=2, to_tag=to_tag
+            )
+            self.send(bye)
+            return resp.status, sounding
+        finally:
+            rtp.close()
+
     async def options(self, timeout: float = 1.0) -> int | None:
         cid = secrets.token_hex(8)
         self.send(request("OPTIONS", self.target, self.local, call_id=cid))

@@ -295,6 +295,14 @@ def test_an_oversized_stream_message_carries_its_request_so_513_can_be_routed() 
     with pytest.raises(SipParseError) as info:
         framer.feed(INVITE.split(b"\r\n\r\n")[0] + b"\r\nX-Pad: " + b"y" * MAX_MESSAGE_SIZE)
     assert info.value.status == 513 and isinstance(info.value.message, SipRequest)
+    # One huge header line in a message that arrives whole (end of headers in sight):
+    # answered from the header lines before it, not dropped unanswerable.
+    head, _, body = INVITE.partition(b"\r\n\r\n")
+    whole = head + b"\r\nX-Pad: " + b"y" * 70_000 + b"\r\n\r\n" + body
+    framer = StreamFramer()
+    with pytest.raises(SipParseError) as info:
+        framer.feed(whole)
+    assert info.value.status == 513 and isinstance(info.value.message, SipRequest)
 
 
 def test_framer_tells_a_started_message_from_the_gap_between_messages() -> None:

@@ -56,6 +56,10 @@ DIGITS = "0123456789*#"
 def _contact_destination(binding: Binding) -> tuple[str, int]:  # sip.registrar.Binding
     """Where to send requests for a binding: its Contact, unless the phone is behind NAT
     (the Contact names another host than the REGISTER came from): then the source."""
+    if binding.transport == "TLS":
+        # The connection the phone registered over (RFC 5626-style reuse): a TLS phone
+        # has no certificate of its own to accept a connection from us with.
+        return binding.source
     try:
         uri = parse_uri(binding.contact.strip("<>"))
     except (HeaderError, ValueError):
@@ -108,7 +112,8 @@ class AgentDialer:
         return asyncio.get_running_loop().time()
 
     def contact(self, transport: str = "UDP") -> str:
-        port = self.config.sip.port
+        sip = self.config.sip
+        port = sip.tls.port if transport.upper() == "TLS" else sip.port
         return f"<sip:vaxel@{self.host}:{port};transport={transport.lower()}>"
 
     def owner(self, handle: str | None) -> tuple[str, str] | None:
@@ -140,6 +145,8 @@ class AgentDialer:
                 return []
             trunk = next(iter(self.config.trunks.values()))
             host = await resolve_host(trunk.host)
+            if trunk.transport == "tls":
+                self.sip.set_tls_name((host, trunk.port), trunk.host)
             uri = f"sip:{number}@{trunk.host}:{trunk.port}"
             return [(uri, (host, trunk.port), trunk.transport.upper())]
         return []

@@ -36,6 +36,7 @@ from media import (
 )
 from prompts import PromptResolver
 from sip import (
+    SRTP_KEY_LENGTH,
     AckReceived,
     AuthRejection,
     ByeReceived,
@@ -45,6 +46,7 @@ from sip import (
     HeaderError,
     IncomingRequest,
     InDialogRequest,
+    LineBudget,
     NoCommonCodec,
     Registrar,
     ReInvite,
@@ -134,6 +136,7 @@ class CallController:
         self.sms = sms
         # IVR steps per number, built once (the answering service wraps it: vaxel/calls/wiring.py)
         self.flows: FlowRunner = FlowPlan.from_config(self.config)
+        self._port_lines = LineBudget(lines=5, interval=60.0)  # call.no_media_port lines
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
@@ -423,6 +426,8 @@ class CallController:
                 local_port=leg.local_port,
                 session_id=leg.local_port,
                 session_version=self._session_version(),
+                # The same key as before: a re-INVITE keeps the SRTP context running.
+                srtp_key=leg.srtp.local_key if leg.srtp is not None else self._srtp_key(),
             )
         except NoCommonCodec as exc:
             self._respond(ev.request_id, 488, str(exc)[:100])
@@ -474,13 +479,19 @@ class CallController:
         try:
             leg = await self.media.open_leg()
         except MediaError as exc:
-            log_event(
-                log,
-                "call.no_media_port",
-                level=logging.ERROR,
-                call_id=call.call_id,
-                reason=str(exc),
-            )
+            # Under a flood this is every call: a few lines a minute, the rest counted (in
+            # the next line and in /api/health's rtp_ports.allocation_failures).
+            now = time.monotonic()
+            held = self._port_lines.summary(now)
+            if self._port_lines.allow(now):
+                log_event(
+                    log,
+                    "call.no_media_port",
+                    level=logging.ERROR,
+                    call_id=call.call_id,
+                    reason=str(exc),
+                    suppressed=held,
+                )
             self.feed(E.LegReady(call.call_id, "Service Unavailable: no media port free", 503))
             return
         if call.released:  # the caller left while the port was being bound
@@ -502,6 +513,7 @@ class CallController:
                     local_port=leg.local_port,
                     session_id=leg.local_port,
                     session_version=sv,
+                    srtp_key=self._srtp_key(),
                 )
             except NoCommonCodec as exc:
                 self.feed(E.LegReady(call.call_id, str(exc), 488))
@@ -512,6 +524,10 @@ class CallController:
             call.answer_body = answer.sdp.to_bytes()
         self._watch_quality(call)
         self.feed(E.LegReady(call.call_id))
+
+    def _srtp_key(self) -> bytes | None:
+        """A fresh SRTP master key and salt for an answer (SDES), or None when SRTP is off."""
+        return secrets.token_bytes(SRTP_KEY_LENGTH) if self.config.rtp.srtp else None
 
     def _do_Answer(self, a: A.Answer) -> None:
         call = self.calls[a.key]

@@ -7,7 +7,13 @@ from sip import Negotiated, SessionDescription
 
 
 def apply_sdp(leg: MediaLeg, neg: Negotiated) -> None:
-    """Point ``leg`` at the far end with the negotiated codec and telephone-event type."""
+    """Point ``leg`` at the far end with the negotiated codec and telephone-event type,
+    with SRTP when the SDP keyed it (SDES)."""
+    keys = neg.srtp
+    if keys is None:
+        leg.set_srtp(None)
+    else:
+        leg.set_srtp(keys.suite, keys.local_key, keys.remote_key)
     leg.set_remote(
         neg.remote_address,
         neg.remote_port,

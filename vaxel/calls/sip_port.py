@@ -15,3 +15,6 @@ class SipPort(Protocol):
 
     def transmit(self) -> None:
         """Send what the UA core queued and re-arm its timer."""
+
+    def set_tls_name(self, destination: tuple[str, int], name: str) -> None:
+        """Check the TLS certificate of ``destination`` against host ``name``."""

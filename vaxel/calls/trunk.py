@@ -81,6 +81,8 @@ class TrunkRegistration:
     async def _send(self, auth: tuple[str, str] | None) -> object:
         self._cseq += 1
         host = await resolve_host(self.trunk.host)
+        if self.trunk.transport == "tls":
+            self.sip.set_tls_name((host, self.trunk.port), self.trunk.host)
         uri = f"sip:{self.trunk.host}:{self.trunk.port}"
         aor = f"sip:{self.user}@{self.trunk.host}"
         headers = [("Contact", self.contact(self.trunk.transport)), ("Expires", str(self.expires))]

@@ -28,16 +28,18 @@ from sip import (
     SipEndpoint,
     SourceGuard,
     TcpPolicy,
+    TlsSettings,
 )
 from vaxel.live_state import LiveState, PersistingRegistrar
 from vaxel.logs import log_event
 from vaxel.services.client_presence import ClientPresence
 from vaxel.services.schedules import ScheduleService
 from vaxel.sms import sms_gateway
-from vaxel.startup import bind_error
+from vaxel.startup import StartupError, bind_error
 from vaxel.storage.callbacks import CallbackStore
 from vaxel.storage.database import sessionmaker
 from vaxel.storage.prompt_store import PromptActivations, PromptStore, load_prompt_state
+from vaxel.tls import TlsFileError, tls_contexts
 from vaxel.voicemail import VoicemailService
 
 from .acd_runner import AcdRunner
@@ -144,6 +146,7 @@ class CallStack:
                 idle_timeout=sec.tcp.idle_timeout,
                 read_timeout=sec.tcp.read_timeout,
             ),
+            tls=_tls_settings(server),
             user_agent="Vaxel",
         )
         self.controller = CallController(
@@ -291,6 +294,23 @@ class CallStack:
         self.endpoint.transmit()  # logs any unban that became due
         return out
 
+    def pressure(self) -> dict[str, dict[str, int]]:
+        """Counters of resource pressure since the start (/api/health, the console)."""
+        ports = self.media.ports
+        endpoint = self.endpoint
+        return {
+            "rtp_ports": {
+                "pairs": ports.pairs,
+                "in_use": len(ports.in_use),
+                "allocation_failures": ports.failures,
+            },
+            "sip_connections": {
+                "open": len(endpoint._accepted),
+                "refused": endpoint.refused_connections,
+                "tls_handshake_failures": endpoint.tls_handshake_failures,
+            },
+        }
+
     def security_locks(self) -> list[dict[str, object]]:
         """Authentication lockouts in force (users and sources)."""
         lockout = self.registrar.lockout
@@ -384,6 +404,9 @@ class CallStack:
         try:
             await self.endpoint.start(config.sip.host, config.sip.port)
         except OSError as exc:
+            if self.endpoint.address[1]:  # UDP and TCP are up: it is the TLS port
+                tls = config.sip.tls
+                raise bind_error("sip.tls.port", config.sip.host, tls.port, exc) from None
             raise bind_error("sip.port", config.sip.host, config.sip.port, exc) from None
         for reg in self.trunk_registrations:
             reg.start()
@@ -453,6 +476,20 @@ def _guard_policy(config: VaxelConfig) -> GuardPolicy:
         ban_seconds=sec.ban_seconds,
         ban_max_seconds=sec.ban_max_seconds,
         trusted=tuple(sec.trusted),
+    )
+
+
+def _tls_settings(server: Host) -> TlsSettings | None:
+    """SIP over TLS from [sip.tls] (files relative to the working directory), or None."""
+    tls = server.config.sip.tls
+    if not tls.enabled:
+        return None
+    try:
+        contexts = tls_contexts(tls, server.base_dir)
+    except TlsFileError as exc:
+        raise StartupError(str(exc)) from None
+    return TlsSettings(
+        contexts.server, contexts.client, tls.port, handshake_timeout=tls.handshake_timeout
     )
 
 

@@ -225,7 +225,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/health": {
         "get": operation(
-            "Liveness, version and uptime",
+            "Liveness, version, uptime and resource-pressure counters",
             tag="server",
             public=True,
             ok={
@@ -235,6 +235,27 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "version": {"type": "string"},
                     "uptime_seconds": {"type": "number"},
                     "name": {"type": "string"},
+                    "rtp_ports": {
+                        "type": "object",
+                        "description": "RTP/RTCP port pairs: in the range, in use, and how "
+                        "often a call found none free since the start (answered 503)",
+                        "properties": {
+                            "pairs": {"type": "integer"},
+                            "in_use": {"type": "integer"},
+                            "allocation_failures": {"type": "integer"},
+                        },
+                    },
+                    "sip_connections": {
+                        "type": "object",
+                        "description": "SIP over TCP and TLS: accepted connections open, "
+                        "connections refused (caps, out of descriptors) and failed TLS "
+                        "handshakes since the start",
+                        "properties": {
+                            "open": {"type": "integer"},
+                            "refused": {"type": "integer"},
+                            "tls_handshake_failures": {"type": "integer"},
+                        },
+                    },
                 },
             },
         )

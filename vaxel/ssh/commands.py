@@ -9,6 +9,7 @@ carries the lines over SSH.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os.path
 import shlex
@@ -84,6 +85,14 @@ COMMANDS: dict[str, _Command] = {
         "user NAME keys | key add KEY-LINE | key remove N",
         "a user's SSH public keys for this console (applies at the next sign-in)",
         Action.USERS,
+    ),
+    "security": _Command(
+        "security",
+        "SIP bans and lockouts in force, refused connections, RTP port pressure",
+        Action.AUDIT,
+    ),
+    "unban": _Command(
+        "unban ADDRESS", "lift an address's ban and its authentication lockout", Action.CONFIGURE
     ),
     "exit": _Command("exit", "end the session (also: quit, Ctrl-D)", Action.SELF),
 }
@@ -460,6 +469,49 @@ class Console:
             raise ConsoleError(usage)
         after = await users.update_user(self.actor, name, {"ssh_keys": keys})
         return f"user {name}: {len(after['ssh_keys'])} key(s)"
+
+    async def _cmd_security(self, args: list[str]) -> str:
+        self._no_args("security", args)
+        stack = self._stack()
+        bans = stack.security_bans()
+        locks = stack.security_locks()
+        out = []
+        if bans:
+            rows = [(b["address"], b["reason"], _secs(float(b["remaining_seconds"])), b["count"])  # type: ignore[arg-type]
+                    for b in bans]  # fmt: skip
+            out.append(_table(("banned", "reason", "left", "count"), rows))
+        else:
+            out.append("no bans")
+        if locks:
+            rows = [(lk["kind"], lk["key"], _secs(float(lk["remaining_seconds"])), lk["failures"])  # type: ignore[arg-type]
+                    for lk in locks]  # fmt: skip
+            out.append(_table(("locked", "who", "left", "failures"), rows))
+        else:
+            out.append("no authentication lockouts")
+        pressure = stack.pressure()
+        ports, conns = pressure["rtp_ports"], pressure["sip_connections"]
+        out.append(
+            f"RTP port pairs: {ports['in_use']} of {ports['pairs']} in use, "
+            f"{ports['allocation_failures']} calls found none free"
+        )
+        out.append(
+            f"SIP connections: {conns['open']} open, {conns['refused']} refused, "
+            f"{conns['tls_handshake_failures']} failed TLS handshakes"
+        )
+        return "\n".join(out)
+
+    async def _cmd_unban(self, args: list[str]) -> str:
+        if len(args) != 1:
+            raise ConsoleError("usage: " + COMMANDS["unban"].words)
+        address = args[0]
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConsoleError(f"unban: expected an IP address, got {address[:60]!r}") from None
+        if not self._stack().remove_ban(address):
+            raise ConsoleError(f"unban: {address} is neither banned nor locked")
+        await self.host.audit.record(self.actor, "security.unbanned", address)
+        return f"{address}: ban and lockout lifted"
 
     @staticmethod
     def _no_args(what: str, args: list[str]) -> None:
