@@ -98,6 +98,7 @@ class AgentOfferFailed:
     agent: str
     reason: str
     rejected: bool = False
+    status: int | None = None  # the device's final response, if it sent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,29 @@ class Note:
     key: str
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCall:
+    """An agent's own phone (authenticated) sent an INVITE for a number not in the plan."""
+
+    request_id: str
+    sip_call_id: str
+    agent: str
+    dialled: str  # the request URI's user part, a queue prefix included
+    queue: str | None = None  # chosen by a header (X-Vaxel-Queue), if the phone sent one
+    sdp_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Click-to-call: ring ``device`` of ``agent``, then call ``number`` and bridge."""
+
+    call_id: str  # chosen by the executor (the API returns it)
+    agent: str
+    device: str | None  # where the agent is reached (None: not reachable)
+    number: str
+    queue: str | None = None
 
 
 CallInput = (
