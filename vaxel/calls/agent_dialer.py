@@ -114,7 +114,7 @@ class AgentDialer:
 
     def ring(self, a: A.RingAgent) -> None:
         call = self.calls[a.key]
-        agent_leg = AgentLeg(a.agent, a.device)
+        agent_leg = AgentLeg(a.agent, a.device, caller_id=a.caller_id)
         old = call.agents.pop(a.agent, None)
         if old is not None:
             self.release(old)
@@ -189,7 +189,11 @@ class AgentDialer:
         if agent_leg.agent == CUSTOMER:  # a callback's customer sees the centre's number
             trunk = next(iter(self.config.trunks.values()), None)
             caller = (trunk.caller_id if trunk is not None else None) or "vaxel"
+        caller = agent_leg.caller_id or caller  # an outbound call's queue or company number
         headers = [("Contact", self.contact(agent_leg.transport))]
+        if agent_leg.caller_id and agent_leg.device.startswith(TEL_DEVICE):
+            # The network shows (and bills) the asserted identity, not the From (RFC 3325).
+            headers.append(("P-Asserted-Identity", f"<sip:{caller}@{self.host}>"))
         if auth_header is not None:
             headers.append(auth_header)
         assert agent_leg.offer_sdp is not None
@@ -254,12 +258,14 @@ class AgentDialer:
             return
         reason = f"{status} {resp.reason}".strip()
         if status in DECLINES:
-            self.feed(E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True))
+            self.feed(
+                E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True, status=status)
+            )
         else:
-            self.failed(key, agent, f"failed: {reason}")
+            self.failed(key, agent, f"failed: {reason}", status)
 
-    def failed(self, key: str, agent: str, reason: str) -> None:
-        self.feed(E.AgentOfferFailed(key, agent, reason))
+    def failed(self, key: str, agent: str, reason: str, status: int | None = None) -> None:
+        self.feed(E.AgentOfferFailed(key, agent, reason, status=status))
 
     def _retry_with_credentials(
         self, call: InboundCall, agent_leg: AgentLeg, resp: SipResponse
