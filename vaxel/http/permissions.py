@@ -36,6 +36,7 @@ RULES: dict[tuple[str, str], Action] = {
     ("POST", f"{_A}/pause"): Action.ACT_AGENT,
     ("POST", f"{_A}/ready"): Action.ACT_AGENT,
     ("POST", f"{_A}/wrapup_done"): Action.ACT_AGENT,
+    ("POST", f"{_A}/dial"): Action.ACT_AGENT,  # click-to-call (docs/outbound.md)
     # scheduled logins: anyone on the board sees the plan, admins change it
     ("GET", "/api/schedules"): Action.VIEW_LIVE,
     ("GET", "/api/staffing"): Action.VIEW_LIVE,

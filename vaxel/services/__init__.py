@@ -2,6 +2,7 @@
 
 from .agents import AgentService
 from .audit import Actor, AuditEntry, AuditLog
+from .dialling import DialService
 from .errors import ServiceError
 from .live_figures import LiveFigures
 from .report_centre import ReportCentre
@@ -14,6 +15,7 @@ __all__ = [
     "AgentService",
     "AuditEntry",
     "AuditLog",
+    "DialService",
     "LiveFigures",
     "ReportCentre",
     "ReportScheduler",
