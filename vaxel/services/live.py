@@ -183,6 +183,7 @@ def live_call_json(
     wait_end = call.connected_at if call.connected_at is not None else now
     return {
         "call_id": call.key,
+        "kind": call.kind,  # inbound, outbound, click-to-call, direct (docs/outbound.md)
         "a_number": call.a_number,
         "b_number": call.b_number,
         "queue": acd_view.call.queue if acd_view is not None else call.queue,
