@@ -302,6 +302,7 @@ class CallController:
             b_number = ""
         a_number = _user_of(req.headers.get("From"))
         # Agents' own phones must prove who they are before they may place calls.
+        authenticated: str | None = None
         if self.core.accepting and self.directory.is_agent(a_number):
             auth = self.registrar.authenticate_request(
                 req, time.time(), proxy=True, source=ev.source
@@ -318,6 +319,7 @@ class CallController:
                     )
                 self._respond(ev.request_id, auth.status, auth.reason, headers=auth.headers)
                 return
+            authenticated = auth.username
         sdp_error = None
         offer = None
         if req.body:
@@ -328,9 +330,15 @@ class CallController:
         target = self.directory.target(b_number)
         self._offers[ev.request_id] = offer
         self._hints[ev.request_id] = endpoint_hints(req.headers.get("User-Agent"), offer)
-        if target is None and a_number is not None and self.directory.is_agent(a_number):
-            # An agent's phone (authenticated above) dialled out: docs/outbound.md.
-            self._place(ev, a_number, b_number, sdp_error)
+        if target is None and authenticated is not None:
+            # An agent's phone (authenticated above) dialled out: docs/outbound.md. The call
+            # is the credentials' agent's, so a From naming a colleague is refused.
+            if authenticated != a_number:
+                self._offers.pop(ev.request_id, None)
+                self._hints.pop(ev.request_id, None)
+                self._respond(ev.request_id, 403, "Forbidden: From does not match credentials")
+                return
+            self._place(ev, authenticated, b_number, sdp_error)
             return
         if target is None:
             log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
