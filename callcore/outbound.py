@@ -442,10 +442,10 @@ def _direct_leg_ready(core: CallCore, call: CallState, ev: E.LegReady, now: floa
         leg.after_ack = "closed"
         out.append(A.Answer(call.key))
         return
-    devices = core.presence.devices(leg.agent) if core.presence.available(leg.agent) else ()
+    free = core.presence.available(leg.agent) and not _on_own_call(core, leg.agent, call.key)
+    devices = core.presence.devices(leg.agent) if free else ()
     if not devices:
-        why = "busy" if not core.presence.available(leg.agent) else "no device"
-        _direct_missed(core, call, now, out, why)
+        _direct_missed(core, call, now, out, "no device" if free else "busy")
         return
     # The caller hears the ringing tone of their own phone until the agent answers (no
     # 200 OK before): nothing is charged for an unanswered direct call.
@@ -458,6 +458,15 @@ def _direct_leg_ready(core: CallCore, call: CallState, ev: E.LegReady, now: floa
         call.offers[name] = Offer(name, device)
         out.append(A.RingAgent(call.key, name, device))
     core._arm(call, now + call.target.ring_timeout)
+
+
+def _on_own_call(core: CallCore, agent: str, but: str) -> bool:
+    """Whether the agent is on another call outside the queues (the ACD does not see
+    a logged-out agent's outbound or direct calls)."""
+    return any(
+        c.key != but and isinstance(c.leg, OutLeg) and c.leg.agent == agent and c.leg.engaged
+        for c in core.calls.values()
+    )
 
 
 def _direct_answered(core: CallCore, call: CallState, name: str, now: float,

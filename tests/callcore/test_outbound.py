@@ -240,6 +240,19 @@ def test_a_busy_agent_sends_the_direct_caller_to_voicemail_without_ringing() -> 
     assert w.services[key].service == "voicemail"
 
 
+def test_an_agent_on_an_outbound_call_is_busy_for_their_direct_number() -> None:
+    w = World()  # a1 is not logged in to the ACD: only the call core knows of the call
+    key = placed(w, agent="a1")
+    w.feed(E.AgentAnswered(key, CUSTOMER))
+    direct = w.invite("150")
+    assert (direct, "a1") not in w.ringing
+    missed = next(e for e in w.log if e.kind == "direct_missed")
+    assert missed.data == {"why": "busy"}
+    w.feed(E.CallerGone(key, "hangup"))
+    again = w.invite("150")
+    assert (again, "a1") in w.ringing  # free again: the direct number rings
+
+
 def test_a_declined_direct_call_goes_to_voicemail_once_every_device_said_no() -> None:
     w = World()
     w.presence.devices_of["a1"] = ("sip:a1", "tel:0709000001")

@@ -36,7 +36,8 @@ caller_id = "0812345000"
 
 def _pcaps(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "g711a.pcap").symlink_to("/usr/share/sip-tester/g711a.pcap")
+    for name in ("g711a.pcap", "dtmf_2833_1.pcap"):  # uac_pcap plays both
+        (folder / name).symlink_to(f"/usr/share/sip-tester/{name}")
 
 
 async def _vaxel(tmp_path: Path, trunk_port: int, extra_numbers: str = "") -> RunningVaxel:
@@ -44,7 +45,9 @@ async def _vaxel(tmp_path: Path, trunk_port: int, extra_numbers: str = "") -> Ru
         tmp_path,
         replace={
             "port = 5080": f'port = {trunk_port}\nusername = "trunkuser"\npassword = "trunkpass"',
-            'sip_password = "secret1001"': 'sip_password = "secret1001"\noutbound_queue = "support"',
+            'sip_password = "secret1001"': (
+                'sip_password = "secret1001"\noutbound_queue = "support"'
+            ),
             'voicemail_email = "support@localhost"': (
                 'voicemail_email = "support@localhost"\n'
                 f'outbound_caller_id = "{QUEUE_CALLER_ID}"\noutbound_wrap_up = 30'
@@ -224,18 +227,29 @@ async def test_a_direct_number_rings_the_agents_phone_then_takes_a_voicemail(
             tmp_path / "caller", builtin="uac_pcap", target=vaxel.sip_target, timeout=40
         ).run_with("-s", "150")
         phone_res = await phone.wait()
-        assert phone_res.returncode == 0, phone_res.explain()  # rang, then CANCEL
-        assert caller.returncode == 0, caller.explain()
-        (hangup,) = await _events(vaxel, "hangup", wait=20)
+        await _events(vaxel, "hangup", wait=20)
         events = await vaxel.server.calllog.events()
+        steps = [(e.kind, e.agent, e.data) for e in events]
+        assert phone_res.returncode == 0, f"{steps}\n{phone_res.explain()}"  # rang, CANCEL
+        assert caller.returncode == 0, f"{steps}\n{caller.explain()}"
+        hangup = next(e for e in events if e.kind == "hangup")
         rows = await vaxel.server.calllog.calls()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{vaxel.http}/api/voicemails", headers=AUTH) as resp:
+                voicemails = (await resp.json())["voicemails"]
     finally:
         await vaxel.server.stop()
     kinds = [e.kind for e in events if e.call_id == hangup.call_id]
     assert "direct_offered" in kinds and "arrived" not in kinds, kinds
     missed = next(e for e in events if e.kind == "direct_missed")
     assert missed.agent == "1001" and missed.data == {"why": "no answer"}
-    assert any(k.startswith("voicemail_") for k in kinds), kinds
+    assert "voicemail_stored" in kinds, kinds
+    (vm,) = voicemails  # in the agent's own mailbox
+    assert (vm["agent"], vm["b_number"], vm["recipient"]) == (
+        "1001",
+        "150",
+        "agent1001@localhost",
+    ), vm
     assert _when(caller, r"^SIP/2.0 180") < _when(caller, r"^SIP/2.0 200")
     (row,) = rows
     assert row.outcome == "voicemail" and row.queue is None

@@ -133,7 +133,7 @@ class CallController:
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
-        self.presence = Presence(runner.acd, registrar, lambda: self.core)
+        self.presence = Presence(runner.acd, registrar)
         self.core = CallCore(
             route=directory.target,
             queue_options=self._queue_options,

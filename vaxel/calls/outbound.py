@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from acd import Acd, AcdError, AgentState, Calendar
-from callcore import CallCore, CallKind, OutboundPolicy, Phase
+from callcore import OutboundPolicy
 from config import VaxelConfig
 from sip import Registrar
 
@@ -67,10 +67,9 @@ def direct_calendars(config: VaxelConfig) -> Callable[[str, float], bool]:
 class Presence:
     """What the call core asks about an agent: where they are reached, and whether free."""
 
-    def __init__(self, acd: Acd, registrar: Registrar, core: Callable[[], CallCore]) -> None:
+    def __init__(self, acd: Acd, registrar: Registrar) -> None:
         self.acd = acd
         self.registrar = registrar
-        self._core = core
 
     def devices(self, agent: str) -> tuple[str, ...]:
         """The ACD login's device (a SIP phone, a number, a remote login), and the agent's
@@ -93,17 +92,12 @@ class Presence:
         return devices[0] if devices else None
 
     def available(self, agent: str) -> bool:
+        """Not on a queue call nor offered one (the ACD knows); the call core itself knows
+        of the agent's calls outside the queues."""
         try:
-            if self.acd.agent_view(agent).state in _ON_A_CALL:
-                return False
+            return self.acd.agent_view(agent).state not in _ON_A_CALL
         except AcdError:
             return False
-        for call in self._core().calls.values():
-            if call.phase in (Phase.RELEASING, Phase.ENDED):
-                continue
-            if call.kind != CallKind.INBOUND and call.agent == agent:
-                return False
-        return True
 
 
 async def direct_closed(
