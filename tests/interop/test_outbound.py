@@ -234,9 +234,11 @@ async def test_a_direct_number_rings_the_agents_phone_then_takes_a_voicemail(
         assert caller.returncode == 0, f"{steps}\n{caller.explain()}"
         hangup = next(e for e in events if e.kind == "hangup")
         rows = await vaxel.server.calllog.calls()
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{vaxel.http}/api/voicemails", headers=AUTH) as resp:
-                voicemails = (await resp.json())["voicemails"]
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{vaxel.http}/api/voicemails", headers=AUTH) as resp,
+        ):
+            voicemails = (await resp.json())["voicemails"]
     finally:
         await vaxel.server.stop()
     kinds = [e.kind for e in events if e.call_id == hangup.call_id]
