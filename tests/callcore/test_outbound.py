@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from callcore import CUSTOMER, Placement, Refusal, decide
 from callcore import events as E
-from tests.callcore.world import OUTBOUND, World
+from tests.callcore.world import OUTBOUND, World, make_acd
 
 NUMBER = "0701234567"
 
@@ -287,3 +290,95 @@ def test_the_caller_hanging_up_while_the_agent_rings_stops_the_ringing() -> None
     w.feed(E.CallerGone(key, "cancelled"))
     assert not w.ringing and w.summaries[key].outcome == "cancelled"
     assert state(w, "a1") == "ready"
+
+
+# ---------------------------------------------------------------------- the ACD beside them
+
+
+def test_dialling_out_withdraws_a_ringing_offer_and_a_paused_agent_stays_paused() -> None:
+    w = World()
+    w.login("a0")
+    inbound = w.queued_call()
+    assert (inbound, "a0") in w.ringing
+    key = placed(w)
+    assert (inbound, "a0") not in w.ringing and state(w, "a0") == "busy"
+    assert inbound in {c.id for c in w.acd.waiting()}  # the caller keeps waiting
+    w.feed(E.CallerGone(key, "cancelled"))
+    w.acd_do("agent_pause", "a0", "lunch")
+    paused = placed(w)
+    assert state(w, "a0") == "busy"
+    w.feed(E.AgentOfferFailed(paused, CUSTOMER, "failed: 404 Not Found", False, 404))
+    view = w.acd.agent_view("a0")
+    assert (view.state.value, view.pause_reason) == ("paused", "lunch")
+
+
+OUT_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("place"), st.sampled_from(["a0", "a1", "a2"])),
+        st.tuples(st.just("dial"), st.sampled_from(["a0", "a1", "a2"])),
+        st.tuples(st.just("direct"), st.sampled_from(["150", "151"])),
+        st.tuples(st.just("inbound"), st.just("100")),
+        st.tuples(st.just("ack"), st.integers(0, 9)),
+        st.tuples(st.just("answer"), st.integers(0, 9)),
+        st.tuples(st.just("fail"), st.integers(0, 9)),
+        st.tuples(st.just("caller_bye"), st.integers(0, 9)),
+        st.tuples(st.just("far_bye"), st.integers(0, 9)),
+        st.tuples(st.just("service_done"), st.integers(0, 9)),
+        st.tuples(st.just("advance"), st.floats(0.1, 40.0)),
+    ),
+    max_size=50,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(OUT_OPS)
+def test_random_orders_of_calls_outside_the_queues_never_leave_an_agent_busy(ops: list) -> None:
+    w = World(acd=make_acd(3, ring_timeout=15, wrap_up=5))
+    w.login("a0", "a1", "a2")
+    started: list[str] = []
+    n = 0
+
+    def pick(items: list, i: int):  # noqa: ANN202
+        return items[i % len(items)] if items else None
+
+    for op, arg in ops:
+        live = sorted(w.core.calls)
+        if op == "place":
+            key = w.place(arg, NUMBER)
+            if key in w.core.calls:
+                started.append(key)
+        elif op == "dial":
+            n += 1
+            refusal, actions = w.core.dial(E.Dial(f"d{n}", arg, f"sip:{arg}", NUMBER), w.now)
+            w.run(actions)
+            if refusal is None:
+                started.append(f"d{n}")
+        elif op in ("direct", "inbound"):
+            started.append(w.invite(arg))
+        elif op == "ack" and (key := pick(live, arg)):
+            w.feed(E.CallerAcked(key))
+        elif op == "answer" and (pair := pick(sorted(w.ringing), arg)):
+            w.feed(E.AgentAnswered(*pair))
+        elif op == "fail" and (pair := pick(sorted(w.ringing), arg)):
+            w.feed(E.AgentOfferFailed(*pair, "rejected: 486 Busy Here", True, 486))
+        elif op == "caller_bye" and (key := pick(live, arg)):
+            w.feed(E.CallerGone(key, "hangup"))
+        elif op == "far_bye" and (pair := pick(sorted(w.bridged.items()), arg)):
+            w.feed(E.AgentGone(*pair, "hangup"))
+        elif op == "service_done" and (key := pick(live, arg)):
+            w.feed(E.ServiceFinished(key))
+        elif op == "advance":
+            w.advance(arg)
+        for (key, _), _device in w.ringing.items():
+            assert key in w.core.calls, "a device rings for a call that ended"
+    for key in list(w.core.calls):
+        w.feed(E.CallerGone(key, "hangup"))
+        call = w.core.calls.get(key)
+        if call is not None:  # a click-to-call has no caller leg: its agent hangs up
+            for agent in list(call.offers):
+                w.feed(E.AgentGone(key, agent, "hangup"))
+    w.advance(120)
+    assert not w.core.calls and not w.ringing and not w.bridged
+    assert set(w.summaries) == set(started), "a call without (or with an extra) summary"
+    for agent in ("a0", "a1", "a2"):
+        assert state(w, agent) == "ready", f"{agent} stuck in {state(w, agent)}"
