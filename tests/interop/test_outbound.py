@@ -31,6 +31,9 @@ enabled = true
 allowed_prefixes = ["0"]
 blocked_prefixes = ["0900"]
 caller_id = "0812345000"
+
+[calendars.never]
+hours = {}
 """
 
 
@@ -255,3 +258,30 @@ async def test_a_direct_number_rings_the_agents_phone_then_takes_a_voicemail(
     assert _when(caller, r"^SIP/2.0 180") < _when(caller, r"^SIP/2.0 200")
     (row,) = rows
     assert row.outcome == "voicemail" and row.queue is None
+
+
+async def test_a_closed_direct_number_plays_its_closed_prompt_then_takes_a_voicemail(
+    tmp_path: Path,
+) -> None:
+    vaxel = await _vaxel(
+        tmp_path, free_port(), extra_numbers='"151" = { direct = "1001", calendar = "never" }'
+    )
+    _pcaps(tmp_path / "caller" / "pcap")
+    try:
+        caller = await Sipp(
+            tmp_path / "caller", builtin="uac_pcap", target=vaxel.sip_target, timeout=40
+        ).run_with("-s", "151")
+        await _events(vaxel, "hangup", wait=20)
+        events = await vaxel.server.calllog.events()
+    finally:
+        await vaxel.server.stop()
+    steps = [(e.kind, e.agent, e.data) for e in events]
+    assert caller.returncode == 0, f"{steps}\n{caller.explain()}"
+    kinds = [e.kind for e in events]
+    assert "direct_offered" not in kinds, steps  # nothing rings outside the hours
+    missed = next(e for e in events if e.kind == "direct_missed")
+    assert missed.data == {"why": "closed"}, steps
+    # The closed prompt and the greeting outlast SIPp's 7 s of audio: the voicemail step
+    # runs (and hears silence); the message itself is tested in the no-answer case above.
+    assert {"voicemail_stored", "voicemail_empty"} & set(kinds), steps
+    assert "prompt_missing" not in kinds and "service_unavailable" not in kinds, steps
