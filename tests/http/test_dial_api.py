@@ -17,6 +17,7 @@ from tests.http.test_access_matrix import sign_in
 from tests.support import demo_toml_with
 from vaxel.server import VaxelServer
 
+NUMBER = "0701234567"
 OUTBOUND = """
 [outbound]
 enabled = true
@@ -114,3 +115,18 @@ async def test_bad_dials_are_refused_naming_the_field(
     got, answer = await dial_api.call("POST", "/api/agents/1001/dial", body)
     message = answer["error"]["message"]
     assert got == status and all(w in message for w in words), (got, message)
+
+
+async def test_an_agent_logged_in_on_a_phone_number_is_rung_there_through_the_trunk(
+    dial_api: Api,
+) -> None:
+    token = await sign_in(dial_api, "1002", "demo-1002-password")
+    body = {"device": "pstn", "number": "0709998877"}
+    status, _ = await _post(dial_api, token, "/api/agents/1002/login", body)
+    assert status == 200
+    status, answer = await _post(dial_api, token, "/api/agents/1002/dial", {"number": NUMBER})
+    assert status == 201, answer
+    stack = dial_api.server.calls
+    assert stack is not None
+    call = stack.controller.core.calls[answer["call"]["call_id"]]
+    assert {a: o.device for a, o in call.offers.items()} == {"1002": "tel:0709998877"}
