@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from calllog import CallEvent, EventKind, Outcome
+from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome
 
 from . import actions as A
 from . import events as E
@@ -230,9 +230,11 @@ def dial(core: CallCore, ev: E.Dial, now: float) -> tuple[Refusal | None, list[A
 
 
 def _refused_event(call_id: str, agent: str, number: str, why: Refusal, now: float) -> CallEvent:
-    data = {"number": number, "status": why.status, "reason": why.reason}
-    return CallEvent(call_id, K.OUTBOUND_REFUSED, at=_at(now), agent=agent, b_number=number,
-                     data=data)  # fmt: skip
+    # The agent's event, not a call's: a refused dial never became a call (no summary, no
+    # "live" call for the recovery at the next start to close).
+    data = {"number": number, "status": why.status, "reason": why.reason, "sip_call_id": call_id}
+    return CallEvent(AGENT_CALL_ID, K.OUTBOUND_REFUSED, at=_at(now), agent=agent,
+                     b_number=number, data=data)  # fmt: skip
 
 
 def _ring_customer(core: CallCore, call: CallState, now: float, out: list[A.Action]) -> None:

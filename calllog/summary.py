@@ -94,7 +94,7 @@ def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
         return Outcome.OUTBOUND
     if K.DIRECT_ANSWERED in kinds:
         return Outcome.DIRECT
-    if K.OUTBOUND_REFUSED in kinds or (K.OUTBOUND_PLACED in kinds and cause != "cancelled"):
+    if K.OUTBOUND_PLACED in kinds and cause != "cancelled":
         return Outcome.OUTBOUND_FAILED
     if cause in _CAUSES:
         return str(cause)

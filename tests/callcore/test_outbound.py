@@ -132,6 +132,7 @@ def test_a_refused_number_gets_403_with_the_reason_and_a_log_event() -> None:
     assert w.responses[rid] == [403] and not w.core.calls
     (ev,) = [e for e in w.log if e.kind == "outbound_refused"]
     assert ev.agent == "a0" and ev.data is not None and "0900" in ev.data["reason"]
+    assert ev.call_id == "-" and not w.fold.live_calls()  # the agent's event: no call
 
 
 # ---------------------------------------------------------------------- click-to-call
