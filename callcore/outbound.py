@@ -223,8 +223,10 @@ def dial(core: CallCore, ev: E.Dial, now: float) -> tuple[Refusal | None, list[A
               via="api", device=ev.device)  # fmt: skip
     _engage(call, leg, out)
     call.offers[ev.agent] = Offer(ev.agent, ev.device)
-    # The agent's phone shows the number about to be called.
-    out.append(A.RingAgent(call.key, ev.agent, ev.device, caller_id=leg.number))
+    # The agent's SIP phone shows the number about to be called; a phone number reached
+    # through the trunk gets the company's (a carrier refuses numbers it cannot assert).
+    shown = leg.caller_id if ev.device.startswith(TEL) else leg.number
+    out.append(A.RingAgent(call.key, ev.agent, ev.device, caller_id=shown))
     core._arm(call, now + core.outbound.agent_ring_timeout)
     return None, out
 

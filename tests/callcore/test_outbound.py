@@ -160,6 +160,13 @@ def test_click_to_call_rings_the_agent_first_then_the_customer() -> None:
     assert placed_ev.data is not None and placed_ev.data["via"] == "api"
 
 
+def test_click_to_call_to_an_agent_on_a_phone_number_shows_the_companys_number() -> None:
+    w = World()
+    _, actions = w.core.dial(E.Dial("c2c-1", "a0", "tel:0709000000", NUMBER), w.now)
+    w.run(actions)
+    assert w.ring_caller_ids[("c2c-1", "a0")] == "0812341111"
+
+
 def test_click_to_call_whose_agent_does_not_answer_never_calls_the_customer() -> None:
     w = World()
     w.login("a0")
