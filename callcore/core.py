@@ -861,6 +861,7 @@ _HANDLERS: dict[type, _Handler] = {
     E.Note: CallCore._note,
     E.MediaClosed: CallCore._media_closed,
     E.AgentAnswered: CallCore._agent_answered,
+    E.AgentRinging: lambda core, call, ev, now, out: None,  # only outbound calls relay it
     E.AgentKeyed: CallCore._agent_keyed,
     E.AgentOfferFailed: CallCore._agent_failed,
     E.AgentGone: CallCore._agent_gone,

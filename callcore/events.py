@@ -90,6 +90,14 @@ class AgentAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentRinging:
+    """The dialled device rings (a 180/183 came): an outbound call tells the agent's phone."""
+
+    key: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentOfferFailed:
     """The agent's device could not be reached or refused; ``rejected`` is a decline
     (486/600/603), anything else a failure (not registered, 404, timeout ...)."""
@@ -203,6 +211,7 @@ CallInput = (
     | ServiceFinished
     | DialogueFailed
     | AgentAnswered
+    | AgentRinging
     | AgentOfferFailed
     | AgentKeyed
     | AgentGone

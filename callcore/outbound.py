@@ -146,6 +146,7 @@ class OutLeg:
     connected_leg: str | None = None  # direct: the device leg that answered
     after_ack: str | None = None  # direct: "voicemail" or "closed" once the caller ACKed
     failed: str | None = None  # why the far end was not reached
+    ringing: bool = False  # the agent's phone was told the far end rings (180)
 
 
 def _leg(call: CallState) -> OutLeg:
@@ -339,6 +340,16 @@ def _agent_answered(core: CallCore, call: CallState, ev: E.AgentAnswered, now: f
         out.append(A.Bridge(call.key, CUSTOMER))
     else:
         out.append(A.BridgeAgents(call.key, leg.agent, CUSTOMER))
+
+
+def _agent_ringing(core: CallCore, call: CallState, ev: E.AgentRinging, now: float,
+                   out: list[A.Action]) -> None:  # fmt: skip
+    """The customer's phone rings: the agent's phone plays its ringing tone (180)."""
+    leg = _leg(call)
+    if call.kind == CallKind.OUTBOUND and ev.agent == CUSTOMER and call.phase == Phase.DIALING:
+        if not leg.ringing and not call.caller_gone:
+            leg.ringing = True
+            out.append(A.Respond(call.request_id, 180, "Ringing"))
 
 
 def _agent_failed(core: CallCore, call: CallState, ev: E.AgentOfferFailed, now: float,
@@ -536,6 +547,7 @@ HANDLERS: dict[type, _Handler] = {
     E.CallerAcked: _acked,
     E.CallerGone: _caller_gone,
     E.AgentAnswered: _agent_answered,
+    E.AgentRinging: _agent_ringing,
     E.AgentOfferFailed: _agent_failed,
     E.AgentGone: _agent_gone,
     E.ServiceFinished: _service_finished,

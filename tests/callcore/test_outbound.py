@@ -65,8 +65,10 @@ def test_the_agents_phone_dials_out_through_the_trunk_and_is_bridged_on_the_answ
     assert w.ringing[(key, CUSTOMER)] == f"tel:{NUMBER}"
     assert w.ring_caller_ids[(key, CUSTOMER)] == "0812341111"  # queue q's caller id
     assert state(w, "a0") == "busy" and w.responses[rid] == []  # no 200 before the answer
+    w.feed(E.AgentRinging(key, CUSTOMER))
+    w.feed(E.AgentRinging(key, CUSTOMER))  # 180 then 183: the phone is told once
     w.feed(E.AgentAnswered(key, CUSTOMER))
-    assert w.responses[rid] == [200] and w.bridged == {key: CUSTOMER}
+    assert w.responses[rid] == [180, 200] and w.bridged == {key: CUSTOMER}
     w.feed(E.CallerAcked(key))
     w.advance(60)
     w.feed(E.CallerGone(key, "hangup"))  # the agent hangs up: BYE to the customer

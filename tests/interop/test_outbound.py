@@ -134,6 +134,8 @@ async def test_an_agents_phone_calls_out_through_the_trunk_with_the_queues_calle
     assert froms and all(QUEUE_CALLER_ID in f for f in froms), froms
     assert any("trunkuser" in a for a in _header(received, "Proxy-Authorization")), received
     assert busy_seen, "the agent was not busy for the ACD during the outbound call"
+    # The trunk's 180 reached the phone before the 200: it played its ringing tone.
+    assert _when(phone_res, r"^SIP/2.0 180") < _when(phone_res, r"^SIP/2.0 200 OK")
     assert state_after == "wrap_up"  # the queue's outbound_wrap_up
     rtp = hangup.data["rtp"]
     assert rtp["caller"]["received"] > 50 and rtp["customer"]["received"] > 50, rtp
@@ -285,3 +287,21 @@ async def test_a_closed_direct_number_plays_its_closed_prompt_then_takes_a_voice
     # runs (and hears silence); the message itself is tested in the no-answer case above.
     assert {"voicemail_stored", "voicemail_empty"} & set(kinds), steps
     assert "prompt_missing" not in kinds and "service_unavailable" not in kinds, steps
+
+
+async def test_the_agent_cancelling_cancels_the_call_at_the_trunk(tmp_path: Path) -> None:
+    trunk_port = free_port()
+    vaxel = await _vaxel(tmp_path, trunk_port)
+    trunk = Sipp(tmp_path / "trunk", scenario="ring_no_answer.xml", port=trunk_port, timeout=30)
+    try:
+        await trunk.start()
+        phone = await _agent_phone(tmp_path / "phone", "agent_cancels.xml", vaxel, NUMBER).run()
+        trunk_res = await trunk.wait()
+        await _events(vaxel, "hangup")
+        rows = await vaxel.server.calllog.calls()
+    finally:
+        await vaxel.server.stop()
+    assert phone.returncode == 0, phone.explain()  # 180 relayed, then 200 + 487 to CANCEL
+    assert trunk_res.returncode == 0, trunk_res.explain()  # rang, then got the CANCEL
+    (row,) = rows
+    assert (row.outcome, row.agent) == ("cancelled", "1001")

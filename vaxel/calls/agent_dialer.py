@@ -221,6 +221,9 @@ class AgentDialer:
         agent_leg = self.leg_of(key, agent)
         resp: SipResponse = ev.response
         status = resp.status
+        if agent_leg is not None and 100 < status < 200 and not agent_leg.answered:
+            self.feed(E.AgentRinging(key, agent))  # an outbound call's phone hears it ring
+            return
         if agent_leg is None or status < 200 or agent_leg.answered:
             return
         if 200 <= status < 300:
