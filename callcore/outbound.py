@@ -346,10 +346,10 @@ def _agent_ringing(core: CallCore, call: CallState, ev: E.AgentRinging, now: flo
                    out: list[A.Action]) -> None:  # fmt: skip
     """The customer's phone rings: the agent's phone plays its ringing tone (180)."""
     leg = _leg(call)
-    if call.kind == CallKind.OUTBOUND and ev.agent == CUSTOMER and call.phase == Phase.DIALING:
-        if not leg.ringing and not call.caller_gone:
-            leg.ringing = True
-            out.append(A.Respond(call.request_id, 180, "Ringing"))
+    relay = call.kind == CallKind.OUTBOUND and ev.agent == CUSTOMER and call.phase == Phase.DIALING
+    if relay and not leg.ringing and not call.caller_gone:
+        leg.ringing = True
+        out.append(A.Respond(call.request_id, 180, "Ringing"))
 
 
 def _agent_failed(core: CallCore, call: CallState, ev: E.AgentOfferFailed, now: float,
