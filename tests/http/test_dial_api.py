@@ -83,7 +83,9 @@ async def test_click_to_call_rings_the_agents_phone_and_shows_in_the_calls(
     assert b"0701234567" in from_line, from_line
     status, calls = await dial_api.call("GET", "/api/calls")
     assert status == 200
-    assert [c["call_id"] for c in calls["calls"]] == [call["call_id"]]
+    assert [(c["call_id"], c["kind"], c["state"], c["agent"]) for c in calls["calls"]] == [
+        (call["call_id"], "click-to-call", "ringing", "1001")
+    ]
     assert dial_api.server.calls is not None
     # Busy for the ACD while the click-to-call rings: no queue call is offered meanwhile.
     assert dial_api.server.calls.acd.agent_view("1001").state.value == "busy"

@@ -167,6 +167,8 @@ def live_call_json(
     ``quality``: the latest interval MOS per leg (docs/mos.md)."""
     if call.connected_at is not None:
         state = "connected"
+    elif call.kind != "inbound" and call.phase in ("briefing", "dialing"):
+        state = "ringing"  # an outbound call's far end (or click-to-call's agent) rings
     elif acd_view is not None:
         state = acd_view.state
     elif call.in_acd:
