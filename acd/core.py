@@ -501,10 +501,15 @@ class Acd:
             self._free(a, "call ended", now, out)
         return self._finish(now, out)
 
-    def agent_engaged(self, agent_id: str, call_id: str, *, now: float) -> list[Command]:
+    def agent_engaged(
+        self, agent_id: str, call_id: str, *, now: float, only_ready: bool = False
+    ) -> list[Command]:
         """The agent is on a call outside the queues (an outbound call, a direct number):
-        busy, no offers, until :meth:`agent_released`. A logged-out agent stays so."""
+        busy, no offers, until :meth:`agent_released`. A logged-out agent stays so.
+        ``only_ready``: refuse (AcdError) unless the agent is ready (a call handed to them)."""
         a = self._agent(agent_id)
+        if only_ready and (a.state is not AgentState.READY or a.call_id is not None):
+            raise AcdError(f"agent {agent_id!r} is {a.state.value}, not ready for a call")
         now = self._clock(now)
         out: list[Command] = []
         if a.state is AgentState.OFFLINE or a.state is AgentState.BUSY:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from acd import AcdError
 from callcore import CUSTOMER, Placement, Refusal, decide
 from callcore import events as E
 from tests.callcore.world import OUTBOUND, World, make_acd
@@ -392,3 +394,12 @@ def test_random_orders_of_calls_outside_the_queues_never_leave_an_agent_busy(ops
     assert set(w.summaries) == set(started), "a call without (or with an extra) summary"
     for agent in ("a0", "a1", "a2"):
         assert state(w, agent) == "ready", f"{agent} stuck in {state(w, agent)}"
+
+
+def test_the_acd_refuses_to_engage_an_agent_who_is_not_ready_when_asked_to() -> None:
+    w = World()
+    with pytest.raises(AcdError, match="offline, not ready"):
+        w.acd.agent_engaged("a0", "x", now=w.now, only_ready=True)
+    w.login("a0")
+    assert w.acd.agent_engaged("a0", "x", now=w.now, only_ready=True)
+    assert state(w, "a0") == "busy"
