@@ -240,6 +240,11 @@ class NumberTarget(_Strict):
         for name in ("queue", "service", "agent", "flow"):
             if getattr(self, name) is not None:
                 raise ValueError(f"'{name}' cannot be given with 'direct' (one agent's number)")
+        if self.ring_seconds:
+            raise ValueError(
+                "'ring_seconds' is for queue numbers: a direct number rings its agent at once "
+                "(for at most 'ring_timeout' seconds)"
+            )
         return self
 
     @model_validator(mode="after")

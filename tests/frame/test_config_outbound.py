@@ -57,6 +57,7 @@ def test_an_outbound_and_direct_number_configuration_loads_into_the_policy() -> 
         ),
         ('[numbers]\n"200" = { direct = "1001", queue = "sales" }\n', "numbers.200:"),
         ('[numbers]\n"200" = { queue = "sales", calendar = "office" }\n', "numbers.200:"),
+        ('[numbers]\n"200" = { direct = "1001", ring_seconds = 3 }\n', "numbers.200:"),
         ('[outbound]\nallowed_prefixes = ["0a"]\n', "outbound.allowed_prefixes.0:"),
         ('[outbound]\nemergency = "maybe"\n', "outbound.emergency:"),
     ],
