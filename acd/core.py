@@ -78,6 +78,7 @@ class _Wrap:
     base_end: float
     hard_end: float
     needs_code: bool
+    aht: bool = True  # a queue call's handle time counts in the queue's AHT (EWT)
 
     @property
     def deadline(self) -> float:
@@ -580,6 +581,57 @@ class Acd:
             self._free(a, "call ended", now, out)
         return self._finish(now, out)
 
+    def agent_engaged(
+        self, agent_id: str, call_id: str, *, now: float, only_ready: bool = False
+    ) -> list[Command]:
+        """The agent is on a call outside the queues (an outbound call, a direct number):
+        busy, no offers, until :meth:`agent_released`. A logged-out agent stays so.
+        ``only_ready``: refuse (AcdError) unless the agent is ready (a call handed to them)."""
+        a = self._agent(agent_id)
+        if only_ready and (a.state is not AgentState.READY or a.call_id is not None):
+            raise AcdError(f"agent {agent_id!r} is {a.state.value}, not ready for a call")
+        now = self._clock(now)
+        out: list[Command] = []
+        if a.state is AgentState.OFFLINE or a.state is AgentState.BUSY:
+            return []  # not taking queue calls anyway (a consult beside a call stays busy)
+        if a.state is AgentState.RINGING:
+            self._withdraw_agent_offer(a, now, out, f"agent on call {call_id}")
+        elif a.state is AgentState.WRAP_UP:
+            self._end_wrap(a, now, out, "wrap-up ended by a new call")
+            if a.state is not AgentState.READY:  # a pause or logout asked for meanwhile
+                return self._finish(now, out)
+        elif a.state is AgentState.PAUSED:
+            a.pending = ("pause", a.pause_reason or "pause")  # paused again afterwards
+        a.call_id = call_id
+        self._set_state(a, AgentState.BUSY, f"call {call_id}", now, out)
+        return self._finish(now, out)
+
+    def agent_released(
+        self, agent_id: str, call_id: str, *, now: float, queue: str | None = None,
+        wrap_up: float = 0.0,
+    ) -> list[Command]:  # fmt: skip
+        """That call outside the queues ended: wrap-up for ``wrap_up`` seconds (for
+        ``queue``'s statistics), then ready (or the pause/logout asked for meanwhile)."""
+        a = self._agent(agent_id)
+        if a.call_id != call_id or a.state is not AgentState.BUSY:
+            return []
+        now = self._clock(now)
+        out: list[Command] = []
+        if a.pending is not None and a.pending[0] == "logout":
+            a.call_id = None
+            self._go_offline(a, a.pending[1], now, out)
+        elif wrap_up > 0 and queue is not None and queue in self._queues:
+            a.call_id = None
+            a.wrap = _Wrap(call_id, queue, now, 0.0, now + wrap_up, now + wrap_up, False, False)
+            self._set_state(a, AgentState.WRAP_UP, "call ended", now, out)
+            out.append(
+                LogEvent("wrap_up_started", call_id, queue, agent_id,
+                         {"until": a.wrap.deadline, "classification_profile": None}, now)
+            )  # fmt: skip
+        else:
+            self._free(a, "call ended", now, out)
+        return self._finish(now, out)
+
     # ------------------------------------------------------------------ agents
 
     def agent_login(
@@ -1020,7 +1072,8 @@ class Acd:
         if a.state is AgentState.RINGING:
             self._withdraw_agent_offer(a, now, out, "agent logged out")
         if a.wrap is not None:
-            self._aht[a.wrap.queue].add(a.wrap.talk + now - a.wrap.started)
+            if a.wrap.aht:
+                self._aht[a.wrap.queue].add(a.wrap.talk + now - a.wrap.started)
             a.wrap = None
         a.pending = None
         a.pause_reason = None
@@ -1047,7 +1100,8 @@ class Acd:
     def _end_wrap(self, a: _Agent, now: float, out: list[Command], reason: str) -> None:
         w = a.wrap
         assert w is not None
-        self._aht[w.queue].add(w.talk + now - w.started)
+        if w.aht:
+            self._aht[w.queue].add(w.talk + now - w.started)
         out.append(
             LogEvent(
                 "wrap_up_ended", w.call_id, w.queue, a.config.id, {"wrap_up": now - w.started}, now

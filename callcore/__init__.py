@@ -6,6 +6,7 @@ Events and ``now`` in, actions and the next deadline out; the asyncio executor i
 
 from . import actions, events
 from .core import ACCEPT_KEY, ACK_TIMEOUT, CUSTOMER, HANGUP_GRACE, CallCore
+from .outbound import CallKind, OutboundPolicy, Placement, Refusal, decide
 from .state import Callback, CallState, Offer, OfferPhase, PendingCallback, Phase
 from .target import CallbackOptions, QueueOptions, Target
 
@@ -17,6 +18,11 @@ __all__ = [
     "CallbackOptions",
     "HANGUP_GRACE",
     "CallCore",
+    "CallKind",
+    "OutboundPolicy",
+    "Placement",
+    "Refusal",
+    "decide",
     "CallState",
     "Offer",
     "OfferPhase",

@@ -93,6 +93,7 @@ class RingAgent:
     key: str
     agent: str
     device: str
+    caller_id: str | None = None  # the From to show (default: the caller's number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +250,34 @@ class AcdEnded:
     reason: str  # "caller hung up", "agent hung up", "server shutdown"
 
 
-AcdAction = AcdArrived | AcdAnswered | AcdOfferFailed | AcdAbandoned | AcdEnded | AcdWithdrawn
+@dataclass(frozen=True, slots=True)
+class AcdEngaged:
+    """The agent is on a call outside the queues (outbound, direct): busy for the ACD."""
+
+    agent: str
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcdReleased:
+    """That call ended: the agent is free, after ``wrap_up`` seconds of ``queue``'s."""
+
+    agent: str
+    call_id: str
+    queue: str | None = None
+    wrap_up: float = 0.0
+
+
+AcdAction = (
+    AcdArrived
+    | AcdAnswered
+    | AcdOfferFailed
+    | AcdAbandoned
+    | AcdEnded
+    | AcdWithdrawn
+    | AcdEngaged
+    | AcdReleased
+)
 
 Action = (
     Respond

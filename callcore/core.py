@@ -21,6 +21,7 @@ from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome, jsonable
 
 from . import actions as A
 from . import events as E
+from . import outbound as O
 from .state import Callback, CallState, Offer, OfferPhase, PendingCallback, Phase
 from .target import CallbackOptions, QueueOptions, Target
 
@@ -55,8 +56,18 @@ class CallCore:
         hangup_grace: float = HANGUP_GRACE,
         ack_timeout: float = ACK_TIMEOUT,
         next_open: Callable[[str, float], float | None] = lambda queue, now: now,
+        outbound: O.OutboundPolicy | None = None,
+        presence: O.AgentPresence | None = None,
+        calendar_open: Callable[[str, float], bool] = lambda calendar, now: True,
+        language: str = "sv",
     ) -> None:
         self.route = route
+        # Calls outside the queues (callcore.outbound): the dialling policy, what the
+        # executor knows of agents, the direct numbers' calendars.
+        self.outbound = outbound or O.OutboundPolicy()
+        self.presence: O.AgentPresence = presence or O.NoPresence()
+        self.calendar_open = calendar_open
+        self.outbound_language = language
         self.queue_options = queue_options
         # When the queue is (or next becomes) open, from its calendar: ``now`` if open now.
         self.next_open = next_open
@@ -109,6 +120,8 @@ class CallCore:
             heapq.heappush(self._timers, (at, self._seq, call.key))
 
     def _expired(self, call: CallState, now: float, out: list[A.Action]) -> None:
+        if call.kind != O.CallKind.INBOUND and O.expired(self, call, now, out):
+            return
         if call.phase == Phase.RINGING:
             out.append(A.Answer(call.key))
         elif call.phase == Phase.ANSWERED:
@@ -144,8 +157,24 @@ class CallCore:
             started_at=now,
             queue=ev.target.queue,
         )
+        if ev.target.direct is not None:
+            O.direct_call(call)
         self.calls[call.key] = call
         return [A.OpenCallerLeg(call.key)]
+
+    def place(self, ev: E.PlaceCall, now: float) -> list[A.Action]:
+        """An agent's phone dialled a number outside the plan (``callcore.outbound``)."""
+        if not self.accepting:
+            return [
+                A.Respond(ev.request_id, 503, "Service Unavailable: shutting down", retry_after=30)
+            ]
+        return O.place(self, ev, now)
+
+    def dial(self, ev: E.Dial, now: float) -> tuple[O.Refusal | None, list[A.Action]]:
+        """Click-to-call (``callcore.outbound``): a refusal, or the actions to carry out."""
+        if not self.accepting:
+            return O.Refusal(503, "Service Unavailable: shutting down"), []
+        return O.dial(self, ev, now)
 
     def _new_key(self, sip_call_id: str) -> str:
         # A Call-ID reused with a new From tag is a new call (RFC 3261 12.1): the ACD and
@@ -164,6 +193,8 @@ class CallCore:
             return []
         out: list[A.Action] = []
         handler = _HANDLERS[type(ev)]
+        if call.kind != O.CallKind.INBOUND:  # outbound, click-to-call, direct numbers
+            handler = O.HANDLERS.get(type(ev), handler)
         handler(self, call, ev, now, out)
         return out
 
@@ -769,6 +800,8 @@ class CallCore:
         """Whatever ended the call: tell the ACD, drop agents, hang up, release media."""
         if call.phase in (Phase.RELEASING, Phase.ENDED):
             return
+        if call.kind != O.CallKind.INBOUND:
+            O.ending(self, call, now, out, by)
         if call.phase in (Phase.QUEUED, Phase.BOOKING):
             out.append(A.StopQueueMusic(call.key))
         # A call the agent ended before the survey stays ended by the agent.
@@ -847,6 +880,7 @@ _HANDLERS: dict[type, _Handler] = {
     E.Note: CallCore._note,
     E.MediaClosed: CallCore._media_closed,
     E.AgentAnswered: CallCore._agent_answered,
+    E.AgentRinging: lambda core, call, ev, now, out: None,  # only outbound calls relay it
     E.AgentKeyed: CallCore._agent_keyed,
     E.AgentOfferFailed: CallCore._agent_failed,
     E.AgentGone: CallCore._agent_gone,

@@ -90,6 +90,14 @@ class AgentAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentRinging:
+    """The dialled device rings (a 180/183 came): an outbound call tells the agent's phone."""
+
+    key: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentOfferFailed:
     """The agent's device could not be reached or refused; ``rejected`` is a decline
     (486/600/603), anything else a failure (not registered, 404, timeout ...)."""
@@ -98,6 +106,7 @@ class AgentOfferFailed:
     agent: str
     reason: str
     rejected: bool = False
+    status: int | None = None  # the device's final response, if it sent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +179,29 @@ class Note:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceCall:
+    """An agent's own phone (authenticated) sent an INVITE for a number not in the plan."""
+
+    request_id: str
+    sip_call_id: str
+    agent: str
+    dialled: str  # the request URI's user part, a queue prefix included
+    queue: str | None = None  # chosen by a header (X-Vaxel-Queue), if the phone sent one
+    sdp_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Click-to-call: ring ``device`` of ``agent``, then call ``number`` and bridge."""
+
+    call_id: str  # chosen by the executor (the API returns it)
+    agent: str
+    device: str | None  # where the agent is reached (None: not reachable)
+    number: str
+    queue: str | None = None
+
+
 CallInput = (
     LegReady
     | AnswerSent
@@ -179,6 +211,7 @@ CallInput = (
     | ServiceFinished
     | DialogueFailed
     | AgentAnswered
+    | AgentRinging
     | AgentOfferFailed
     | AgentKeyed
     | AgentGone

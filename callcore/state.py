@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from .target import Target
 
@@ -82,6 +83,10 @@ class CallState:
     caller_gone: bool = False  # nothing to hang up on the caller's side any more
     callback: Callback | None = None  # set for a callback attempt (no caller leg)
     priority: int = 0
+    # "inbound", or one of callcore.outbound's kinds (outbound, click-to-call, direct),
+    # whose path that module decides; ``leg`` holds its details (callcore.outbound.OutLeg).
+    kind: str = "inbound"
+    leg: Any = None
     # Set once the call ends: how, by whom and why (the hang-up event's data).
     cause: str | None = None
     ended_by: str | None = None

@@ -11,6 +11,11 @@ class Target:
     service: str | None = None  # "remote-login", "prompt-recording", "voicemail"
     agent: str | None = None  # the mailbox owner for an agent's voicemail
     ring_seconds: float = 0.0
+    # A direct number (callcore.outbound): it rings this agent's devices, not a queue.
+    direct: str | None = None
+    calendar: str | None = None  # the direct number's own opening hours (None: always open)
+    ring_timeout: float = 20.0  # how long the agent's devices ring before voicemail
+    voicemail: bool = True  # no answer, busy or closed: the agent's voicemail
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,17 @@ class EventKind(StrEnum):
     CALLBACK_FAILED = "callback_failed"  # data: attempts, reason
     CALLBACK_HELD = "callback_held"  # the queue is closed: data until (when it opens)
     CALLBACK_CANCELLED = "callback_cancelled"  # the queue is closed and cancels them
+    # Outbound calls (an agent's phone or click-to-call) and direct numbers: not queue
+    # calls, so never "offered" to a queue (docs/statistics.md).
+    OUTBOUND_PLACED = "outbound_placed"  # data: number, caller_id, via ("phone" | "api")
+    OUTBOUND_REFUSED = "outbound_refused"  # data: number, reason (the policy said no)
+    OUTBOUND_ANSWERED = "outbound_answered"  # the customer answered: talk starts
+    OUTBOUND_FAILED = "outbound_failed"  # data: reason, status (busy, no answer, 4xx ...)
+    OUTBOUND_ENDED = "outbound_ended"  # data: talk, ended_by
+    DIRECT_OFFERED = "direct_offered"  # a direct number rings its agent; data: devices
+    DIRECT_ANSWERED = "direct_answered"
+    DIRECT_MISSED = "direct_missed"  # data: why ("no answer", "busy", "closed", ...)
+    DIRECT_ENDED = "direct_ended"  # data: talk
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"
@@ -115,3 +126,6 @@ class Outcome(StrEnum):
     SHUTDOWN = "shutdown"  # the server was stopped (SIGTERM) while the call was live
     SERVER_STOPPED = "server_stopped"  # found live at the next start: the process died
     ERROR = "error"
+    OUTBOUND = "outbound"  # an outbound call the customer answered
+    OUTBOUND_FAILED = "outbound_failed"  # refused, or the customer was not reached
+    DIRECT = "direct"  # a direct number's call its agent answered

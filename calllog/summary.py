@@ -46,6 +46,13 @@ _SERVICE_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
 )
 
 
+# Calls outside the queues: the events that start and end their talk.
+_OWN_TALK = (
+    (K.OUTBOUND_ANSWERED, K.OUTBOUND_ENDED),
+    (K.DIRECT_ANSWERED, K.DIRECT_ENDED),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CallSummary:
     call_id: str
@@ -88,6 +95,12 @@ def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
         return Outcome.CALLBACK  # an attempt that did not reach the customer
     if K.ANSWERED in kinds:
         return Outcome.ANSWERED
+    if K.OUTBOUND_ANSWERED in kinds:
+        return Outcome.OUTBOUND
+    if K.DIRECT_ANSWERED in kinds:
+        return Outcome.DIRECT
+    if K.OUTBOUND_PLACED in kinds and cause != "cancelled":
+        return Outcome.OUTBOUND_FAILED
     if cause in _CAUSES:
         return str(cause)
     if K.ABANDONED in kinds:
@@ -98,6 +111,12 @@ def _outcome(events: Sequence[CallEvent], end: CallEvent) -> str:
     if K.OVERFLOW_ROUTED in kinds:  # left the ACD for a number of the plan
         return Outcome.OVERFLOWED
     return Outcome.IVR
+
+
+def _placed_by(events: Sequence[CallEvent]) -> str | None:
+    """The agent who placed an outbound call, answered or not."""
+    placed = _first(events, K.OUTBOUND_PLACED)
+    return placed.agent if placed is not None else None
 
 
 def summarize(events: Sequence[CallEvent]) -> CallSummary:
@@ -113,6 +132,13 @@ def summarize(events: Sequence[CallEvent]) -> CallSummary:
     if answered is not None:
         ended = _last(events, K.ENDED)
         talk = _seconds(answered.at, (ended or end).at)
+    else:  # an outbound or a direct call: its own answered/ended pair
+        for start_kind, end_kind in _OWN_TALK:
+            answered = _last(events, start_kind)
+            if answered is not None:
+                ended = _last(events, end_kind)
+                talk = _seconds(answered.at, (ended or end).at)
+                break
     queue = next((e.queue for e in reversed(events) if e.queue), None)
     data = end.data or {}
     a_number = next((e.a_number for e in events if e.a_number), None)
@@ -125,7 +151,7 @@ def summarize(events: Sequence[CallEvent]) -> CallSummary:
         a_number=a_number,
         b_number=b_number,
         queue=queue,
-        agent=answered.agent if answered is not None else None,
+        agent=answered.agent if answered is not None else _placed_by(events),
         wait_seconds=wait,
         talk_seconds=talk,
         mos=data.get("mos"),

@@ -303,9 +303,34 @@ class NumberTarget(_Strict):
     ring_seconds: Annotated[float, Field(ge=0, le=60)] = 0.0
     # The IVR flow callers of this number pass (flows.ID); default: the queue's flow.
     flow: Identifier | None = None
+    # A direct number: rings this agent's devices (agents.ID), not a queue.
+    direct: Identifier | None = None
+    calendar: Identifier | None = None  # the direct number's opening hours (calendars.ID)
+    ring_timeout: Annotated[float, Field(ge=5, le=120)] = 20.0  # then voicemail
+    voicemail: bool = True  # no answer, busy or closed: the agent's voicemail
+    closed_prompt: str | None = None  # what a caller hears while closed (default "closed")
+
+    @model_validator(mode="after")
+    def _direct_only(self) -> NumberTarget:
+        if self.direct is None:
+            for name in ("calendar", "closed_prompt"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"'{name}' is only for a direct number (direct = AGENT)")
+            return self
+        for name in ("queue", "service", "agent", "flow"):
+            if getattr(self, name) is not None:
+                raise ValueError(f"'{name}' cannot be given with 'direct' (one agent's number)")
+        if self.ring_seconds:
+            raise ValueError(
+                "'ring_seconds' is for queue numbers: a direct number rings its agent at once "
+                "(for at most 'ring_timeout' seconds)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_target(self) -> NumberTarget:
+        if self.direct is not None:
+            return self
         if self.service == "voicemail":
             if (self.queue is None) == (self.agent is None):
                 raise ValueError("voicemail: give exactly one of 'queue' or 'agent' (the mailbox)")
@@ -315,7 +340,7 @@ class NumberTarget(_Strict):
         if self.agent is not None:
             raise ValueError("'agent' is only for service = \"voicemail\"")
         if (self.queue is None) == (self.service is None):
-            raise ValueError("give exactly one of 'queue' or 'service'")
+            raise ValueError("give exactly one of 'queue' or 'service' (or 'direct' = AGENT)")
         if self.flow is not None and self.queue is None:
             raise ValueError("'flow' needs a 'queue' target (a service runs no flow)")
         return self
@@ -415,6 +440,11 @@ class QueueConfig(_Strict):
     max_unanswered: Annotated[int, Field(ge=1, le=100)] | None = None
     unanswered_action: Literal["logout", "pause"] | None = None
     screen_pop: ScreenPopConfig | None = None  # over the system's [screen_pop]
+    # Outbound calls placed for this queue (docs/outbound.md): the number customers see,
+    # the dial prefix that chooses the queue ("*1" before the number), and the wrap-up.
+    outbound_caller_id: PhoneNumber | None = None
+    outbound_prefix: Annotated[str, Field(pattern=r"^\*[0-9]{1,3}$")] | None = None
+    outbound_wrap_up: Seconds = 0.0
 
     @field_validator("failed_offer_retry")
     @classmethod
@@ -442,6 +472,7 @@ class AgentConfig(_Strict):
         default_factory=dict
     )
     screen_pop: ScreenPopConfig | None = None  # over the queue's and the system's
+    outbound_queue: Identifier | None = None  # the queue the agent's outbound calls count for
 
     @model_validator(mode="after")
     def _preselected_subset(self) -> AgentConfig:
@@ -652,6 +683,24 @@ class SecurityConfig(_Strict):
         return self
 
 
+DialPrefix = Annotated[str, Field(pattern=r"^\+?[0-9]{1,16}$")]
+
+
+class OutboundConfig(_Strict):
+    """Calls agents place (their phones, click-to-call) through the trunk (docs/outbound.md)."""
+
+    enabled: bool = False
+    # Numbers must start with one of these (empty: any); blocked ones are refused first.
+    allowed_prefixes: list[DialPrefix] = Field(default_factory=list)
+    blocked_prefixes: list[DialPrefix] = Field(default_factory=list)
+    # Emergency numbers are placed even when outbound calls are off or not allowed.
+    emergency_numbers: list[DialPrefix] = Field(default_factory=lambda: ["112"])
+    emergency: Literal["allow", "refuse"] = "allow"
+    caller_id: PhoneNumber | None = None  # the company's number (default: the trunk's)
+    ring_timeout: Annotated[float, Field(ge=5, le=300)] = 60.0  # the customer's phone
+    agent_ring_timeout: Annotated[float, Field(ge=5, le=120)] = 30.0  # click-to-call
+
+
 class VaxelConfig(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -669,6 +718,7 @@ class VaxelConfig(_Strict):
     users: dict[Identifier, UserConfig] = Field(default_factory=dict)
     admins: dict[Identifier, AdminConfig] = Field(default_factory=dict)
     trunks: dict[Identifier, TrunkConfig] = Field(default_factory=dict)
+    outbound: OutboundConfig = Field(default_factory=OutboundConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     sms: SmsConfig = Field(default_factory=SmsConfig)
     voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
@@ -746,6 +796,7 @@ class VaxelConfig(_Strict):
                 problems.append(
                     (f"trunks.{name}.transport", '"tls" needs [sip.tls] with enabled = true')
                 )
+        problems.extend(self._outbound_references())
         problems.extend(self._user_references())
         problems.extend(self._flow_references())
         problems.extend(self._impossible_prompts())
@@ -759,6 +810,41 @@ class VaxelConfig(_Strict):
         if problems:
             raise ConfigReferenceError(problems)
         return self
+
+    def _outbound_references(self) -> list[tuple[str, str]]:
+        """Direct numbers, outbound queues and prefixes (docs/outbound.md)."""
+        problems: list[tuple[str, str]] = []
+        for number, target in self.numbers.items():
+            if target.direct is None:
+                continue
+            key = f"numbers.{number}"
+            agent = self.agents.get(target.direct)
+            if agent is None:
+                problems.append((f"{key}.direct", f"unknown agent {target.direct!r}"))
+            elif target.voicemail and not agent.email:
+                need = f"agents.{target.direct}.email (or voicemail = false)"
+                problems.append(
+                    (f"{key}.voicemail", f"voicemail for agent {target.direct!r} needs {need}")
+                )
+            if target.calendar is not None and target.calendar not in self.calendars:
+                problems.append((f"{key}.calendar", f"unknown calendar {target.calendar!r}"))
+        for aid, agent in self.agents.items():
+            if agent.outbound_queue is not None and agent.outbound_queue not in self.queues:
+                problems.append(
+                    (f"agents.{aid}.outbound_queue", f"unknown queue {agent.outbound_queue!r}")
+                )
+        prefixes: dict[str, str] = {}
+        for qid, queue in self.queues.items():
+            p = queue.outbound_prefix
+            if p is None:
+                continue
+            if p in prefixes:
+                problems.append((f"queues.{qid}.outbound_prefix",
+                                 f"prefix {p} is also queue {prefixes[p]!r}'s"))  # fmt: skip
+            prefixes[p] = qid
+        if self.outbound.enabled and not self.trunks:
+            problems.append(("outbound.enabled", "outbound calls need a trunk (trunks.ID)"))
+        return problems
 
     def _user_references(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -799,6 +885,9 @@ class VaxelConfig(_Strict):
         for cid, company in self.companies.items():
             uses.append((f"companies.{cid}.greeting", company.greeting))
             uses.append((f"companies.{cid}.night_message", company.night_message))
+        for number, target in self.numbers.items():
+            if target.closed_prompt is not None:
+                uses.append((f"numbers.{number}.closed_prompt", target.closed_prompt))
         for qid, queue in self.queues.items():
             if queue.survey is not None:
                 sv = queue.survey

@@ -55,6 +55,11 @@ class QueueFigures:
     mos: float = 0.0  # sum of the MOS of answered calls that have one
     mos_calls: int = 0
     mos_low: int = 0  # of those, calls with MOS < 3.1
+    # Outbound calls placed for this queue (its caller id): not offered calls, not in the
+    # service level; counted in the interval they were placed / ended.
+    outbound: int = 0
+    outbound_answered: int = 0
+    outbound_talk: float = 0.0
 
     # --- service level (see docs/statistics.md: the default and why) -------------------
     @property
@@ -169,6 +174,13 @@ class AgentFigures:
     answered: int = 0
     talk: float = 0.0  # talk of the answered calls whose talk ended
     unanswered_logouts: int = 0  # logged out or paused for too many unanswered offers
+    # Calls outside the queues (docs/statistics.md): not in offers/answered/talk above.
+    outbound: int = 0  # placed from the agent's phone or by click-to-call
+    outbound_answered: int = 0  # the customer answered
+    outbound_talk: float = 0.0
+    direct: int = 0  # calls to the agent's direct number (closed and busy ones too)
+    direct_answered: int = 0
+    direct_talk: float = 0.0
 
     @property
     def logged_in(self) -> float:

@@ -50,6 +50,7 @@ class _Call:
     __slots__ = (
         "first", "queue", "key", "entered", "moved_to", "answered_queue", "answered_key",
         "answered_at", "agent", "agent_key", "closed", "voicemail", "hung_up", "wrap_at",
+        "direct",
     )  # fmt: skip
 
     def __init__(self, first: float) -> None:
@@ -67,16 +68,21 @@ class _Call:
         self.voicemail = False
         self.hung_up = False
         self.wrap_at: float | None = None  # wrap-up in progress since
+        self.direct = False  # counted as a direct call of its agent
 
 
 class _Agent:
-    __slots__ = ("state", "since", "reason", "wrap_call")
+    __slots__ = ("state", "since", "reason", "wrap_call", "own_call", "before")
 
     def __init__(self) -> None:
         self.state = OFFLINE
         self.since = 0.0
         self.reason: str | None = None
         self.wrap_call: str | None = None
+        # A call outside the queues (outbound, direct) in progress, and the state to
+        # return to after it (what the ACD does: busy meanwhile, then as before).
+        self.own_call: str | None = None
+        self.before: tuple[str, str | None] | None = None
 
 
 class Rollup:
@@ -313,6 +319,44 @@ class Rollup:
             call.voicemail = True
             self._queue(e.queue, call.first).voicemails += 1
 
+    # Calls outside the queues: per agent (and per queue for outbound ones), never offered.
+
+    def _outbound_placed(self, call: _Call, e: CallEvent, ts: float) -> None:
+        lo = self.periods.start(ts)
+        if e.agent is not None:
+            self._agent(e.agent, lo).outbound += 1
+        if e.queue is not None:
+            self._queue(e.queue, lo).outbound += 1
+
+    def _outbound_answered(self, call: _Call, e: CallEvent, ts: float) -> None:
+        lo = self.periods.start(ts)
+        if e.agent is not None:
+            self._agent(e.agent, lo).outbound_answered += 1
+        if e.queue is not None:
+            self._queue(e.queue, lo).outbound_answered += 1
+
+    def _outbound_ended(self, call: _Call, e: CallEvent, ts: float) -> None:
+        talk = _talk(e)
+        lo = self.periods.start(ts)
+        if e.agent is not None:
+            self._agent(e.agent, lo).outbound_talk += talk
+        if e.queue is not None:
+            self._queue(e.queue, lo).outbound_talk += talk
+
+    def _direct_seen(self, call: _Call, e: CallEvent, ts: float) -> None:
+        if not call.direct and e.agent is not None:
+            call.direct = True
+            self._agent(e.agent, self.periods.start(ts)).direct += 1
+
+    def _direct_answered(self, call: _Call, e: CallEvent, ts: float) -> None:
+        self._direct_seen(call, e, ts)
+        if e.agent is not None:
+            self._agent(e.agent, self.periods.start(ts)).direct_answered += 1
+
+    def _direct_ended(self, call: _Call, e: CallEvent, ts: float) -> None:
+        if e.agent is not None:
+            self._agent(e.agent, self.periods.start(ts)).direct_talk += _talk(e)
+
     def _hangup(self, call: _Call, e: CallEvent, ts: float) -> None:
         call.hung_up = True
         mos = (e.data or {}).get("mos")
@@ -338,6 +382,15 @@ class Rollup:
         a = self._agent_state.get(agent_id)
         if a is None:
             a = self._agent_state[agent_id] = _Agent()
+        if kind in _OWN_CALL_KINDS:
+            self._own_call(agent_id, a, kind, ts, call_id)
+            return
+        if a.own_call is not None and kind in _TO_READY and call_id != a.own_call:
+            # The ACD ended a wrap-up as the outbound call began: ready after that call.
+            if kind == K.WRAP_UP_ENDED:
+                a.wrap_call = None
+            a.before = (READY, None)
+            return
         if kind == K.OFFERED:
             self._agent(agent_id, self.periods.start(ts)).offers += 1
             self._set(agent_id, a, RINGING, ts)
@@ -370,6 +423,22 @@ class Rollup:
                         self._end_wrap(a.wrap_call, call, ts)
                     a.wrap_call = None
                 self._set(agent_id, a, OFFLINE, ts)
+
+    def _own_call(
+        self, agent_id: str, a: _Agent, kind: str, ts: float, call_id: str | None
+    ) -> None:
+        """Busy (or ringing) during an outbound or direct call; then back as before."""
+        if kind in (K.OUTBOUND_PLACED, K.DIRECT_OFFERED, K.DIRECT_ANSWERED):
+            if a.state == OFFLINE and a.own_call is None:
+                return  # not logged in: the call counts, the agent's time does not
+            if a.own_call is None:
+                a.own_call, a.before = call_id, (a.state, a.reason)
+            state = RINGING if kind == K.DIRECT_OFFERED else BUSY
+            self._set(agent_id, a, state, ts, a.reason if state == a.state else None)
+        elif a.own_call == call_id and a.before is not None:
+            state, reason = a.before
+            a.own_call = a.before = None
+            self._set(agent_id, a, state, ts, reason)
 
     def _set(
         self, agent_id: str, a: _Agent, state: str, ts: float, reason: str | None = None
@@ -408,14 +477,33 @@ _CALL_HANDLERS: dict[str, Callable[[Rollup, _Call, CallEvent, float], None]] = {
     K.CLOSED: Rollup._closed,
     K.VOICEMAIL_STORED: Rollup._voicemail,
     K.HANGUP: Rollup._hangup,
+    K.OUTBOUND_PLACED: Rollup._outbound_placed,
+    K.OUTBOUND_ANSWERED: Rollup._outbound_answered,
+    K.OUTBOUND_ENDED: Rollup._outbound_ended,
+    K.DIRECT_OFFERED: Rollup._direct_seen,
+    K.DIRECT_MISSED: Rollup._direct_seen,
+    K.DIRECT_ANSWERED: Rollup._direct_answered,
+    K.DIRECT_ENDED: Rollup._direct_ended,
 }
+
+
+def _talk(e: CallEvent) -> float:
+    value = (e.data or {}).get("talk")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 # Events that may follow a call's hang-up: they do not start following it again.
 _AFTER_CALL_KINDS = frozenset(
     {K.WRAP_UP_ENDED, K.CLASSIFIED, K.CLASSIFICATION_MISSING, K.LATE_ANSWER,
      K.STALE_OFFER_RESPONSE, K.LOGOUT_PENDING, K.PAUSE_PENDING}
 )  # fmt: skip
+# Calls outside the queues: the agent is busy (ringing) from the first to the last.
+_OWN_CALL_KINDS = frozenset(
+    {K.OUTBOUND_PLACED, K.OUTBOUND_FAILED, K.OUTBOUND_ENDED, K.DIRECT_OFFERED,
+     K.DIRECT_ANSWERED, K.DIRECT_MISSED, K.DIRECT_ENDED}
+)  # fmt: skip
 # Call events that change the state of the agent they name.
 _AGENT_CALL_KINDS = frozenset(
     {K.OFFERED, K.ANSWERED, K.WRAP_UP_STARTED, K.NO_ANSWER, K.REJECTED, K.OFFER_FAILED,
      K.OFFER_CANCELLED, K.ENDED, K.WRAP_UP_ENDED}
-)  # fmt: skip
+) | _OWN_CALL_KINDS  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 from acd import Acd, AgentConfig, AnswerGroup, GroupMembership, QueueConfig
 from acd.errors import AcdError
-from callcore import CallCore, QueueOptions, Target
+from callcore import CallCore, OutboundPolicy, QueueOptions, Target
 from callcore import actions as A
 from callcore import events as E
 from calllog import CallEvent, CallSummary, SummaryFold
@@ -25,7 +25,34 @@ PLAN = {
     "191": Target(service="prompt-recording"),
     "192": Target(service="voicemail", queue="q"),
     "199": Target(queue="closedq"),
+    "150": Target(direct="a1", calendar="office", ring_timeout=20.0),
+    "151": Target(direct="a1", voicemail=False),
 }
+OUTBOUND = OutboundPolicy(
+    enabled=True,
+    allowed_prefixes=("0",),
+    blocked_prefixes=("0900",),
+    caller_id="0812340000",
+    queue_prefixes={"*1": "q2"},
+    queue_caller_ids={"q": "0812341111", "q2": "0812342222"},
+    queue_wrap_up={"q": 15.0},
+    agent_queues={"a0": "q"},
+    known_queues=frozenset({"q", "q2", "closedq"}),
+)
+
+
+@dataclass
+class Presence:
+    """What the executor knows of agents: their devices and who is on a call."""
+
+    devices_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    busy: set[str] = field(default_factory=set)
+
+    def devices(self, agent: str) -> tuple[str, ...]:
+        return self.devices_of.get(agent, (f"sip:{agent}",))
+
+    def available(self, agent: str) -> bool:
+        return agent not in self.busy
 
 
 def make_acd(n_agents: int = 3, **queue_kw: Any) -> Acd:
@@ -70,6 +97,10 @@ class World:
 
     # Queues closed until a time (None: closed for good); others are open.
     closed_until: dict[str, float | None] = field(default_factory=dict)
+    closed_calendars: set[str] = field(default_factory=set)
+    presence: Presence = field(default_factory=Presence)
+    policy: OutboundPolicy = OUTBOUND
+    ring_caller_ids: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def _next_open(self, queue: str, now: float) -> float | None:
         if queue not in self.closed_until:
@@ -82,6 +113,9 @@ class World:
             route=PLAN.get,
             queue_options=lambda q: self.options.get(q, QueueOptions()),
             next_open=self._next_open,
+            outbound=self.policy,
+            presence=self.presence,
+            calendar_open=lambda cal, now: cal not in self.closed_calendars,
         )
         self.fold = SummaryFold()
         self._todo: deque[A.Action] = deque()
@@ -187,6 +221,7 @@ class World:
 
     def _RingAgent(self, a: A.RingAgent) -> None:
         self.ringing[(a.key, a.agent)] = a.device
+        self.ring_caller_ids[(a.key, a.agent)] = a.caller_id
 
     def _PromptAgent(self, a: A.PromptAgent) -> None:
         self.prompted.add((a.key, a.agent))
@@ -198,7 +233,10 @@ class World:
             del self.bridged[a.key]
 
     def _Bridge(self, a: A.Bridge) -> None:
-        assert a.agent not in self.bridged.values(), f"{a.agent} bridged twice"
+        # "customer" is each outbound call's far end, not an agent.
+        assert a.agent == "customer" or a.agent not in self.bridged.values(), (
+            f"{a.agent} bridged twice"
+        )
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
 
@@ -266,3 +304,20 @@ class World:
 
     def _AcdEnded(self, a: A.AcdEnded) -> None:
         self._acd("call_ended", a.call_id, reason=a.reason)
+
+    def _AcdEngaged(self, a: A.AcdEngaged) -> None:
+        self._acd("agent_engaged", a.agent, a.call_id)
+
+    def _AcdReleased(self, a: A.AcdReleased) -> None:
+        self._acd("agent_released", a.agent, a.call_id, queue=a.queue, wrap_up=a.wrap_up)
+
+    # --- calls outside the queues -----------------------------------------------------------
+    def place(self, agent: str, dialled: str, queue: str | None = None) -> str:
+        """The agent's phone INVITEs ``dialled``: the call's key (or the request id)."""
+        rid = f"r{len(self.responses) + 1}"
+        self.responses[rid] = []
+        ev = E.PlaceCall(rid, f"out{len(self.responses)}", agent, dialled, queue)
+        actions = self.core.place(ev, self.now)
+        key = next((a.key for a in actions if isinstance(a, A.OpenCallerLeg)), rid)
+        self.run(actions)
+        return key

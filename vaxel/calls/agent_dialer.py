@@ -126,7 +126,7 @@ class AgentDialer:
 
     def ring(self, a: A.RingAgent) -> None:
         call = self.calls[a.key]
-        agent_leg = AgentLeg(a.agent, a.device)
+        agent_leg = AgentLeg(a.agent, a.device, caller_id=a.caller_id)
         old = call.agents.pop(a.agent, None)
         if old is not None:
             self.release(old)
@@ -261,7 +261,11 @@ class AgentDialer:
         if agent_leg.agent == CUSTOMER:  # a callback's customer sees the centre's number
             trunk = next(iter(self.config.trunks.values()), None)
             caller = (trunk.caller_id if trunk is not None else None) or "vaxel"
+        caller = agent_leg.caller_id or caller  # an outbound call's queue or company number
         headers = [("Contact", self.contact(agent_leg.transport))]
+        if agent_leg.caller_id and agent_leg.device.startswith(TEL_DEVICE):
+            # The network shows (and bills) the asserted identity, not the From (RFC 3325).
+            headers.append(("P-Asserted-Identity", f"<sip:{caller}@{self.host}>"))
         if auth_header is not None:
             headers.append(auth_header)
         assert agent_leg.offer_sdp is not None
@@ -289,6 +293,9 @@ class AgentDialer:
         agent_leg = self.leg_of(key, agent)
         resp: SipResponse = ev.response
         status = resp.status
+        if agent_leg is not None and 100 < status < 200 and not agent_leg.answered:
+            self.feed(E.AgentRinging(key, agent))  # an outbound call's phone hears it ring
+            return
         if agent_leg is None or status < 200 or agent_leg.answered:
             return
         if 200 <= status < 300:
@@ -326,12 +333,14 @@ class AgentDialer:
             return
         reason = f"{status} {resp.reason}".strip()
         if status in DECLINES:
-            self.feed(E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True))
+            self.feed(
+                E.AgentOfferFailed(key, agent, f"rejected: {reason}", rejected=True, status=status)
+            )
         else:
-            self.failed(key, agent, f"failed: {reason}")
+            self.failed(key, agent, f"failed: {reason}", status)
 
-    def failed(self, key: str, agent: str, reason: str) -> None:
-        self.feed(E.AgentOfferFailed(key, agent, reason))
+    def failed(self, key: str, agent: str, reason: str, status: int | None = None) -> None:
+        self.feed(E.AgentOfferFailed(key, agent, reason, status=status))
 
     def _retry_with_credentials(
         self, call: InboundCall, agent_leg: AgentLeg, resp: SipResponse

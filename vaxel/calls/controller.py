@@ -74,6 +74,7 @@ from .browser_phone import BrowserPhones
 from .directory import TEL_DEVICE, Directory
 from .flow_services import FlowServicesImpl
 from .media_sdp import apply_sdp, endpoint_hints
+from .outbound import QUEUE_HEADER, Presence, direct_calendars, direct_closed, outbound_policy
 from .phone_services import PhoneServices
 from .session import AgentLeg, InboundCall
 from .sip_port import SipPort
@@ -140,11 +141,16 @@ class CallController:
         self.host = advertised_host
         self.publish = publish
         self.clock = clock
+        self.presence = Presence(runner.acd, registrar)
         self.core = CallCore(
             route=directory.target,
             queue_options=self._queue_options,
             ack_timeout=self.config.sip.ack_timeout,
             next_open=next_open,
+            outbound=outbound_policy(self.config),  # calls outside the queues: docs/outbound.md
+            presence=self.presence,
+            calendar_open=direct_calendars(self.config),
+            language=self.config.server.language,
         )
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
@@ -312,6 +318,7 @@ class CallController:
             b_number = ""
         a_number = _user_of(req.headers.get("From"))
         # Agents' own phones must prove who they are before they may place calls.
+        authenticated: str | None = None
         if self.core.accepting and self.directory.is_agent(a_number):
             auth = self.registrar.authenticate_request(
                 req, time.time(), proxy=True, source=ev.source
@@ -328,6 +335,7 @@ class CallController:
                     )
                 self._respond(ev.request_id, auth.status, auth.reason, headers=auth.headers)
                 return
+            authenticated = auth.username
         sdp_error = None
         offer = None
         if req.body:
@@ -336,10 +344,20 @@ class CallController:
             except SdpError as exc:
                 sdp_error = str(exc)
         target = self.directory.target(b_number)
-        if target is None:
-            log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
         self._offers[ev.request_id] = offer
         self._hints[ev.request_id] = endpoint_hints(req.headers.get("User-Agent"), offer)
+        if target is None and authenticated is not None:
+            # An agent's phone (authenticated above) dialled out: docs/outbound.md. The call
+            # is the credentials' agent's, so a From naming a colleague is refused.
+            if authenticated != a_number:
+                self._offers.pop(ev.request_id, None)
+                self._hints.pop(ev.request_id, None)
+                self._respond(ev.request_id, 403, "Forbidden: From does not match credentials")
+                return
+            self._place(ev, authenticated, b_number, sdp_error)
+            return
+        if target is None:
+            log_event(log, "call.unknown_number", call_id=req.call_id, b_number=b_number)
         invite = E.Invite(
             request_id=ev.request_id,
             sip_call_id=req.call_id or f"vaxel-{secrets.token_hex(8)}",
@@ -354,6 +372,32 @@ class CallController:
             self._offers.pop(ev.request_id, None)
             self._hints.pop(ev.request_id, None)
         self._perform(actions)
+
+    def _place(self, ev: IncomingRequest, agent: str, dialled: str, sdp_error: str | None) -> None:
+        req = ev.request
+        place = E.PlaceCall(
+            request_id=ev.request_id,
+            sip_call_id=req.call_id or f"vaxel-{secrets.token_hex(8)}",
+            agent=agent,
+            dialled=dialled,
+            queue=(req.headers.get(QUEUE_HEADER) or "").strip() or None,
+            sdp_error=sdp_error,
+        )
+        actions = self.core.place(place, self.clock())
+        if not any(isinstance(a, A.OpenCallerLeg) for a in actions):
+            self._offers.pop(ev.request_id, None)
+            self._hints.pop(ev.request_id, None)
+        self._perform(actions)
+
+    def dial(self, agent: str, number: str, queue: str | None = None) -> tuple[str, Any]:
+        """Click-to-call: (the new call's id, None), or (``""``, the core's refusal)."""
+        call_id = f"dial-{secrets.token_hex(8)}"
+        device = self.presence.dial_device(agent)
+        refusal, actions = self.core.dial(
+            E.Dial(call_id, agent, device, number, queue), self.clock()
+        )
+        self._perform(actions)
+        return ("", refusal) if refusal is not None else (call_id, None)
 
     def _dialog_established(self, ev: DialogEstablished) -> None:
         if ev.role == "uas":
@@ -578,6 +622,8 @@ class CallController:
                 number = await book_callback(call)
                 self.feed(E.CallbackBooked(call.call_id, number))
                 return
+            elif a.service == "direct-closed":
+                await direct_closed(call, self.config, self.phone_services.voicemail)
             elif a.service == "callback-confirm":
                 await call.play(["callback-confirm"])
             elif a.service == "survey" and (survey := self.directory.survey(a.queue)):
@@ -854,6 +900,14 @@ class CallController:
 
     def _classified_by_keypad(self, key: str, agent: str, code: str) -> None:
         self._acd_safely(self.acd.classification_given, agent, code, call_id=key)
+
+    def _do_AcdEngaged(self, a: A.AcdEngaged) -> None:
+        self._acd_safely(self.acd.agent_engaged, a.agent, a.call_id)
+
+    def _do_AcdReleased(self, a: A.AcdReleased) -> None:
+        self._acd_safely(
+            self.acd.agent_released, a.agent, a.call_id, queue=a.queue, wrap_up=a.wrap_up
+        )
 
     # ------------------------------------------------------------------ voice quality
 

@@ -56,7 +56,16 @@ class Directory:
         t = self.config.numbers.get(number)
         if t is None:
             return None
-        return Target(queue=t.queue, service=t.service, agent=t.agent, ring_seconds=t.ring_seconds)
+        return Target(
+            queue=t.queue,
+            service=t.service,
+            agent=t.agent,
+            ring_seconds=t.ring_seconds,
+            direct=t.direct,
+            calendar=t.calendar,
+            ring_timeout=t.ring_timeout,
+            voicemail=t.voicemail,
+        )
 
     def queue_options(
         self, queue: str, activated: Callable[[str, str], str | None]

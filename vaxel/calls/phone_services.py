@@ -155,6 +155,8 @@ class PhoneServices:
         config = self.directory.config
         target = config.numbers.get(call.b_number)
         agent = target.agent if target is not None and target.service == "voicemail" else None
+        if target is not None and target.direct is not None:  # a direct number's agent
+            agent = target.direct
         if agent is not None and agent in config.agents:
             a = config.agents[agent]
             return Mailbox(a.name, a.email, agent=agent)

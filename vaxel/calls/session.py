@@ -26,6 +26,7 @@ class AgentLeg:
     agent: str
     device: str
     leg: MediaLeg | None = None
+    caller_id: str | None = None  # the From (and P-Asserted-Identity) to present
     handle: str | None = None
     dialog_id: str | None = None
     offer_sdp: SessionDescription | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from acd import AcdError, AgentState
-from vaxel.services import AgentService
+from vaxel.services import AgentService, DialService
 from vaxel.services.agents import DEVICE_KINDS, own_agents
 from vaxel.services.live import agent_json, device_kind, iso
 from vaxel.services.screen_pop import offer_json
@@ -142,6 +142,18 @@ async def wrapup_done(request: web.Request) -> web.Response:
     body = await json_object(request, frozenset({"classification"}))
     await service.wrap_up_done(actor_of(request), agent_id, optional_str(body, "classification"))
     return _respond(stack, agent_id)
+
+
+@routes.post("/api/agents/{agent_id}/dial")
+async def dial(request: web.Request) -> web.Response:
+    """Click-to-call: the agent's device rings first, then the number (docs/outbound.md)."""
+    stack = call_stack(request)
+    service = DialService(stack, server_of(request).audit)
+    agent_id = request.match_info["agent_id"]
+    service.agents.check(actor_of(request), agent_id)
+    body = await json_object(request, frozenset({"number", "queue"}))
+    call = await service.dial(actor_of(request), agent_id, body.get("number"), body.get("queue"))
+    return web.json_response({"call": call}, status=201)
 
 
 # ---------------------------------------------------------------------- OpenAPI
@@ -305,6 +317,45 @@ OPENAPI_PATHS: dict[str, Any] = {
             params=[_AGENT_PARAM],
             ok=_ONE_AGENT,
             errors={400: "invalid body", **_AGENT_ERRORS},
+        )
+    },
+    "/api/agents/{agent_id}/dial": {
+        "post": operation(
+            "Click-to-call: ring the agent's device, then call the number through the trunk "
+            "with the queue's (or the company's) caller id, and bridge the two",
+            tag="agents",
+            params=[_AGENT_PARAM],
+            body={
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["number"],
+                "properties": {
+                    "number": {"type": "string", "description": "digits, optional leading +"},
+                    "queue": {"type": "string", "description": "the queue it counts for"},
+                },
+            },
+            ok={
+                "type": "object",
+                "properties": {
+                    "call": {
+                        "type": "object",
+                        "properties": {
+                            "call_id": {"type": "string"},
+                            "agent": {"type": "string"},
+                            "number": {"type": "string"},
+                            "queue": {"type": ["string", "null"]},
+                            "caller_id": {"type": ["string", "null"]},
+                        },
+                    }
+                },
+            },
+            ok_status=201,
+            errors={
+                400: "invalid body, or a number that is not one (names the field)",
+                403: "not allowed to dial for this agent, or the number is not allowed",
+                404: "unknown agent",
+                409: "the agent has no device to ring",
+            },
         )
     },
     "/api/agents/{agent_id}/wrapup_done": {

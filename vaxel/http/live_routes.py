@@ -49,6 +49,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "call_id": {"type": "string"},
+            "kind": {"enum": ["inbound", "outbound", "click-to-call", "direct"]},
             "a_number": {"type": ["string", "null"]},
             "b_number": {"type": "string"},
             "queue": {"type": ["string", "null"]},

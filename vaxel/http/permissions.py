@@ -42,6 +42,7 @@ RULES: dict[tuple[str, str], Action] = {
     # the browser softphone: the page's WebRTC offer and its call-control socket
     ("POST", f"{_A}/webrtc"): Action.ACT_AGENT,
     ("GET", f"{_A}/softphone"): Action.ACT_AGENT,
+    ("POST", f"{_A}/dial"): Action.ACT_AGENT,  # click-to-call (docs/outbound.md)
     # scheduled logins: anyone on the board sees the plan, admins change it
     ("GET", "/api/schedules"): Action.VIEW_LIVE,
     ("GET", "/api/staffing"): Action.VIEW_LIVE,

@@ -3,6 +3,7 @@
 from .agents import AgentService
 from .audit import Actor, AuditEntry, AuditLog
 from .callbacks import CallbackBoard
+from .dialling import DialService
 from .errors import ServiceError
 from .live_figures import LiveFigures
 from .report_centre import ReportCentre
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "CallbackBoard",
+    "DialService",
     "LiveFigures",
     "ReportCentre",
     "ReportScheduler",

@@ -182,6 +182,8 @@ def live_call_json(
     ``quality``: the latest interval MOS per leg (docs/mos.md)."""
     if call.connected_at is not None:
         state = "connected"
+    elif call.kind != "inbound" and call.phase in ("briefing", "dialing"):
+        state = "ringing"  # an outbound call's far end (or click-to-call's agent) rings
     elif acd_view is not None:
         state = acd_view.state
     elif call.in_acd:
@@ -198,6 +200,7 @@ def live_call_json(
     wait_end = call.connected_at if call.connected_at is not None else now
     return {
         "call_id": call.key,
+        "kind": call.kind,  # inbound, outbound, click-to-call, direct (docs/outbound.md)
         "a_number": call.a_number,
         "b_number": call.b_number,
         "queue": acd_view.call.queue if acd_view is not None else call.queue,
