@@ -410,11 +410,14 @@ class Acd:
 
     # ------------------------------------------------------------------ calls
 
-    def call_arrived(self, call: Call, *, now: float) -> list[Command]:
-        """A call (or callback/ticket/chat) joins ``call.queue``."""
+    def call_arrived(self, call: Call, *, now: float, again: bool = False) -> list[Command]:
+        """A call (or callback/ticket/chat) joins ``call.queue``; ``again``: a call that
+        ended here before comes back under its own id (an agent transferred it)."""
         if not isinstance(call, Call):
             raise AcdError(f"call_arrived: expected a Call, got {type(call).__name__}")
         self._queue(call.queue)
+        if again and call.id not in self._calls:
+            self._gone.pop(call.id, None)
         if call.id in self._calls or call.id in self._gone:
             raise AcdError(f"call {call.id!r}: already known to the ACD")
         now = self._clock(now)

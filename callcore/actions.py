@@ -217,6 +217,7 @@ class Log:
 @dataclass(frozen=True, slots=True)
 class AcdArrived:
     call: AcdCall
+    again: bool = False  # a transferred call enters a queue again under its own id
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +257,9 @@ class AcdEngaged:
 
     agent: str
     call_id: str
+    # A caller handed straight to the agent (a transfer): refused unless the agent is
+    # ready (an outbound or direct call makes a paused or wrapping-up agent busy too).
+    only_ready: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +282,54 @@ AcdAction = (
     | AcdEngaged
     | AcdReleased
 )
+
+
+# ---- transfers (callcore.transfer)
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Report a REFER's progress to the agent's phone (NOTIFY, message/sipfrag)."""
+
+    key: str
+    agent: str
+    status: int
+    reason: str
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerConsult:
+    """Answer the agent phone's consult INVITE (200 with SDP): the consulted party is on."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectConsult:
+    """Refuse the agent phone's consult INVITE (``status``) or hang it up if answered."""
+
+    key: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldParty:
+    """Play hold music to a leg of the call (``party``), not the caller."""
+
+    key: str
+    party: str
+    music: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnholdParty:
+    key: str
+    party: str
+
+
+TransferAction = Notify | AnswerConsult | RejectConsult | HoldParty | UnholdParty
 
 Action = (
     Respond
@@ -303,5 +355,6 @@ Action = (
     | SendSms
     | SaveCallback
     | DropCallback
+    | TransferAction
     | AcdAction
 )

@@ -22,6 +22,7 @@ from calllog import AGENT_CALL_ID, CallEvent, EventKind, Outcome, jsonable
 from . import actions as A
 from . import events as E
 from . import outbound as O
+from . import transfer as X
 from .state import Callback, CallState, Offer, OfferPhase, PendingCallback, Phase
 from .target import CallbackOptions, QueueOptions, Target
 
@@ -60,6 +61,8 @@ class CallCore:
         presence: O.AgentPresence | None = None,
         calendar_open: Callable[[str, float], bool] = lambda calendar, now: True,
         language: str = "sv",
+        transfer_target: Callable[[str], X.TransferTarget | str] | None = None,
+        transfer_options: X.TransferOptions | None = None,
     ) -> None:
         self.route = route
         # Calls outside the queues (callcore.outbound): the dialling policy, what the
@@ -73,6 +76,14 @@ class CallCore:
         self.next_open = next_open
         self.hangup_grace = hangup_grace
         self.ack_timeout = ack_timeout
+        # What an agent's transfer or consult target names (callcore.transfer).
+        self.transfer_target = transfer_target or (
+            lambda text: X.resolve_target(
+                text, route=route, agent_device=lambda a: None, is_agent=lambda a: False,
+                external=False,
+            )
+        )  # fmt: skip
+        self.transfer_options = transfer_options or X.TransferOptions()
         self.calls: dict[str, CallState] = {}
         self.accepting = True
         self._timers: list[tuple[float, int, str]] = []
@@ -121,6 +132,8 @@ class CallCore:
 
     def _expired(self, call: CallState, now: float, out: list[A.Action]) -> None:
         if call.kind != O.CallKind.INBOUND and O.expired(self, call, now, out):
+            return
+        if call.phase == Phase.CONNECTED and X.on_expired(self, call, now, out):
             return
         if call.phase == Phase.RINGING:
             out.append(A.Answer(call.key))
@@ -184,6 +197,13 @@ class CallCore:
             n += 1
             key = f"{sip_call_id};{n}"
         return key
+
+    # ------------------------------------------------------------------ agents' requests
+
+    def control(self, ev: X.AgentControl, now: float) -> tuple[X.ControlResult, list[A.Action]]:
+        """An agent's hold, transfer or consult request (API or phone): the answer for the
+        requester and the actions (``callcore.transfer``)."""
+        return X.control(self, ev, now)
 
     # ------------------------------------------------------------------ call events
 
@@ -311,6 +331,9 @@ class CallCore:
     def _agent_answered(
         self, call: CallState, ev: E.AgentAnswered, now: float, out: list[A.Action]
     ) -> None:
+        if call.phase == Phase.CONNECTED and X.owns(call, ev.agent):
+            X.on_answered(self, call, ev.agent, now, out)
+            return
         offer = call.offers.get(ev.agent)
         if ev.agent == CUSTOMER and offer is not None and call.phase == Phase.DIALING:
             offer.phase = OfferPhase.CONNECTED
@@ -360,6 +383,9 @@ class CallCore:
     def _agent_failed(
         self, call: CallState, ev: E.AgentOfferFailed, now: float, out: list[A.Action]
     ) -> None:
+        if call.phase == Phase.CONNECTED and X.owns(call, ev.agent):
+            X.on_failed(self, call, ev.agent, ev.reason, now, out)
+            return
         if ev.agent == CUSTOMER and call.phase == Phase.DIALING:
             self._attempt_failed(call, now, out, f"the customer's phone: {ev.reason}")
             return
@@ -372,6 +398,9 @@ class CallCore:
     def _agent_gone(
         self, call: CallState, ev: E.AgentGone, now: float, out: list[A.Action]
     ) -> None:
+        if call.phase == Phase.CONNECTED and X.owns(call, ev.agent):
+            X.on_gone(self, call, ev.agent, ev.why, now, out)
+            return
         briefing = call.phase in (Phase.BRIEFING, Phase.DIALING)
         if call.callback is not None and briefing and ev.agent in (CUSTOMER, call.agent):
             self._attempt_failed(call, now, out, f"{ev.agent} {ev.why} before the bridge")
@@ -802,6 +831,7 @@ class CallCore:
             return
         if call.kind != O.CallKind.INBOUND:
             O.ending(self, call, now, out, by)
+        X.release(call, out)  # an agent held busy by a direct transfer is free again
         if call.phase in (Phase.QUEUED, Phase.BOOKING):
             out.append(A.StopQueueMusic(call.key))
         # A call the agent ended before the survey stays ended by the agent.

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .target import Target
+
+if TYPE_CHECKING:
+    from .transfer import Transfer
 
 
 class Phase(StrEnum):
@@ -87,6 +90,12 @@ class CallState:
     # whose path that module decides; ``leg`` holds its details (callcore.outbound.OutLeg).
     kind: str = "inbound"
     leg: Any = None
+    # Transfers (callcore.transfer): the caller on hold, a transfer or consult under way,
+    # and the first arrival in a queue (a transferred caller keeps their place by it).
+    held: bool = False
+    transfer: Transfer | None = None
+    first_arrival: float | None = None
+    engaged: str | None = None  # an agent the ACD holds busy for this call (direct transfer)
     # Set once the call ends: how, by whom and why (the hang-up event's data).
     cause: str | None = None
     ended_by: str | None = None

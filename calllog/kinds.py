@@ -47,6 +47,18 @@ class EventKind(StrEnum):
     DIRECT_ANSWERED = "direct_answered"
     DIRECT_MISSED = "direct_missed"  # data: why ("no answer", "busy", "closed", ...)
     DIRECT_ENDED = "direct_ended"  # data: talk
+    # Hold and transfers (callcore.transfer); ``agent`` is the agent passing the call on.
+    HOLD = "hold"
+    RESUME = "resume"
+    TRANSFER_REQUESTED = "transfer_requested"  # data: to, target_kind, via (api/refer/phone)
+    TRANSFER_STARTED = "transfer_started"  # the target rings, or the caller enters its queue
+    TRANSFER_FAILED = "transfer_failed"  # data: to, reason, status
+    TRANSFER_RETURNED = "transfer_returned"  # the caller is back with the agent (or queue)
+    TRANSFER_COMPLETED = "transfer_completed"  # data: to, target_kind, to_agent, attended
+    CONSULT_STARTED = "consult_started"  # the consulted party rings; the caller on hold
+    CONSULT_CONNECTED = "consult_connected"
+    CONSULT_TOGGLED = "consult_toggled"  # data: talking_to ("caller" or "consult")
+    CONSULT_ENDED = "consult_ended"  # data: reason (transferred, cancelled, failed ...)
     HANGUP = "hangup"  # the last event of every call: the summary is made from here
     # The recording services.
     PIN = "pin"

@@ -119,26 +119,62 @@ def _placed_by(events: Sequence[CallEvent]) -> str | None:
     return placed.agent if placed is not None else None
 
 
+def _segments(events: Sequence[CallEvent], end: CallEvent) -> tuple[float | None, float | None,
+                                                                       str | None]:  # fmt: skip
+    """Waits in queues, talk with agents (both summed over a transferred call's visits and
+    agents) and the last agent who talked to the caller."""
+    wait = talk = None
+    waiting_since = talking_since = None
+    agent = None
+    for e in events:
+        if e.kind == K.ARRIVED:
+            waiting_since = e.at
+        elif e.kind == K.ANSWERED:
+            if waiting_since is not None:
+                wait = (wait or 0.0) + _seconds(waiting_since, e.at)
+                waiting_since = None
+            talking_since, agent = e.at, e.agent
+        elif e.kind == K.ENDED and talking_since is not None:
+            talk = (talk or 0.0) + _seconds(talking_since, e.at)
+            talking_since = None
+        elif e.kind == K.TRANSFER_COMPLETED:
+            if talking_since is not None:  # a direct transfer's target hands on again
+                talk = (talk or 0.0) + _seconds(talking_since, e.at)
+                talking_since = None
+            to = (e.data or {}).get("to_agent")
+            if to and (e.data or {}).get("target_kind") == "agent":
+                talking_since, agent = e.at, str(to)
+    if waiting_since is not None:
+        wait = (wait or 0.0) + _seconds(waiting_since, end.at)
+    if talking_since is not None:
+        talk = (talk or 0.0) + _seconds(talking_since, end.at)
+    return (
+        None if wait is None else round(wait, 3),
+        None if talk is None else round(talk, 3),
+        agent,
+    )
+
+
 def summarize(events: Sequence[CallEvent]) -> CallSummary:
-    """The summary of one finished call from its events, in the order they happened."""
+    """The summary of one finished call from its events, in the order they happened.
+
+    A transferred call keeps one summary: its waits are summed over the queues it visited,
+    its talk over the agents it talked to, and ``agent`` is the last of them (the reports
+    attribute each agent's own share, docs/statistics.md)."""
     if not events:
         raise ValueError("summarize: a call without events")
     first, end = events[0], events[-1]
-    answered = _last(events, K.ANSWERED)
-    arrived = _first(events, K.ARRIVED)
-    stop = answered or end
-    wait = _seconds(arrived.at, stop.at) if arrived is not None else None
-    talk = None
-    if answered is not None:
-        ended = _last(events, K.ENDED)
-        talk = _seconds(answered.at, (ended or end).at)
-    else:  # an outbound or a direct call: its own answered/ended pair
+    wait, talk, agent = _segments(events, end)
+    if talk is None:  # an outbound or a direct call: its own answered/ended pair
         for start_kind, end_kind in _OWN_TALK:
-            answered = _last(events, start_kind)
-            if answered is not None:
+            own = _last(events, start_kind)
+            if own is not None:
                 ended = _last(events, end_kind)
-                talk = _seconds(answered.at, (ended or end).at)
+                talk = _seconds(own.at, (ended or end).at)
+                agent = agent or own.agent
                 break
+    if agent is None:
+        agent = _placed_by(events)
     queue = next((e.queue for e in reversed(events) if e.queue), None)
     data = end.data or {}
     a_number = next((e.a_number for e in events if e.a_number), None)
@@ -151,7 +187,7 @@ def summarize(events: Sequence[CallEvent]) -> CallSummary:
         a_number=a_number,
         b_number=b_number,
         queue=queue,
-        agent=answered.agent if answered is not None else _placed_by(events),
+        agent=agent,
         wait_seconds=wait,
         talk_seconds=talk,
         mos=data.get("mos"),

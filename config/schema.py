@@ -550,6 +550,21 @@ class SmsConfig(_Strict):
 MAIL_RETRY_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0)
 
 
+class TransfersConfig(_Strict):
+    """Agents passing callers on (docs/transfers.md): blind, attended, and hold."""
+
+    # A blind or consult target (an agent's phone, an external number) rings this long
+    # before the transfer counts as failed and the caller goes back to the agent.
+    ring_timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    # Added to the priority of a caller transferred into a queue (they keep their original
+    # arrival time in any case, so they are served before later callers of equal priority).
+    queue_priority: Annotated[int, Field(ge=0, le=100)] = 0
+    # External numbers (through the trunk) as transfer or consult targets.
+    external: bool = True
+    # What a caller on hold hears (a prompt name of the catalogue or the prompt store).
+    hold_music: Annotated[str, Field(min_length=1)] = "hold-music"
+
+
 class VoicemailConfig(_Strict):
     """Message length and mail retries, for every mailbox. The defaults are those of
     ``ivr.voicemail.VoicemailSettings`` (a test keeps them equal)."""
@@ -722,6 +737,7 @@ class VaxelConfig(_Strict):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     sms: SmsConfig = Field(default_factory=SmsConfig)
     voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
+    transfers: TransfersConfig = Field(default_factory=TransfersConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     # "base" is the system calendar; a queue with `calendar = "ID"` uses its own.
     calendars: dict[Identifier, CalendarConfig] = Field(default_factory=dict)

@@ -312,12 +312,14 @@ KEY_FIGURE_COLUMNS = (
     "voicemails", "service_level", "service_level_offered", "service_level_answered", "asa",
     "average_wait", "longest_wait", "average_abandon_wait", "abandon_rate", "talk",
     "average_talk", "wrap_up", "average_wrap_up", "average_handle_time", "mos_mean",
-    "mos_low_share", "service_level_seconds", "short_abandon_seconds",
+    "mos_low_share", "service_level_seconds", "short_abandon_seconds", "transferred_out",
+    "transferred_in",
 )  # fmt: skip
 AGENT_COLUMNS = (
     "agent", "start", "end", "logged_in", "ready", "ringing", "busy", "wrap_up", "paused",
     "paused_by_reason", "occupancy", "offers", "answered", "no_answers", "declined", "talk",
-    "average_talk", "unanswered_logouts", "nki_answers", "nki_mean",
+    "average_talk", "unanswered_logouts", "nki_answers", "nki_mean", "transferred",
+    "transferred_in",
 )  # fmt: skip
 NKI_COLUMNS = (
     "start", "end", "queue", "agent", "position", "question", "answers", "skipped", "mean",

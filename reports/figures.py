@@ -60,6 +60,8 @@ class QueueFigures:
     outbound: int = 0
     outbound_answered: int = 0
     outbound_talk: float = 0.0
+    transferred_out: int = 0  # answered here, then passed on by the agent (any target)
+    transferred_in: int = 0  # visits of callers an agent transferred into this queue
 
     # --- service level (see docs/statistics.md: the default and why) -------------------
     @property
@@ -181,6 +183,8 @@ class AgentFigures:
     direct: int = 0  # calls to the agent's direct number (closed and busy ones too)
     direct_answered: int = 0
     direct_talk: float = 0.0
+    transferred: int = 0  # calls the agent passed on (blind or attended, any target)
+    transferred_in: int = 0  # calls passed to this agent directly (not through a queue)
 
     @property
     def logged_in(self) -> float:

@@ -50,7 +50,7 @@ class _Call:
     __slots__ = (
         "first", "queue", "key", "entered", "moved_to", "answered_queue", "answered_key",
         "answered_at", "agent", "agent_key", "closed", "voicemail", "hung_up", "wrap_at",
-        "direct",
+        "direct", "transfer_in", "direct_agent", "direct_at",
     )  # fmt: skip
 
     def __init__(self, first: float) -> None:
@@ -69,6 +69,10 @@ class _Call:
         self.hung_up = False
         self.wrap_at: float | None = None  # wrap-up in progress since
         self.direct = False  # counted as a direct call of its agent
+        self.transfer_in = False  # the next queue visit is a transfer into that queue
+        # A call transferred straight to an agent (no queue, no ACD): whom, since when.
+        self.direct_agent: str | None = None
+        self.direct_at = 0.0
 
 
 class _Agent:
@@ -245,7 +249,37 @@ class Rollup:
 
     def _arrived(self, call: _Call, e: CallEvent, ts: float) -> None:
         if e.queue is not None:
-            self._visit(call, e.queue, ts, False)
+            acc = self._visit(call, e.queue, ts, False)
+            if call.transfer_in:
+                acc.transferred_in += 1
+                call.transfer_in = False
+
+    def _transfer_started(self, call: _Call, e: CallEvent, ts: float) -> None:
+        if (e.data or {}).get("target_kind") == "queue":
+            call.transfer_in = True
+
+    def _transfer_completed(self, call: _Call, e: CallEvent, ts: float) -> None:
+        """The transferring agent's share ended (their ``ended`` from the ACD, or here for
+        a direct target passing it on); a direct target agent's share starts."""
+        data = e.data or {}
+        if call.answered_queue is not None:
+            self._queue(call.answered_queue, call.answered_key).transferred_out += 1
+        if e.agent is not None:
+            self._agent(e.agent, self.periods.start(ts)).transferred += 1
+        self._end_direct(call, ts)
+        to = data.get("to_agent")
+        if to and data.get("target_kind") == "agent":
+            call.direct_agent, call.direct_at = str(to), ts
+            acc = self._agent(str(to), self.periods.start(ts))
+            acc.answered += 1
+            acc.transferred_in += 1
+
+    def _end_direct(self, call: _Call, ts: float) -> None:
+        if call.direct_agent is not None:
+            self._agent(call.direct_agent, self.periods.start(call.direct_at)).talk += (
+                ts - call.direct_at
+            )
+            call.direct_agent = None
 
     def _queued(self, call: _Call, e: CallEvent, ts: float) -> None:
         self._in_queue(call, e, ts)
@@ -359,6 +393,7 @@ class Rollup:
 
     def _hangup(self, call: _Call, e: CallEvent, ts: float) -> None:
         call.hung_up = True
+        self._end_direct(call, ts)
         mos = (e.data or {}).get("mos")
         if call.answered_queue is not None and isinstance(mos, int | float):
             acc = self._queue(call.answered_queue, call.answered_key)
@@ -484,6 +519,8 @@ _CALL_HANDLERS: dict[str, Callable[[Rollup, _Call, CallEvent, float], None]] = {
     K.DIRECT_MISSED: Rollup._direct_seen,
     K.DIRECT_ANSWERED: Rollup._direct_answered,
     K.DIRECT_ENDED: Rollup._direct_ended,
+    K.TRANSFER_STARTED: Rollup._transfer_started,
+    K.TRANSFER_COMPLETED: Rollup._transfer_completed,
 }
 
 

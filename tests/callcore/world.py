@@ -13,6 +13,7 @@ from acd.errors import AcdError
 from callcore import CallCore, OutboundPolicy, QueueOptions, Target
 from callcore import actions as A
 from callcore import events as E
+from callcore import transfer as X
 from calllog import CallEvent, CallSummary, SummaryFold
 
 T0 = 1_800_000_000.0
@@ -94,6 +95,10 @@ class World:
     log: list[CallEvent] = field(default_factory=list)
     summaries: dict[str, CallSummary] = field(default_factory=dict)
     actions: list[A.Action] = field(default_factory=list)
+    notified: list[tuple[str, int]] = field(default_factory=list)  # REFER progress (NOTIFY)
+    consult_answers: list[tuple[str, int]] = field(default_factory=list)  # phone consult
+    agents_bridged: dict[str, tuple[str, str]] = field(default_factory=dict)
+    held_parties: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # Queues closed until a time (None: closed for good); others are open.
     closed_until: dict[str, float | None] = field(default_factory=dict)
@@ -108,6 +113,13 @@ class World:
         until = self.closed_until[queue]
         return now if until is not None and until <= now else until
 
+    def _agent_device(self, agent: str) -> str | None:
+        return self.acd.agent_view(agent).device if self.acd.is_logged_in(agent) else None
+
+    def _agent_busy(self, agent: str) -> str | None:
+        state = self.acd.agent_view(agent).state.value
+        return None if state == "ready" else state
+
     def __post_init__(self) -> None:
         self.core = CallCore(
             route=PLAN.get,
@@ -116,6 +128,14 @@ class World:
             outbound=self.policy,
             presence=self.presence,
             calendar_open=lambda cal, now: cal not in self.closed_calendars,
+            transfer_target=lambda text: X.resolve_target(
+                text,
+                route=PLAN.get,
+                agent_device=self._agent_device,
+                is_agent=lambda a: a in {c.id for c in self.acd.agent_configs()},
+                external=True,
+                agent_busy=self._agent_busy,
+            ),
         )
         self.fold = SummaryFold()
         self._todo: deque[A.Action] = deque()
@@ -147,6 +167,12 @@ class World:
 
     def feed(self, ev: E.CallInput) -> None:
         self.run(self.core.handle(ev, self.now))
+
+    def control(self, key: str, agent: str, op: str, target: str | None = None,
+                via: X.Via = X.Via.API) -> X.ControlResult:  # fmt: skip
+        result, actions = self.core.control(X.AgentControl(key, agent, op, target, via), self.now)
+        self.run(actions)
+        return result
 
     def acd_do(self, method: str, *args: Any, **kw: Any) -> None:
         self.run(self.core.on_acd(getattr(self.acd, method)(*args, now=self.now, **kw), self.now))
@@ -237,6 +263,7 @@ class World:
         assert a.agent == "customer" or a.agent not in self.bridged.values(), (
             f"{a.agent} bridged twice"
         )
+        self.agents_bridged.pop(a.key, None)
         self.ringing.pop((a.key, a.agent), None)
         self.bridged[a.key] = a.agent
 
@@ -256,15 +283,32 @@ class World:
     def _BridgeAgents(self, a: A.BridgeAgents) -> None:
         self.ringing.pop((a.key, a.b), None)
         self.bridged[a.key] = a.a
+        self.agents_bridged[a.key] = (a.a, a.b)
 
     def _StopDialogue(self, a: A.StopDialogue) -> None:
         self.services.pop(a.key, None)
+
+    def _Notify(self, a: A.Notify) -> None:
+        self.notified.append((a.key, a.status))
+
+    def _AnswerConsult(self, a: A.AnswerConsult) -> None:
+        self.consult_answers.append((a.key, 200))
+
+    def _RejectConsult(self, a: A.RejectConsult) -> None:
+        self.consult_answers.append((a.key, a.status))
+
+    def _HoldParty(self, a: A.HoldParty) -> None:
+        self.held_parties[(a.key, a.party)] = a.music
+
+    def _UnholdParty(self, a: A.UnholdParty) -> None:
+        self.held_parties.pop((a.key, a.party), None)
 
     def _AcdWithdrawn(self, a: A.AcdWithdrawn) -> None:
         self._acd("call_withdrawn", a.call_id, reason=a.reason)
 
     def _Unbridge(self, a: A.Unbridge) -> None:
         self.bridged.pop(a.key, None)
+        self.agents_bridged.pop(a.key, None)
 
     def _HangUpCaller(self, a: A.HangUpCaller) -> None:
         self.hung_up.append(a.key)
@@ -290,7 +334,7 @@ class World:
             pass
 
     def _AcdArrived(self, a: A.AcdArrived) -> None:
-        self._acd("call_arrived", a.call)
+        self._acd("call_arrived", a.call, again=a.again)
 
     def _AcdAnswered(self, a: A.AcdAnswered) -> None:
         self._acd("offer_answered", a.call_id, a.agent)
@@ -306,7 +350,7 @@ class World:
         self._acd("call_ended", a.call_id, reason=a.reason)
 
     def _AcdEngaged(self, a: A.AcdEngaged) -> None:
-        self._acd("agent_engaged", a.agent, a.call_id)
+        self._acd("agent_engaged", a.agent, a.call_id, only_ready=a.only_ready)
 
     def _AcdReleased(self, a: A.AcdReleased) -> None:
         self._acd("agent_released", a.agent, a.call_id, queue=a.queue, wrap_up=a.wrap_up)

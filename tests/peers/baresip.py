@@ -50,7 +50,9 @@ class Baresip:
     """One baresip process with its own config folder; ``account`` is its accounts line;
     ``extra_config``: more config lines (``module srtp.so``, ``sip_cafile ...``)."""
 
-    def __init__(self, workdir: Path, account: str, extra_config: str = "") -> None:
+    def __init__(
+        self, workdir: Path, account: str, extra_config: str = "", tone_hz: float = 440.0
+    ) -> None:
         self.exe = require_tool("baresip")
         self.dir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +65,7 @@ class Baresip:
         t = np.arange(8000 * 10) / 8000
         sf.write(
             tone,
-            (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16),
+            (0.3 * np.sin(2 * np.pi * tone_hz * t) * 32767).astype(np.int16),
             8000,
             subtype="PCM_16",
         )

@@ -78,6 +78,10 @@ class LoggedSip:
         }
 
 
+_LOGGED_STARTS = ("SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ",
+                  "REFER ", "NOTIFY ")  # fmt: skip
+
+
 def sip_messages(log: str) -> list[LoggedSip]:
     """The SIP messages in a linphonec log, in order."""
     out = []
@@ -85,9 +89,7 @@ def sip_messages(log: str) -> list[LoggedSip]:
         head, _, body = m["msg"].replace("\r\n", "\n").partition("\n\n")
         lines = head.split("\n")
         cseq = next((v.strip() for k, _, v in (x.partition(":") for x in lines) if k == "CSeq"), "")
-        if lines[0].startswith(
-            ("SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ")
-        ):
+        if lines[0].startswith(_LOGGED_STARTS):
             out.append(LoggedSip(m["dir"] == "message sent to", lines[0], cseq, body.strip(), head))
     return out
 

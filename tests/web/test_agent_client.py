@@ -145,8 +145,17 @@ async def test_a_real_call_pops_the_configured_page_and_the_agent_hangs_up_from_
 
         await expect(page.locator("#state")).to_have_text("Busy", timeout=20000)
         await expect(page.locator("#offer-caller")).to_have_text(CALLER)
-        # The transfer work is not in this build: its buttons stay hidden.
-        await expect(page.locator("#hold")).to_be_hidden()
+        # The call controls the server's OpenAPI document lists are shown: hold, resume.
+        await expect(page.locator("#hold")).to_be_visible()
+        await page.click("#hold")
+        await page.click("#resume")
+        async with asyncio.timeout(10):
+            while True:
+                kinds = [e.kind for e in await site.server.calllog.events(call_id=call_id)]
+                if "resume" in kinds:
+                    break
+                await asyncio.sleep(0.1)
+        assert kinds.index("hold") < kinds.index("resume"), kinds
         await page.click("#hangup")
         result = await asyncio.wait_for(caller_run, 30)
         assert result.returncode == 0, result.explain()  # the caller got a BYE

@@ -78,6 +78,7 @@ from .outbound import QUEUE_HEADER, Presence, direct_calendars, direct_closed, o
 from .phone_services import PhoneServices
 from .session import AgentLeg, InboundCall
 from .sip_port import SipPort
+from .transfers import Transfers
 
 log = logging.getLogger("vaxel.calls")
 
@@ -151,7 +152,10 @@ class CallController:
             presence=self.presence,
             calendar_open=direct_calendars(self.config),
             language=self.config.server.language,
+            transfer_options=Transfers.options(self.config),
         )
+        self.transfers = Transfers(self)  # REFER, hold re-INVITEs, consult calls
+        self.core.transfer_target = self.transfers.resolver()
         self.calls: dict[str, InboundCall] = {}  # by the core's call key
         self._by_request: dict[str, str] = {}  # INVITE request id -> key
         self._by_dialog: dict[str, tuple[str, str | None]] = {}  # dialog -> (key, agent)
@@ -290,6 +294,8 @@ class CallController:
             key = self._by_request.get(ev.request_id)
             if key is not None:
                 self.feed(E.CallerGone(key, "cancelled"))
+            else:
+                self.transfers.on_cancel(ev.request_id)  # a phone's consult call
         elif isinstance(ev, DialogEstablished):
             self._dialog_established(ev)
         elif isinstance(ev, AckReceived):
@@ -299,6 +305,8 @@ class CallController:
             self._dialog_gone(ev.dialog_id, reason)
         elif isinstance(ev, ReInvite):
             self._reinvite(ev)
+        elif isinstance(ev, InDialogRequest) and ev.request.method == "REFER":
+            self.transfers.on_refer(ev)
         elif isinstance(ev, InDialogRequest):
             self._respond(ev.request_id, 200)
         elif isinstance(ev, ResponseReceived):
@@ -336,6 +344,8 @@ class CallController:
                 self._respond(ev.request_id, auth.status, auth.reason, headers=auth.headers)
                 return
             authenticated = auth.username
+            if a_number is not None and self.transfers.consult_invite(ev, a_number, b_number):
+                return  # dialled while on a call: a consult of that call
         sdp_error = None
         offer = None
         if req.body:
@@ -401,6 +411,8 @@ class CallController:
 
     def _dialog_established(self, ev: DialogEstablished) -> None:
         if ev.role == "uas":
+            if self.transfers.on_dialog(ev.handle, ev.dialog_id):
+                return
             key = self._by_request.get(ev.handle)
             call = self.calls.get(key) if key else None
             if call is not None:
@@ -484,6 +496,8 @@ class CallController:
         self._respond(
             ev.request_id, 200, body=answer.sdp.to_bytes(), content_type="application/sdp"
         )
+        if owner is not None and owner[1] is not None:  # an agent's phone held or resumed
+            self.transfers.on_hold_offer(ev.dialog_id, answer.hold)
 
     def _register(self, ev: IncomingRequest) -> None:
         outcome = self.registrar.handle_register(ev.request, ev.source, ev.transport, time.time())
@@ -706,6 +720,8 @@ class CallController:
 
     def _do_BridgeAgents(self, a: A.BridgeAgents) -> None:
         call = self.calls[a.key]
+        if a.a not in call.agents or a.b not in call.agents:
+            return  # a phone's consult leg still opening: bridged once it is (transfers.py)
         first, second = call.agents[a.a], call.agents[a.b]
         assert first.leg is not None and second.leg is not None
         call.bridge = self.media.bridge(first.leg, second.leg)
@@ -748,6 +764,8 @@ class CallController:
             legs.append(call.leg)
         connected = self.core.calls[a.key].agent
         agent_leg = call.agents.get(connected) if connected else None
+        if agent_leg is None:  # transferred straight to a party (callcore.transfer legs)
+            agent_leg = call.agents.get("transfer") or call.agents.get("consult")
         if agent_leg is not None and agent_leg.leg is not None:
             rtp["agent"] = _rtp_counts(agent_leg.leg)
         customer = call.agents.get(CUSTOMER)
@@ -770,6 +788,7 @@ class CallController:
         self.feed(closed)
 
     def _do_Forget(self, a: A.Forget) -> None:
+        self.transfers.forget(a.key)
         call = self.calls.pop(a.key, None)
         if call is None:
             return
@@ -826,14 +845,36 @@ class CallController:
             watched[0].agent = a.agent
             watched[0].set_listener("caller", agent_leg.hints)
             leg = agent_leg.leg
+            # A party the caller was transferred to is rated as a leg of its own (the first
+            # agent's leg keeps its figures); the same leg bridged again is not added twice.
+            name = self.transfers.quality_leg(a.key, leg, a.agent)
+            if name is None:
+                return
             watched[0].add_leg(
-                "agent",
+                name,
                 agent_leg.rx_stats or leg.rx_stats,
                 self._loop_now(),
                 remote=agent_leg.remote_stats or leg.remote_stats,
                 on_mos=leg.set_quality,
                 listener=call.hints,
             )
+
+    # ------------------------------------------------------------------ transfers
+
+    def _do_Notify(self, a: A.Notify) -> None:
+        self.transfers.do_Notify(a)
+
+    def _do_AnswerConsult(self, a: A.AnswerConsult) -> None:
+        self.transfers.do_AnswerConsult(a)
+
+    def _do_RejectConsult(self, a: A.RejectConsult) -> None:
+        self.transfers.do_RejectConsult(a)
+
+    def _do_HoldParty(self, a: A.HoldParty) -> None:
+        self.transfers.do_HoldParty(a)
+
+    def _do_UnholdParty(self, a: A.UnholdParty) -> None:
+        self.transfers.do_UnholdParty(a)
 
     # ------------------------------------------------------------------ call log and ACD
 
@@ -856,7 +897,7 @@ class CallController:
             log_event(log, "acd.refused", level=logging.WARNING, reason=str(exc))
 
     def _do_AcdArrived(self, a: A.AcdArrived) -> None:
-        self._acd_safely(self.acd.call_arrived, a.call)
+        self._acd_safely(self.acd.call_arrived, a.call, again=a.again)
 
     def _do_AcdAnswered(self, a: A.AcdAnswered) -> None:
         self._acd_safely(self.acd.offer_answered, a.call_id, a.agent)
@@ -902,7 +943,7 @@ class CallController:
         self._acd_safely(self.acd.classification_given, agent, code, call_id=key)
 
     def _do_AcdEngaged(self, a: A.AcdEngaged) -> None:
-        self._acd_safely(self.acd.agent_engaged, a.agent, a.call_id)
+        self._acd_safely(self.acd.agent_engaged, a.agent, a.call_id, only_ready=a.only_ready)
 
     def _do_AcdReleased(self, a: A.AcdReleased) -> None:
         self._acd_safely(

@@ -58,6 +58,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("vaxel.calls")
 
 
+# What Vaxel answers in a dialog; REFER: agents' phones transfer calls (docs/transfers.md).
+SIP_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "NOTIFY", "REFER")
+
+
 class CallStack:
     def __init__(self, server: Host) -> None:
         config = server.config
@@ -148,6 +152,7 @@ class CallStack:
             ),
             tls=_tls_settings(server),
             user_agent="Vaxel",
+            allow=SIP_METHODS,
         )
         self.controller = CallController(
             directory=self.directory,

@@ -26,6 +26,7 @@ from . import (
     security_routes,
     softphone_routes,
     surveys_routes,
+    transfer_routes,
     users_routes,
     voicemail_routes,
 )
@@ -57,6 +58,7 @@ def create_app(server: ServerView) -> web.Application:
     app.add_routes(schedules_routes.routes)
     app.add_routes(surveys_routes.routes)
     app.add_routes(live_routes.routes)
+    app.add_routes(transfer_routes.routes)
     app.add_routes(voicemail_routes.routes)
     app.add_routes(security_routes.routes)
     app.add_routes(reports_routes.routes)

@@ -62,6 +62,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "duration_seconds": {"type": "number"},
             "wait_seconds": _SECONDS,
             "talk_seconds": _SECONDS,
+            "transfer": {
+                "type": ["object", "null"],
+                "description": "hold or a transfer under way: {held: true}, or phase "
+                "(ringing, returning, returned, consult_ringing, consulting), agent, target, "
+                "target_kind, talking_to (caller or consult, while consulting)",
+            },
             "quality": {
                 "type": "object",
                 "description": "latest interval MOS per leg (caller, agent): mos, r, "

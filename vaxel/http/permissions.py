@@ -43,6 +43,11 @@ RULES: dict[tuple[str, str], Action] = {
     ("POST", f"{_A}/webrtc"): Action.ACT_AGENT,
     ("GET", f"{_A}/softphone"): Action.ACT_AGENT,
     ("POST", f"{_A}/dial"): Action.ACT_AGENT,  # click-to-call (docs/outbound.md)
+    # an agent's live call (agents: their own calls only), docs/transfers.md
+    **{
+        ("POST", f"/api/calls/{{call_id}}/{op}"): Action.ACT_AGENT
+        for op in ("hold", "resume", "transfer", "consult", "toggle", "complete", "cancel-consult")
+    },
     # scheduled logins: anyone on the board sees the plan, admins change it
     ("GET", "/api/schedules"): Action.VIEW_LIVE,
     ("GET", "/api/staffing"): Action.VIEW_LIVE,

@@ -2,6 +2,7 @@
 
 from .agents import AgentService
 from .audit import Actor, AuditEntry, AuditLog
+from .call_control import CallControlService
 from .callbacks import CallbackBoard
 from .dialling import DialService
 from .errors import ServiceError
@@ -18,6 +19,7 @@ __all__ = [
     "AuditLog",
     "CallbackBoard",
     "DialService",
+    "CallControlService",
     "LiveFigures",
     "ReportCentre",
     "ReportScheduler",

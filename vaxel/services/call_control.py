@@ -1,17 +1,16 @@
-"""What an agent does to their own call from a front door: hang up (SPEC S4).
-
-The call core does the work as if the agent's phone had hung up: the caller's leg and
-the agent's leg both get a BYE, the call log says ``ended_by: agent``; a queue with a
-survey sends the caller on to it, as when the agent puts the handset down.
-"""
+"""Agents acting on their live calls (hang up, hold, transfer, consult; docs/transfers.md),
+shared by every front door. The call core decides (``callcore.transfer``); this checks who may ask
+(an agent for their own calls, managers and admins for any: docs/access.md) and turns the
+core's answer into the service layer's errors."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from access import Action, decide
-from callcore import Phase
+from callcore import AgentControl, Phase, Via
 from callcore import events as E
+from callcore import transfer as X
 
 from .audit import Actor, AuditLog
 from .errors import ServiceError
@@ -21,11 +20,68 @@ if TYPE_CHECKING:
 
 HANGUP_WHY = "hung up in the agent client"
 
+# The API's operation names (the web client's buttons call exactly these) -> the core's.
+OPERATIONS = {
+    "hold": "hold",
+    "resume": "resume",
+    "transfer": "transfer",
+    "consult": "consult",
+    "toggle": "toggle",
+    "complete": "complete",
+    "cancel-consult": "cancel_consult",
+}
+NEEDS_TARGET = frozenset({"transfer", "consult"})
+_KINDS: dict[int, Any] = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
 
 class CallControlService:
     def __init__(self, stack: CallStack, audit: AuditLog) -> None:
         self.stack = stack
         self.audit = audit
+
+    def agent_of(self, call_id: str) -> str:
+        """The agent who may act on the call: the one connected (or transferring it)."""
+        state = self.stack.controller.core.calls.get(call_id)
+        if state is None:
+            raise ServiceError("not_found", f"no live call {call_id!r}")
+        agent = state.transfer.agent if state.transfer is not None else state.agent
+        if agent is None:
+            raise ServiceError("conflict", f"call {call_id!r} is not connected to an agent")
+        return agent
+
+    async def act(
+        self, actor: Actor, call_id: str, operation: str, target: str | None = None
+    ) -> dict[str, Any]:
+        """Carry out ``operation`` on the call; what the call is now (``call``) and why."""
+        if operation not in OPERATIONS:
+            raise ServiceError("not_found", f"unknown call operation {operation!r}")
+        if operation in NEEDS_TARGET and not target:
+            raise ServiceError(
+                "invalid", "field 'target': required: a queue number, an agent id or a number"
+            )
+        agent = self.agent_of(call_id)
+        if actor.principal is None:
+            raise ServiceError("unauthenticated", "sign in first")
+        verdict = decide(actor.principal, Action.ACT_AGENT, target_agent=agent)
+        if not verdict:
+            raise ServiceError("forbidden", verdict.reason)
+        control = AgentControl(call_id, agent, OPERATIONS[operation], target, Via.API)
+        result = self.stack.controller.transfers.control(control)
+        if not result.ok:
+            raise ServiceError(_KINDS.get(result.status, "conflict"), result.reason)
+        principal = actor.principal
+        if principal.agent != agent:  # a manager acting for an agent: audited
+            await self.audit.record(actor, f"call.{operation}", f"call {call_id}",
+                                    after={"agent": agent, "target": target})  # fmt: skip
+        state = self.stack.controller.core.calls.get(call_id)
+        return {
+            "call_id": call_id,
+            "agent": agent,
+            "operation": operation,
+            "status": result.status,
+            "message": result.reason,
+            "transfer": X.describe(state) if state is not None else None,
+        }
 
     def connected_agent(self, actor: Actor, call_id: str) -> str:
         """The agent talking on ``call_id``, whom the actor may act for (else ServiceError)."""

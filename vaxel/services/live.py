@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from acd import AgentState, new_caller_wait
+from callcore import transfer
 
 if TYPE_CHECKING:
     from acd import Acd, CallView
@@ -214,6 +215,8 @@ def live_call_json(
         "wait_seconds": _seconds(wait_end - call.enqueued_at) if call.enqueued_at else None,
         "talk_seconds": _seconds(now - call.connected_at) if call.connected_at else None,
         "quality": quality or {},
+        # Hold or a transfer under way (docs/transfers.md): what the agent's buttons act on.
+        "transfer": transfer.describe(call),
     }
 
 
