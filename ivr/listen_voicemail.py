@@ -4,8 +4,9 @@ The agent is recognised by caller id (their remote or alternative number, or a p
 registered to them); from any other number they key their agent id and PIN. They hear how
 many new and old messages their mailboxes hold, then each message - new ones first, newest
 first, then the old ones, newest first - and after each the menu: ``7`` delete, ``9`` keep,
-``1`` replay, ``#`` next (kept as it is). A key pressed while a message plays answers the
-menu at once. A message once played (even in part) counts as old from then on.
+``1`` replay, ``#`` next (kept as it is). Before each message they hear when it came
+("Message 2. Received yesterday at 14 05"), in the time zone of its mailbox's calendar. A
+key pressed while a message plays answers the menu at once. A message once played (even in part) counts as old from then on.
 
 Everything comes in as arguments (channel, mailbox access), so the dialogue runs unchanged
 against a real call or a scripted fake.
@@ -15,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
-from prompts import number_prompts
+from prompts import number_prompts, received_prompts
 
 from .recording import RecordingChannel, finish_even_if_cancelled
 
@@ -35,6 +36,7 @@ class StoredMessage:
     created_at: datetime
     caller: str | None = None
     mailbox: str = ""
+    zone: tzinfo = UTC  # its mailbox's calendar's: when it came is said in this zone
 
 
 class MailboxAccess(Protocol):
@@ -51,6 +53,9 @@ class MailboxAccess(Protocol):
     async def mark_heard(self, message_id: int) -> None: ...
 
     async def delete(self, message_id: int) -> None: ...
+
+    def now(self) -> datetime:
+        """Now (aware): "today" and "yesterday" are counted from it."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,10 @@ async def _one_message(
     None when nothing was keyed; "hangup"."""
     while True:
         ch.flush_digits()  # keys typed during the last prompt do not skip this message
-        key = await ch.play(["vm-message", *number_prompts(position, ch.language)], barge_in=True)
+        when = received_prompts(message.created_at, access.now(), message.zone, ch.language)
+        key = await ch.play(
+            ["vm-message", *number_prompts(position, ch.language), *when], barge_in=True
+        )
         if key is None:
             key = await ch.play_file(message.path, barge_in=True)
         if not message.heard:

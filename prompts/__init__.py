@@ -13,6 +13,7 @@ from prompts.catalog import (
 )
 
 from .catalog import STORED_NAME_RE, can_exist
+from .dates import day_prompts, received_prompts, time_prompts
 from .convert import (
     MAX_PROMPT_BYTES,
     ConvertedPrompt,
@@ -24,6 +25,9 @@ from .hot import ALL_QUEUES, HotPrompts
 from .resolver import PromptError, PromptResolver
 
 __all__ = [
+    "day_prompts",
+    "received_prompts",
+    "time_prompts",
     "STORED_NAME_RE",
     "can_exist",
     "ConvertedPrompt",

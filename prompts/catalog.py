@@ -347,6 +347,60 @@ for _i in range(8):
 # Swedish "en" (common gender) as in "en minut"; digit-1 is the counting "ett".
 _TABLE["one-common"] = ("The number one before a common-gender noun", {"sv": "en", "en": "one"})
 
+# When a voicemail came (voicemail by phone, prompts/dates.py): "Received on Monday at
+# fourteen zero five", "Mottaget den tredje december klockan nio".
+_TABLE["vm-received"] = (
+    "Voicemail by phone: before when the message came (a day, then a time)",
+    {"sv": "Mottaget", "en": "Received"},
+)
+_TABLE["today"] = ("A day: today", {"sv": "i dag", "en": "today"})
+_TABLE["yesterday"] = ("A day: yesterday", {"sv": "i går", "en": "yesterday"})
+_TABLE["at-clock"] = ("Before a time of day (an hour, then minutes)", {"sv": "klockan", "en": "at"})
+_SV_DAYS = ("måndags", "tisdags", "onsdags", "torsdags", "fredags", "lördags", "söndags")
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+for _i in range(7):
+    _TABLE[f"on-weekday-{_i + 1}"] = (
+        f"A day of the past week: {_EN_DAYS[_i]} (ISO day {_i + 1})",
+        {"sv": f"i {_SV_DAYS[_i]}", "en": f"on {_EN_DAYS[_i]}"},
+    )
+_SV_ORDINALS = (
+    "första", "andra", "tredje", "fjärde", "femte", "sjätte", "sjunde", "åttonde", "nionde",
+    "tionde", "elfte", "tolfte", "trettonde", "fjortonde", "femtonde", "sextonde",
+    "sjuttonde", "artonde", "nittonde", "tjugonde",
+)  # fmt: skip
+_EN_ORDINALS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth",
+)  # fmt: skip
+
+
+def _ordinal(day: int, lang: str) -> str:
+    table = _SV_ORDINALS if lang == "sv" else _EN_ORDINALS
+    if day <= 20:
+        return table[day - 1]
+    tens, unit = divmod(day, 10)
+    if lang == "sv":
+        head = {2: "tjugo", 3: "trettio"}[tens]
+        return f"{head}nde" if unit == 0 else f"{head}{table[unit - 1]}"
+    head = {2: "twenty", 3: "thirty"}[tens]
+    return "thirtieth" if unit == 0 else f"{head}-{table[unit - 1]}"
+
+
+for _i in range(1, 32):
+    _TABLE[f"on-day-{_i}"] = (
+        f"A date: the {_ordinal(_i, 'en')} (followed by a month)",
+        {"sv": f"den {_ordinal(_i, 'sv')}", "en": f"on the {_ordinal(_i, 'en')} of"},
+    )
+_SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+              "september", "oktober", "november", "december")  # fmt: skip
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")  # fmt: skip
+for _i in range(12):
+    _TABLE[f"month-{_i + 1}"] = (
+        f"A month: {_EN_MONTHS[_i]}", {"sv": _SV_MONTHS[_i], "en": _EN_MONTHS[_i]}
+    )
+
 STANDARD_PROMPTS: dict[str, dict[str, str]] = {name: w for name, (_, w) in _TABLE.items()}
 PROMPT_DESCRIPTIONS: dict[str, str] = {name: d for name, (d, _) in _TABLE.items()}
 PROMPT_KINDS: dict[str, PromptKind] = {

@@ -123,6 +123,7 @@ class VaxelServer:
             smtp=cfg.smtp,
             time_zone=cfg.server.time_zone,
         )
+        self.answering.on_book = self._companies_stored
         await self.answering.seed(cfg.companies)  # the file seeds an empty database only
         self.reports = ReportCentre(
             self, lambda: self.calls.acd if self.calls is not None else None, self.clock
@@ -139,6 +140,13 @@ class VaxelServer:
             await self._start_ssh()
         self._started_monotonic = time.monotonic()
         log_event(log, "server.started", http=self.http_url, database=make_url(db_url).drivername)
+
+    def _companies_stored(self, book: object) -> None:
+        """The database holds the companies once seeded: the running configuration carries
+        those, so a number plan change through the API is checked against them (removing a
+        number a company still answers on is refused, naming the company)."""
+        companies = self.answering.company_configs()
+        self.config = self.config.model_copy(update={"companies": companies})
 
     def _apply_config(self, config: VaxelConfig) -> None:
         """A change stored by the administration: the call stack first (it may refuse a

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from zoneinfo import ZoneInfo
+
 from ivr import ListenSettings, StoredMessage, listen_to_voicemail, listening_order
+from prompts import STANDARD_PROMPTS, day_prompts, received_prompts, time_prompts
 from tests.ivr.fake_channel import HANGUP, TIMEOUT, FakeChannel
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -22,6 +25,10 @@ class Mailboxes:
         self.callers = callers if callers is not None else {"0701001001": "1001"}
         self.heard: list[int] = []
         self.deleted: list[int] = []
+        self.clock = T0 + timedelta(hours=1)
+
+    def now(self) -> datetime:
+        return self.clock
 
     def agent_for_caller(self, a_number: str | None) -> str | None:
         return self.callers.get(a_number or "")
@@ -121,3 +128,66 @@ async def test_an_empty_mailbox_says_so_and_says_goodbye() -> None:
     assert result.outcome == "done" and ch.played_files == []
     assert ch.played == ["vm-you-have", "digit-0", "vm-new-messages", "and", "digit-0",
                          "vm-old-messages", "vm-no-more", "goodbye"]  # fmt: skip
+
+
+async def test_each_message_is_preceded_by_when_it_came_in_its_mailboxs_zone() -> None:
+    stockholm = ZoneInfo("Europe/Stockholm")
+    # Now: Friday 4 December 2026, 10:00 in Stockholm (09:00 UTC).
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    msgs = [
+        StoredMessage(1, Path("/vm/1.wav"), False, datetime(2026, 12, 4, 7, 5, tzinfo=UTC),
+                      zone=stockholm),  # today 08:05 in Stockholm
+        StoredMessage(2, Path("/vm/2.wav"), False, datetime(2026, 12, 3, 23, 30, tzinfo=UTC),
+                      zone=stockholm),  # 00:30 on the 4th in Stockholm: today, not yesterday
+        StoredMessage(3, Path("/vm/3.wav"), True, datetime(2026, 12, 3, 22, 30, tzinfo=UTC),
+                      zone=stockholm),  # 23:30 on the 3rd there: yesterday
+        StoredMessage(4, Path("/vm/4.wav"), True, datetime(2026, 11, 30, 13, 0, tzinfo=UTC),
+                      zone=stockholm),  # Monday 30 November, 14:00
+        StoredMessage(5, Path("/vm/5.wav"), True, datetime(2026, 11, 3, 16, 42, tzinfo=UTC),
+                      zone=stockholm),  # a month ago: the date, 17:42
+    ]
+    box = Mailboxes(msgs)
+    box.clock = now
+    ch = caller(TIMEOUT, "#", TIMEOUT, "#", TIMEOUT, "#", TIMEOUT, "#", TIMEOUT, "#")
+    result = await listen_to_voicemail(ch, box)
+    assert result.played == 5
+
+    def said_before(path: str) -> list[str]:
+        """What was played between the message's number and the message itself."""
+        index = ch.played_files.index(Path(path))
+        return ch.spoken_before_file[index]
+
+    assert said_before("/vm/1.wav") == [
+        "vm-message", "digit-1", "vm-received", "today", "at-clock", "digit-8", "digit-0",
+        "digit-5",
+    ]  # fmt: skip
+    assert said_before("/vm/2.wav") == [
+        "vm-message", "digit-2", "vm-received", "today", "at-clock", "digit-0", "n-30",
+    ]  # fmt: skip
+    assert said_before("/vm/3.wav")[2:] == ["vm-received", "yesterday", "at-clock", "n-20",
+                                            "digit-3", "n-30"]  # fmt: skip
+    assert said_before("/vm/4.wav")[2:] == ["vm-received", "on-weekday-1", "at-clock", "n-14"]
+    assert said_before("/vm/5.wav")[2:] == ["vm-received", "on-day-3", "month-11", "at-clock",
+                                            "n-17", "n-40", "digit-2"]  # fmt: skip
+
+
+def test_the_day_is_the_zones_day_and_a_week_ago_is_said_as_a_date() -> None:
+    utc_now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    tokyo = ZoneInfo("Asia/Tokyo")  # 18:00 on the 4th there
+    assert day_prompts(datetime(2026, 12, 3, 16, 0, tzinfo=UTC), utc_now, tokyo) == ["today"]
+    assert day_prompts(datetime(2026, 12, 3, 16, 0, tzinfo=UTC), utc_now, UTC) == ["yesterday"]
+    assert day_prompts(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), utc_now, UTC) == [
+        "on-weekday-6"  # Saturday, six days ago
+    ]
+    assert day_prompts(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), utc_now, UTC) == [
+        "on-day-27", "month-11"  # a week ago: Friday again would be ambiguous
+    ]  # fmt: skip
+    assert time_prompts(datetime(2026, 12, 4, 0, 0, tzinfo=UTC), UTC, "en") == [
+        "at-clock", "digit-0"
+    ]  # fmt: skip
+    assert received_prompts(datetime(2026, 12, 4, 12, 15, tzinfo=UTC), utc_now, UTC, "sv") == [
+        "vm-received", "today", "at-clock", "n-12", "n-15"
+    ]  # fmt: skip
+    every = {f"on-day-{d}" for d in range(1, 32)} | {"vm-received", "at-clock"}
+    every |= {f"month-{m}" for m in range(1, 13)} | {f"on-weekday-{w}" for w in range(1, 8)}
+    assert every <= set(STANDARD_PROMPTS)  # every name it can say is a shipped prompt

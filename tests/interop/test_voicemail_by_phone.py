@@ -1,5 +1,6 @@
 """End-to-end voicemail by phone: agent 1001 calls the voicemail-listen number (193) from its
-remote number with a real SIPp caller, hears the count and the message, keys an RFC 4733
+remote number with a real SIPp caller, hears the count, when the message came and the
+message, keys an RFC 4733
 "7" and the message is deleted from the database.
 
 The SIPp scenario's SDP names a port where the test itself receives the RTP Vaxel plays:
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -21,7 +24,7 @@ from sqlalchemy import select
 
 from ivr import Recording
 from media.g711 import decode
-from prompts import STANDARD_DIR
+from prompts import STANDARD_DIR, received_prompts
 from tests.peers.sipp import Sipp
 from vaxel.storage.models import VoicemailRow
 from vaxel.voicemail import Mailbox
@@ -88,7 +91,12 @@ async def test_agent_listens_by_phone_and_deletes_the_message(tmp_path: Path) ->
         audio_port = transport.get_extra_info("sockname")[1]
         # Key "7" well into the menu after the message: count, "message 1", the message.
         count = ("vm-you-have", "digit-1", "vm-new-messages", "and", "digit-0", "vm-old-messages")
-        before_menu = seconds_of(*count, "vm-message", "digit-1") + 1.5
+        # Then "Message one. Received today at HH MM" in the support queue's calendar's zone.
+        stored = await service.get(vid)
+        assert stored is not None
+        zone = ZoneInfo(service.mailbox_locales[("support", None)][1])
+        when = received_prompts(stored.created_at, datetime.now(UTC), zone, "sv")
+        before_menu = seconds_of(*count, "vm-message", "digit-1", *when) + 1.5
         key_at_ms = int((before_menu + 3.0) * 1000)
         workdir = tmp_path / "sipp"
         workdir.mkdir()
@@ -108,6 +116,12 @@ async def test_agent_listens_by_phone_and_deletes_the_message(tmp_path: Path) ->
         assert score > HEARD, f"the message was not heard ({score:.3f})"
         count, _ = locate(heard, over_g711(STANDARD_DIR / "sv" / "vm-you-have.wav"))
         assert count > HEARD, f"the count was not announced ({count:.3f})"
+        # When it came, said before the message: "Mottaget i dag klockan ...".
+        received, received_at = locate(heard, over_g711(STANDARD_DIR / "sv" / "vm-received.wav"))
+        assert received > HEARD, f"when the message came was not said ({received:.3f})"
+        today, today_at = locate(heard, over_g711(STANDARD_DIR / "sv" / "today.wav"))
+        assert today > HEARD, f"'today' was not said ({today:.3f})"
+        assert received_at < today_at < at, (received_at, today_at, at)
 
         # Deleted in the database (row and file), and logged.
         assert await service.get(vid) is None

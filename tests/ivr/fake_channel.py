@@ -39,6 +39,9 @@ class FakeChannel:
         self.takes = deque(takes)
         self.played: list[str] = []
         self.played_files: list[Path] = []
+        # For each file played: the prompts of the last ``play`` before it.
+        self.spoken_before_file: list[list[str]] = []
+        self._last_play: list[str] = []
         self.recorded: list[Path] = []
         self.logged: list[tuple[str, dict]] = []
         self.flushes = 0
@@ -49,10 +52,12 @@ class FakeChannel:
 
     async def play(self, prompts: Sequence[str], *, barge_in: bool = False) -> str | None:
         self.played.extend(prompts)
+        self._last_play = list(prompts)
         return self._peek() if barge_in else None
 
     async def play_file(self, path: Path, *, barge_in: bool = False) -> str | None:
         self.played_files.append(path)
+        self.spoken_before_file.append(self._last_play)
         return self._peek() if barge_in else None
 
     def _peek(self) -> str | None:

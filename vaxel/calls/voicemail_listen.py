@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from config import VaxelConfig
 from ivr import StoredMessage
@@ -49,6 +51,7 @@ class AgentMailboxes:
         infos = await self.voicemail.for_mailboxes(
             agent=agent, queues=agent_queues(self.config, agent)
         )
+        locales, default = self.voicemail.mailbox_locales, self.voicemail.default_locale
         return [
             StoredMessage(
                 i.id,
@@ -57,9 +60,14 @@ class AgentMailboxes:
                 i.created_at,
                 i.a_number,
                 f"queue {i.queue}" if i.queue else f"agent {i.agent}",
+                # The zone its mail says the time in: the mailbox's calendar's.
+                ZoneInfo(locales.get((i.queue, i.agent), default)[1]),
             )
             for i in infos
         ]
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     async def mark_heard(self, message_id: int) -> None:
         await self.voicemail.mark_heard(message_id)

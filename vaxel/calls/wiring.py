@@ -199,6 +199,9 @@ class CallStack:
         fresh = _calendars(config)
         self.calendars.base, self.calendars.own = fresh.base, fresh.own
         self.controller.reconfigured(config)
+        self._wrap_company_flows(config)  # the fresh plan greets in the companies' names too
+        if self.answering is not None:  # its checks see the new numbers and calendars
+            self.answering.replan(_queue_numbers(config), set(config.calendars))
         self.voicemail.mailbox_names = _mailbox_names(config)
         self._set_mail_locales(config)
 
@@ -228,10 +231,7 @@ class CallStack:
         answering = self.answering
         if answering is None:
             return
-        calendars = {cid: Calendar(c, name=cid) for cid, c in config.calendars.items()}
-        self.controller.flows = CompanyFlows(
-            self.controller.flows, lambda: answering.book, calendars
-        )
+        self._wrap_company_flows(config)
         answering.note = self._note_call_step
         publish = self.runner.publish
 
@@ -245,6 +245,17 @@ class CallStack:
             publish(event)
 
         self.runner.publish = publish_with_company
+
+    def _wrap_company_flows(self, config: VaxelConfig) -> None:
+        """The plan's flows, with the companies' numbers greeting in their names. Done again
+        on every change at run time: ``reconfigured`` builds a fresh plan."""
+        answering = self.answering
+        if answering is None:
+            return
+        calendars = {cid: Calendar(c, name=cid) for cid, c in config.calendars.items()}
+        self.controller.flows = CompanyFlows(
+            self.controller.flows, lambda: answering.book, calendars
+        )
 
     def _note_call_step(self, call_id: str | None, kind: str, data: dict) -> None:
         """A step taken outside the call (through the API) for the call log: through the call
@@ -514,3 +525,8 @@ async def build_call_stack(server: Host) -> CallStack:
 
 
 __all__ = ["CallStack", "build_call_stack"]
+
+
+def _queue_numbers(config: VaxelConfig) -> dict[str, str | None]:
+    """The number plan as the answering service checks companies against it."""
+    return {n: t.queue for n, t in config.numbers.items()}

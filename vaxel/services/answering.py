@@ -82,6 +82,28 @@ def _company(row: CompanyRow, staff: list[StaffRow]) -> Company:
     )
 
 
+def _company_config(c: Company) -> CompanyConfig:
+    staff = [
+        StaffConfig(
+            name=s.name,
+            numbers=list(s.numbers),
+            email=s.email,
+            absence=AbsenceConfig(note=s.absence.note, until=s.absence.until,
+                                  redirect=s.absence.redirect) if s.absence else None,
+        )  # fmt: skip
+        for s in c.staff
+    ]
+    return CompanyConfig(
+        name=c.name,
+        numbers=list(c.numbers),
+        greeting=c.greeting,
+        night_message=c.night_message,
+        calendar=c.calendar,
+        instructions=c.instructions,
+        staff=staff,
+    )
+
+
 def _message_json(row: StaffMessageRow) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -124,6 +146,19 @@ class AnsweringService:
         self._clock = clock
         self.book = CompanyBook()
         self.note: CallNote = lambda call_id, kind, data: None
+        # Told each new book: the server keeps its configuration's [companies] the stored
+        # ones, so a change of the number plan is checked against them, not the file's.
+        self.on_book: Callable[[CompanyBook], None] = lambda book: None
+
+    def replan(self, plan: Mapping[str, str | None], calendars: Collection[str]) -> None:
+        """The number plan or the calendars changed at run time (the administration API):
+        companies are checked against the new ones from now on."""
+        self.plan = dict(plan)
+        self.calendars = set(calendars)
+
+    def company_configs(self) -> dict[str, CompanyConfig]:
+        """The stored companies as configuration (with their staff)."""
+        return {c.id: _company_config(c) for c in self.book.companies.values()}
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -152,6 +187,7 @@ class AnsweringService:
         for s in staff:
             by_company.setdefault(s.company_id, []).append(s)
         self.book = CompanyBook(_company(r, by_company.get(r.id, [])) for r in rows)
+        self.on_book(self.book)
         return self.book
 
     @staticmethod

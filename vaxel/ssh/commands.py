@@ -24,7 +24,7 @@ from access import Action, decide
 from acd import AgentState
 from config import MANAGED
 from prompts import ALL_QUEUES
-from vaxel.services import Actor, AgentService, ServiceError
+from vaxel.services import Actor, AgentService, CallControlService, ServiceError
 from vaxel.services.calendars import (
     UnknownCalendar,
     calendar_ids,
@@ -63,6 +63,12 @@ COMMANDS: dict[str, _Command] = {
         "queues", "live: waiting callers, longest wait, agents by state", Action.VIEW_LIVE
     ),
     "calls": _Command("calls", "live calls", Action.VIEW_CALLS),
+    "call": _Command(
+        "call ID transfer TARGET | consult TARGET | toggle | complete | cancel | hold | resume",
+        "act for the call's agent (ID: as calls shows it, or any unique start): blind transfer "
+        "or consult a queue number, an agent id or a number; then toggle, complete or cancel",
+        Action.ACT_AGENT,
+    ),
     "calendar": _Command(
         "calendar explain QUEUE|CALENDAR [TIME]",
         "open or closed (now, or at TIME: ISO 8601 or HH:MM today), which rule decided",
@@ -97,6 +103,17 @@ COMMANDS: dict[str, _Command] = {
     "exit": _Command("exit", "end the session (also: quit, Ctrl-D)", Action.SELF),
 }
 _AGENT_VERBS = ("login", "logout", "pause", "ready")
+# The console's words -> the call control service's operations (the API's names).
+_CALL_VERBS = {
+    "transfer": "transfer",
+    "consult": "consult",
+    "toggle": "toggle",
+    "complete": "complete",
+    "cancel": "cancel-consult",
+    "hold": "hold",
+    "resume": "resume",
+}
+_CALL_TARGET = ("transfer", "consult")
 _DEVICES = ("sip", "pstn", "remote")
 
 
@@ -318,6 +335,46 @@ class Console:
         header = ("call", "from", "to", "queue", "state", "agent", "wait", "talk")
         return _table(header, rows)
 
+    def _call_id(self, given: str) -> str:
+        """The live call ``given`` names: its id, or the one id that starts with it (the
+        calls list shows the first 16 characters)."""
+        ids = [c["call_id"] for c in live_calls(self._stack())]
+        if given in ids:
+            return given
+        matches = [i for i in ids if i.startswith(given)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ConsoleError(f"call {given}: {len(matches)} live calls start so; type more of it")
+        raise ConsoleError(f"call {given}: no such live call (type calls for the list)")
+
+    async def _cmd_call(self, args: list[str]) -> str:
+        usage = "usage: " + COMMANDS["call"].words
+        if len(args) < 2:
+            raise ConsoleError(usage)
+        call_id, verb, rest = self._call_id(args[0]), args[1], args[2:]
+        operation = _CALL_VERBS.get(verb)
+        if operation is None:
+            raise ConsoleError(
+                f"call {args[0]}: unknown action {verb!r} ({', '.join(_CALL_VERBS)})"
+            )
+        if verb in _CALL_TARGET and len(rest) != 1:
+            raise ConsoleError(
+                f"call {args[0]} {verb}: give one target (a queue number, an agent id or a number)"
+            )
+        if verb not in _CALL_TARGET:
+            self._no_args(f"call {args[0]} {verb}", rest)
+        service = CallControlService(self._stack(), self.host.audit)
+        result = await service.act(self.actor, call_id, operation, rest[0] if rest else None)
+        line = f"call {call_id} (agent {result['agent']}): {result['message']}"
+        x = result["transfer"]
+        if x and "phase" in x:
+            talking = f", talking to the {x['talking_to']}" if x["talking_to"] else ""
+            line += f"\n{x['phase']}: {x['target_kind']} {x['target']}{talking}"
+        elif x:
+            line += "\non hold"
+        return line
+
     async def _cmd_calendar(self, args: list[str]) -> str:
         if len(args) not in (2, 3) or args[0] != "explain":
             raise ConsoleError("usage: " + COMMANDS["calendar"].words)
@@ -535,6 +592,17 @@ class Console:
                 return list(_AGENT_VERBS)
             if n == 3 and words[2] == "login":
                 return list(_DEVICES)
+        elif first == "call":
+            if n == 1:
+                return [c["call_id"] for c in live_calls(stack)] if stack else []
+            if n == 2:
+                return list(_CALL_VERBS)
+            if n == 3 and words[2] in _CALL_TARGET:
+                return (
+                    [*self.host.config.numbers, *(c.id for c in stack.acd.agent_configs())]
+                    if stack
+                    else []
+                )
         elif first == "calendar":
             if n == 1:
                 return ["explain"]
