@@ -81,7 +81,7 @@ toolchain:
 # The type check first: it takes seconds and fails before the suite does.
 test: $(TEST_STAMP) peers
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -358,13 +358,15 @@ UNROUTABLE = {"badinv01": "its only Via is malformed: nowhere to send a 400"}
 def test_each_request_gets_over_the_ua_the_answer_its_row_expects(row: dict[str, str]) -> None:
     name = row["name"]
     expected = EXPECTED[name]
-    if expected[0] in ("response", "dropped"):
-        pytest.skip("a response: nothing is ever sent back")
     ua = UserAgent(local_host="192.0.2.200", local_port=5060, allow=tuple(sorted(METHODS)))
     ua.receive_bytes(load(name), ("192.0.2.9", 5060), "UDP", 0.0)
-    answers = [
-        m for m, _, _ in ua.messages_to_send() if isinstance(m, SipResponse) and m.status != 100
-    ]
+    sent = [m for m, _, _ in ua.messages_to_send()]
+    if expected[0] in ("response", "dropped"):
+        # A stray response, or a response too broken to match: nothing is ever sent back
+        # (a response is never answered; RFC 3261 8.1.3.3 drops a malformed one).
+        assert sent == [], sent
+        return
+    answers = [m for m in sent if isinstance(m, SipResponse) and m.status != 100]
     if name in UNROUTABLE or expected == ACCEPT:
         # 481: an in-dialog request (wsinv has a To tag) for a dialog this UA never made.
         assert [a.status for a in answers if a.status >= 300 and a.status != 481] == []
