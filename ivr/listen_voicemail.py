@@ -6,7 +6,8 @@ many new and old messages their mailboxes hold, then each message - new ones fir
 first, then the old ones, newest first - and after each the menu: ``7`` delete, ``9`` keep,
 ``1`` replay, ``#`` next (kept as it is). Before each message they hear when it came
 ("Message 2. Received yesterday at 14 05"), in the time zone of its mailbox's calendar. A
-key pressed while a message plays answers the menu at once. A message once played (even in part) counts as old from then on.
+key pressed while a message plays answers the menu at once. A message once played (even in
+part) counts as old from then on.
 
 Everything comes in as arguments (channel, mailbox access), so the dialogue runs unchanged
 against a real call or a scripted fake.

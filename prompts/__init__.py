@@ -13,7 +13,6 @@ from prompts.catalog import (
 )
 
 from .catalog import STORED_NAME_RE, can_exist
-from .dates import day_prompts, received_prompts, time_prompts
 from .convert import (
     MAX_PROMPT_BYTES,
     ConvertedPrompt,
@@ -21,6 +20,7 @@ from .convert import (
     PromptTooLarge,
     convert_prompt,
 )
+from .dates import day_prompts, received_prompts, time_prompts
 from .hot import ALL_QUEUES, HotPrompts
 from .resolver import PromptError, PromptResolver
 

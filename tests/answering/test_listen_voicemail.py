@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 from zoneinfo import ZoneInfo
 
 from ivr import ListenSettings, StoredMessage, listen_to_voicemail, listening_order
